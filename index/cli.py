@@ -1,0 +1,138 @@
+"""The ``article-search`` command: index, search and serve subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.indexer import index_paths
+from index.lock import IndexLockedError
+from search.engine import SearchEngine
+from search.results import SearchRequest
+from search.store import IndexNotFoundError
+
+DEFAULT_INDEX = "var/index"
+EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
+
+
+def _index_dir(args: argparse.Namespace) -> Path:
+    return Path(args.index or os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX)
+
+
+def _progress(sources):
+    if not sys.stderr.isatty():
+        return sources
+    from tqdm import tqdm
+
+    return tqdm(sources, unit="file", desc="indexing", file=sys.stderr, leave=False)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    try:
+        report = index_paths(
+            _index_dir(args), args.paths, rebuild=args.rebuild, procs=args.procs, progress=_progress
+        )
+    except IndexLockedError as error:
+        print(f"article-search: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(report.summary())
+    return EXIT_SKIPPED if report.problems else EXIT_OK
+
+
+def run_search(args: argparse.Namespace) -> int:
+    engine = SearchEngine(_index_dir(args))
+    request = SearchRequest(
+        q=args.query, regions=tuple(args.region), themes=tuple(args.theme), per_page=args.limit
+    )
+    result = engine.search(request)
+    if args.json:
+        from search.serialize import result_json
+
+        print(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{result.total} articles")
+    for hit in result.hits:
+        date = hit.date.isoformat() if hit.date else "----------"
+        print(f"{date}  {hit.title}  [{hit.id}]")
+    if result.suggestion:
+        print(f"did you mean: {result.suggestion}")
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    index_dir = _index_dir(args).absolute()
+    stats = SearchEngine(index_dir).stats()
+    os.environ["ARTICLE_SEARCH_INDEX"] = str(index_dir)
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"]
+    command += ["--bind", args.bind]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    command.append("web:create_app()")
+    print(
+        f"article-search: serving {stats.documents} articles from {index_dir} "
+        f"at http://{args.bind}/",
+        flush=True,
+    )
+    os.execv(sys.executable, command)
+    return EXIT_ERROR  # not reached: execv replaces this process
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="article-search", description="Full-text search for an article archive."
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--index",
+        metavar="DIR",
+        help=f"index folder (default: $ARTICLE_SEARCH_INDEX or {DEFAULT_INDEX})",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser(
+        "index", parents=[common], help="import article files into the index"
+    )
+    index.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
+    index.add_argument(
+        "--rebuild", action="store_true", help="build a fresh index beside the live one and swap"
+    )
+    index.add_argument("--procs", type=int, default=None, help="processes (default: all cores)")
+    index.set_defaults(run=run_index)
+
+    search = commands.add_parser("search", parents=[common], help="search the index")
+    search.add_argument("query", help="what to search for (may be empty)")
+    search.add_argument("--region", action="append", default=[], help="filter by region")
+    search.add_argument("--theme", action="append", default=[], help="filter by theme")
+    search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
+    search.add_argument("--json", action="store_true", help="print the /api/search JSON")
+    search.set_defaults(run=run_search)
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the web app with gunicorn")
+    serve.add_argument(
+        "--bind",
+        default=os.environ.get("ARTICLE_SEARCH_BIND", "127.0.0.1:8000"),
+        metavar="HOST:PORT",
+        help="address to listen on (default: $ARTICLE_SEARCH_BIND or 127.0.0.1:8000)",
+    )
+    serve.add_argument("--workers", type=int, help="worker processes (default: from the cores)")
+    serve.set_defaults(run=run_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except IndexNotFoundError as error:
+        print(f"article-search: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Articles -> the Whoosh index: incremental updates, deletes, rebuild-and-swap."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex
+
+from index.formats import ArticleFormatError, ImportProblem
+from index.formats.jsonl import read_jsonl
+from index.formats.text_export import read_text_export
+from index.lock import indexer_lock
+from index.sources import SourceFile, covers, find_sources
+from search.article import Article
+from search.schema import article_document, build_schema
+from search.store import (
+    BUILDS_DIR,
+    INDEX_NAME,
+    IndexNotFoundError,
+    live_build,
+    make_live,
+    new_build_dir,
+)
+
+Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
+
+
+@dataclass
+class IndexReport:
+    """What one indexer run did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+    seconds: float = 0.0
+    documents: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return len(self.problems)
+
+    def summary(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+            f"unchanged {self.unchanged}, skipped {self.skipped} "
+            f"in {self.seconds:.1f} s ({self.documents} articles in the index)"
+        )
+
+
+@dataclass(frozen=True)
+class IndexedArticle:
+    """What the index remembers of an article to tell whether it changed."""
+
+    content_hash: str
+    source_file: str
+    source_stamp: str
+
+
+def indexed_articles(ix: FileIndex) -> dict[str, IndexedArticle]:
+    """Every article in the index, read from columns (no stored fields loaded)."""
+    state: dict[str, IndexedArticle] = {}
+    with ix.reader() as reader:
+        columns = [
+            reader.column_reader(name)
+            for name in ("id", "content_hash", "source_file", "source_stamp")
+        ]
+        for docnum in reader.all_doc_ids():
+            article_id, content_hash, source_file, stamp = (c[docnum] for c in columns)
+            state[article_id] = IndexedArticle(content_hash, source_file, stamp)
+    return state
+
+
+class _Run:
+    """One pass over the sources: decides what is new, changed, unchanged or gone."""
+
+    def __init__(self, state: dict[str, IndexedArticle], report: IndexReport):
+        self.state = state
+        self.report = report
+        self.seen: dict[str, str] = {}  # article id -> the file it came from
+        self.ids_by_file: dict[str, list[str]] = defaultdict(list)
+        for article_id, entry in state.items():
+            self.ids_by_file[entry.source_file].append(article_id)
+
+    def changes(self, sources: Iterable[SourceFile]) -> Iterator[tuple[Article, str]]:
+        """Yield (article, stamp) for every article that must be written."""
+        for source in sources:
+            if self._unchanged_file(source):
+                continue
+            for item in self._read(source):
+                if isinstance(item, ImportProblem):
+                    self.report.problems.append(item)
+                elif self._first_sighting(item):
+                    previous = self.state.get(item.id)
+                    if previous and previous.content_hash == item.content_hash():
+                        self.report.unchanged += 1
+                    else:
+                        yield item, source.stamp
+
+    def gone(self, roots: Iterable[Path]) -> list[str]:
+        """Ids imported earlier from under ``roots`` that this run did not see."""
+        roots = list(roots)
+        return [
+            article_id
+            for article_id, entry in self.state.items()
+            if article_id not in self.seen
+            and any(covers(root, entry.source_file) for root in roots)
+        ]
+
+    def _unchanged_file(self, source: SourceFile) -> bool:
+        """Skip reading a file whose size and mtime match the last import."""
+        known = self.ids_by_file.get(str(source.path), [])
+        if not known or any(self.state[i].source_stamp != source.stamp for i in known):
+            return False
+        if not source.is_json_lines and known != [source.article_id]:
+            return False
+        fresh = [article_id for article_id in known if article_id not in self.seen]
+        for article_id in fresh:
+            self.seen[article_id] = str(source.path)
+        self.report.unchanged += len(fresh)
+        return len(fresh) == len(known)
+
+    def _read(self, source: SourceFile) -> Iterable[Article | ImportProblem]:
+        if source.is_json_lines:
+            return read_jsonl(source.path)
+        try:
+            return [read_text_export(source.path, source.article_id)]
+        except ArticleFormatError as error:
+            return [ImportProblem(str(source.path), str(error))]
+        except OSError as error:
+            return [ImportProblem(str(source.path), f"cannot read: {error.strerror}")]
+
+    def _first_sighting(self, article: Article) -> bool:
+        first = self.seen.setdefault(article.id, article.source_file or "")
+        if first != (article.source_file or ""):
+            self.report.problems.append(
+                ImportProblem(
+                    article.source_file or "",
+                    f"duplicate id {article.id!r} (already imported from {first})",
+                )
+            )
+            return False
+        return True
+
+
+def _discover(paths: Iterable[Path], report: IndexReport) -> tuple[list[SourceFile], list[Path]]:
+    sources, roots = [], []
+    for path in paths:
+        path = Path(path).absolute()
+        if not path.exists():
+            report.problems.append(ImportProblem(str(path), "no such file or folder"))
+            continue
+        roots.append(path)
+        sources.extend(find_sources(path))
+    return sources, roots
+
+
+def _open_live(index_dir: Path) -> FileIndex | None:
+    try:
+        build = live_build(index_dir)
+    except IndexNotFoundError:
+        return None
+    if not whoosh_index.exists_in(build, indexname=INDEX_NAME):
+        return None
+    return whoosh_index.open_dir(build, indexname=INDEX_NAME)
+
+
+def _remove_old_builds(index_dir: Path, keep: set[Path]) -> None:
+    builds = Path(index_dir) / BUILDS_DIR
+    for build in builds.iterdir() if builds.is_dir() else ():
+        if build.resolve() not in keep:
+            shutil.rmtree(build, ignore_errors=True)
+
+
+def index_paths(
+    index_dir: Path,
+    paths: Iterable[Path],
+    *,
+    rebuild: bool = False,
+    procs: int | None = None,
+    limitmb: int = 256,
+    progress: Progress | None = None,
+) -> IndexReport:
+    """Bring the index in ``index_dir`` up to date with the articles under ``paths``.
+
+    Incremental unless ``rebuild`` (or there is no index yet): then a new
+    build is written beside the live one and swapped in when complete.
+    Raises IndexLockedError when another indexer holds the folder.
+    """
+    started = time.perf_counter()
+    index_dir = Path(index_dir)
+    procs = procs or os.cpu_count() or 1
+    report = IndexReport()
+    with indexer_lock(index_dir):
+        sources, roots = _discover(paths, report)
+        live = None if rebuild else _open_live(index_dir)
+        run = _Run(indexed_articles(live) if live else {}, report)
+        articles = run.changes(progress(sources) if progress else sources)
+        if live is None:
+            _write_new_build(index_dir, articles, report, procs, limitmb)
+        else:
+            _update_live(live, run, articles, roots, report, limitmb)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_new_build(
+    index_dir: Path,
+    articles: Iterable[tuple[Article, str]],
+    report: IndexReport,
+    procs: int,
+    limitmb: int,
+) -> None:
+    previous = _open_live(index_dir)
+    keep = {live_build(index_dir)} if previous else set()
+    _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild
+    build = new_build_dir(index_dir)
+    ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
+    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
+    writer = ix.writer(limitmb=limitmb, **options)
+    try:
+        for article, stamp in articles:
+            writer.add_document(**article_document(article, stamp))
+            report.added += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    make_live(index_dir, build)
+    _remove_old_builds(index_dir, keep | {build.resolve()})
+    report.documents = ix.doc_count()
+
+
+def _update_live(
+    ix: FileIndex,
+    run: _Run,
+    articles: Iterable[tuple[Article, str]],
+    roots: list[Path],
+    report: IndexReport,
+    limitmb: int,
+) -> None:
+    """Apply the run's changes to the live index in one commit, or not at all.
+
+    The writer is opened at the first change, so a run that finds nothing
+    new writes nothing.
+    """
+    writer = None
+    try:
+        for article, stamp in articles:
+            writer = writer or ix.writer(limitmb=limitmb)
+            document = article_document(article, stamp)
+            if article.id in run.state:
+                writer.update_document(**document)
+                report.updated += 1
+            else:
+                writer.add_document(**document)
+                report.added += 1
+        for article_id in run.gone(roots):
+            writer = writer or ix.writer(limitmb=limitmb)
+            writer.delete_by_term("id", article_id)
+            report.removed += 1
+        if writer is not None:
+            writer.commit()
+    except BaseException:
+        if writer is not None:
+            writer.cancel()
+        raise
+    report.documents = ix.doc_count()

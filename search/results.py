@@ -1,0 +1,106 @@
+"""What a search asks for and what it returns: plain data, no Whoosh, no Flask."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_QUERY_LENGTH = 1000
+MAX_PAGE = 1000
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 10
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A reader's search: query text, facet selections, date range, sort, page."""
+
+    q: str = ""
+    regions: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def selected(self, facet: str) -> tuple[str, ...]:
+        """The values selected in the facet named ``region`` or ``theme``."""
+        return {"region": self.regions, "theme": self.themes}[facet]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result. ``snippet`` and ``title_html`` are escaped HTML with <mark>s."""
+
+    id: str
+    title: str
+    title_html: str
+    snippet: str
+    url: str | None
+    date: dt.date | None
+    authors: tuple[str, ...]
+    regions: tuple[str, ...]
+    themes: tuple[str, ...]
+    reports: tuple[str, ...]
+    source: str | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One facet's values, by count; ``timed_out`` when counting ran out of time."""
+
+    name: str  # "region" or "theme"
+    values: tuple[FacetValue, ...]
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineBucket:
+    """How many results fall in one year ("2024") or month ("2024-03")."""
+
+    label: str
+    start: dt.date
+    end: dt.date
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    request: SearchRequest
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, Facet]
+    timeline: tuple[TimelineBucket, ...] = ()
+    suggestion: str | None = None
+    took_ms: float = 0.0
+    partial: bool = False  # a time limit cut the search short
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.request.per_page))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A completion for the search box: what to type and what kind of thing it is."""
+
+    text: str
+    kind: str  # "title", "author", "region", "theme", "term"
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    generation: str
+    values: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,123 @@
+"""The Whoosh schema of the article index, and its English analyzer: defined once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import Stemmer
+from whoosh import fields
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.support.charset import accent_map
+
+from search.article import Article
+
+# Multi-valued keyword fields (regions, themes, ...) are indexed as one string
+# joined by this separator, so a value keeps its commas, ampersands and spaces.
+VALUE_SEPARATOR = "\x1f"
+FACET_FIELDS = ("regions", "themes")
+KEYWORD_FIELDS = ("authors", "regions", "themes", "reports")
+
+_english_stemmer = Stemmer.Stemmer("english")
+
+
+def stem_english(word: str) -> str:
+    """Snowball (Porter2) English stem; a module function so the schema pickles."""
+    return _english_stemmer.stemWord(word)
+
+
+def english_analyzer() -> Analyzer:
+    """Words, case-folded and accent-folded, stop words dropped, stemmed.
+
+    Accents are folded before stemming so "Séjourné" and "Sejourne" meet.
+    """
+    return (
+        RegexTokenizer()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter()
+        | StemFilter(stemfn=stem_english, cachesize=100_000)
+    )
+
+
+def keyword_list_field() -> fields.IDLIST:
+    """An exact, multi-valued keyword field usable as a facet and a filter."""
+    return fields.IDLIST(stored=True, expression=re.compile(f"[^{VALUE_SEPARATOR}]+"))
+
+
+def build_schema() -> fields.Schema:
+    analyzer = english_analyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        url=fields.STORED(),
+        title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        author_text=fields.TEXT(analyzer=analyzer, phrase=True),
+        authors=keyword_list_field(),
+        regions=keyword_list_field(),
+        themes=keyword_list_field(),
+        reports=keyword_list_field(),
+        source=fields.STORED(),
+        date=fields.DATETIME(stored=True, sortable=True),
+        author_bio=fields.STORED(),
+        image_caption=fields.STORED(),
+        content_hash=fields.ID(sortable=True),
+        source_file=fields.ID(stored=True, sortable=True),
+        source_stamp=fields.ID(sortable=True),
+    )
+
+
+def join_values(values: tuple[str, ...]) -> str:
+    return VALUE_SEPARATOR.join(values)
+
+
+def article_document(article: Article, source_stamp: str = "") -> dict:
+    """The keyword arguments for ``writer.add_document`` for one article."""
+    document = {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "body": article.body,
+        "author_text": " ".join(article.authors),
+        "source": article.source,
+        "author_bio": article.author_bio,
+        "image_caption": article.image_caption,
+        "content_hash": article.content_hash(),
+        "source_file": article.source_file or "",
+        "source_stamp": source_stamp,
+    }
+    if article.date is not None:
+        document["date"] = dt.datetime.combine(article.date, dt.time())
+    for name in KEYWORD_FIELDS:
+        values = getattr(article, name)
+        if values:
+            document[name] = join_values(values)
+            document[f"_stored_{name}"] = list(values)
+    return document
+
+
+def stored_article(stored: dict) -> Article:
+    """Rebuild the Article from a hit's stored fields."""
+    date = stored.get("date")
+    return Article(
+        id=stored["id"],
+        title=stored.get("title", ""),
+        body=stored.get("body", ""),
+        url=stored.get("url"),
+        authors=tuple(stored.get("authors", ())),
+        source=stored.get("source"),
+        date=date.date() if date else None,
+        regions=tuple(stored.get("regions", ())),
+        themes=tuple(stored.get("themes", ())),
+        reports=tuple(stored.get("reports", ())),
+        author_bio=stored.get("author_bio"),
+        image_caption=stored.get("image_caption"),
+        source_file=stored.get("source_file"),
+    )
