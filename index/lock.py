@@ -24,8 +24,7 @@ def indexer_lock(index_dir: Path) -> Iterator[None]:
     """
     Path(index_dir).mkdir(parents=True, exist_ok=True)
     path = Path(index_dir) / LOCK_FILE
-    handle = open(path, "a+")
-    try:
+    with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -40,5 +39,3 @@ def indexer_lock(index_dir: Path) -> Iterator[None]:
         handle.write(str(os.getpid()))
         handle.flush()
         yield
-    finally:
-        handle.close()

@@ -58,7 +58,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True, sortable=True),
         url=fields.STORED(),
         title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
-        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True, spelling=True),
         author_text=fields.TEXT(analyzer=analyzer, phrase=True),
         authors=keyword_list_field(),
         regions=keyword_list_field(),

@@ -1,0 +1,50 @@
+"""Sets of document numbers as packed bit arrays: fast AND, OR and counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+
+class DocSet:
+    """An immutable set of document numbers below ``size``, one bit each."""
+
+    __slots__ = ("bits", "size")
+
+    def __init__(self, bits: np.ndarray, size: int):
+        self.bits = bits
+        self.size = size
+
+    @classmethod
+    def from_mask(cls, mask: np.ndarray) -> DocSet:
+        return cls(np.packbits(mask), len(mask))
+
+    @classmethod
+    def from_docnums(cls, docnums: Iterable[int], size: int) -> DocSet:
+        mask = np.zeros(size, dtype=bool)
+        mask[np.fromiter(docnums, dtype=np.int64)] = True
+        return cls.from_mask(mask)
+
+    @classmethod
+    def full(cls, size: int) -> DocSet:
+        return cls.from_mask(np.ones(size, dtype=bool))
+
+    def __and__(self, other: DocSet) -> DocSet:
+        return DocSet(self.bits & other.bits, self.size)
+
+    def __or__(self, other: DocSet) -> DocSet:
+        return DocSet(self.bits | other.bits, self.size)
+
+    def __len__(self) -> int:
+        return int(np.bitwise_count(self.bits).sum())
+
+    def count_with(self, other: DocSet) -> int:
+        """``len(self & other)`` without keeping the intersection."""
+        return int(np.bitwise_count(self.bits & other.bits).sum())
+
+    def mask(self) -> np.ndarray:
+        return np.unpackbits(self.bits, count=self.size).view(bool)
+
+    def docnums(self) -> np.ndarray:
+        return np.flatnonzero(self.mask())

@@ -1,0 +1,295 @@
+"""Open the live index and answer searches: hits, facets, timeline, suggestion.
+
+One SearchEngine per process. It keeps one searcher and the per-value
+document sets of the index generation it opened, and moves to a newer
+generation (an incremental commit or a rebuild swap) by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+
+from search.article import Article
+from search.docsets import DocSet
+from search.facets import FACET_FIELDS, ValueSets, facet_counts
+from search.highlight import mark_all, snippet
+from search.query import ParsedQuery, QueryBuilder
+from search.results import (
+    Hit,
+    IndexStats,
+    SearchRequest,
+    SearchResult,
+    Suggestion,
+    TimelineBucket,
+)
+from search.schema import stored_article
+from search.spelling import SpellingCorrector
+from search.store import live_build, open_live_index
+from search.suggest import Completer
+
+REFRESH_SECONDS = 1.0
+FACET_SECONDS = 0.5
+MONTHLY_TIMELINE_MAX_MONTHS = 24
+
+
+MICROSECONDS_PER_DAY = 86_400_000_000
+LATEST_ORDINAL = dt.date.max.toordinal()
+
+
+def _date_columns(reader, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per docnum: the day (proleptic ordinal, 0 if undated) and month (-1 if undated).
+
+    Read raw from the date column: Whoosh stores microseconds since 0001-01-01
+    and a sentinel for documents without a date, which it cannot translate.
+    """
+    raw = np.fromiter(reader.column_reader("date", translate=False), dtype=np.uint64, count=size)
+    day = (raw // MICROSECONDS_PER_DAY + 1).astype(np.int64)
+    day[(day < 1) | (day > LATEST_ORDINAL)] = 0
+    month = np.full(size, -1, dtype=np.int64)
+    for ordinal in np.unique(day[day > 0]):
+        date = dt.date.fromordinal(int(ordinal))
+        month[day == ordinal] = date.year * 12 + date.month - 1
+    return day, month
+
+
+@dataclass
+class _Generation:
+    """Everything opened for one index generation, reused by every search."""
+
+    searcher: Searcher
+    build: Path
+    generation: str
+    size: int
+    live: DocSet
+    values: dict[str, ValueSets]
+    day: np.ndarray  # date as a proleptic ordinal per docnum, 0 when undated
+    month: np.ndarray  # year * 12 + month - 1 per docnum, -1 when undated
+    builder: QueryBuilder
+    corrector: SpellingCorrector
+    completer: Completer
+
+    @classmethod
+    def open(cls, index_dir: Path) -> _Generation:
+        ix, build = open_live_index(index_dir)
+        searcher = ix.searcher(weighting=BM25F())
+        reader = searcher.reader()
+        size = reader.doc_count_all()
+        live = DocSet.from_docnums(reader.all_doc_ids(), size)
+        values = {
+            name: ValueSets.load(reader, name, size) for name in ("regions", "themes", "authors")
+        }
+        day, month = _date_columns(reader, size)
+        analyzer = ix.schema["body"].analyzer
+        builder = QueryBuilder(analyzer, lambda field, typed: values[field].lookup(typed))
+        return cls(
+            searcher=searcher,
+            build=build,
+            generation=f"{build.name}/{ix.latest_generation()}",
+            size=size,
+            live=live,
+            values=values,
+            day=day,
+            month=month,
+            builder=builder,
+            corrector=SpellingCorrector(reader, analyzer),
+            completer=Completer(searcher, analyzer, values),
+        )
+
+    def is_current(self, index_dir: Path) -> bool:
+        return live_build(index_dir) == self.build and self.searcher.up_to_date()
+
+    def date_range(self, start: dt.date | None, end: dt.date | None) -> DocSet:
+        mask = self.day > 0
+        if start:
+            mask &= self.day >= start.toordinal()
+        if end:
+            mask &= self.day <= end.toordinal()
+        return DocSet.from_mask(mask)
+
+
+class SearchEngine:
+    """Searches the live index in ``index_dir``; raises IndexNotFoundError if there is none."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        refresh_seconds: float = REFRESH_SECONDS,
+        facet_seconds: float = FACET_SECONDS,
+    ):
+        self.index_dir = Path(index_dir)
+        self.refresh_seconds = refresh_seconds
+        self.facet_seconds = facet_seconds
+        self._lock = threading.Lock()
+        self._current = _Generation.open(self.index_dir)
+        self._previous: _Generation | None = None
+        self._checked_at = time.monotonic()
+
+    def _generation(self) -> _Generation:
+        """The open generation, replaced when the index has moved on.
+
+        The one before is kept open until the next switch, so a search that
+        started on it in another thread can finish.
+        """
+        if time.monotonic() - self._checked_at < self.refresh_seconds:
+            return self._current
+        with self._lock:
+            self._checked_at = time.monotonic()
+            if not self._current.is_current(self.index_dir):
+                if self._previous is not None:
+                    self._previous.searcher.close()
+                self._previous, self._current = self._current, _Generation.open(self.index_dir)
+        return self._current
+
+    def stats(self) -> IndexStats:
+        gen = self._generation()
+        return IndexStats(
+            documents=gen.searcher.doc_count(),
+            generation=gen.generation,
+            values={name: len(v.sets) for name, v in gen.values.items()},
+        )
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        gen = self._generation()
+        parsed = gen.builder.parse(request.q)
+        base = gen.live
+        if not parsed.is_browse:
+            matched = gen.searcher.docs_for_query(parsed.query)
+            base = DocSet.from_docnums(matched, gen.size) & gen.live
+        if request.date_from or request.date_to:
+            base = base & gen.date_range(request.date_from, request.date_to)
+        region_filter = self._selection(gen, "region", request)
+        theme_filter = self._selection(gen, "theme", request)
+        with_regions = base & region_filter if region_filter else base
+        with_themes = base & theme_filter if theme_filter else base
+        final = with_regions & theme_filter if theme_filter else with_regions
+
+        deadline = started + self.facet_seconds
+        facets = {
+            "region": facet_counts(
+                "region", gen.values["regions"], with_themes, request.regions, deadline
+            ),
+            "theme": facet_counts(
+                "theme", gen.values["themes"], with_regions, request.themes, deadline
+            ),
+        }
+        filtered = final is not base
+        hits = self._page(gen, parsed, request, final, filtered)
+        total = len(final)
+        suggestion = None
+        if parsed.words and (total == 0 or not all(map(gen.corrector.known, parsed.words))):
+            suggestion = gen.corrector.suggest_query(parsed.words, request.q)
+        return SearchResult(
+            request=request,
+            total=total,
+            hits=tuple(hits),
+            facets=facets,
+            timeline=self._timeline(gen, final, request),
+            suggestion=suggestion,
+            took_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    @staticmethod
+    def _selection(gen: _Generation, facet: str, request: SearchRequest) -> DocSet | None:
+        selected = request.selected(facet)
+        return gen.values[FACET_FIELDS[facet]].union(selected, gen.size) if selected else None
+
+    def _page(
+        self,
+        gen: _Generation,
+        parsed: ParsedQuery,
+        request: SearchRequest,
+        final: DocSet,
+        filtered: bool,
+    ) -> list[Hit]:
+        start = (request.page - 1) * request.per_page
+        end = start + request.per_page
+        if parsed.is_browse or request.sort != "relevance":
+            docnums = final.docnums()
+            days = gen.day[docnums]
+            if request.sort == "oldest":
+                days = np.where(days > 0, days, np.iinfo(np.int64).max)
+                order = np.lexsort((docnums, days))
+            else:
+                order = np.lexsort((docnums, -days))
+            ranked = [(int(d), None) for d in docnums[order[start:end]]]
+        else:
+            allowed = set(final.docnums().tolist()) if filtered else None
+            results = gen.searcher.search(parsed.query, limit=end, filter=allowed)
+            ranked = [(hit.docnum, hit.score) for hit in results[start:end]]
+        return [self._hit(gen, docnum, parsed, score) for docnum, score in ranked]
+
+    @staticmethod
+    def _hit(gen: _Generation, docnum: int, parsed: ParsedQuery, score: float | None) -> Hit:
+        article = stored_article(gen.searcher.stored_fields(docnum))
+        analyzer = gen.builder.analyzer
+        return Hit(
+            id=article.id,
+            title=article.title,
+            title_html=mark_all(article.title, parsed.terms, analyzer),
+            snippet=snippet(article.body, parsed.terms, analyzer),
+            url=article.url,
+            date=article.date,
+            authors=article.authors,
+            regions=article.regions,
+            themes=article.themes,
+            reports=article.reports,
+            source=article.source,
+            score=score,
+        )
+
+    @staticmethod
+    def _timeline(gen: _Generation, final: DocSet, request: SearchRequest) -> tuple:
+        """Result counts per month when the results span two years or less, else per year."""
+        month = gen.month[final.docnums()]
+        month = month[month >= 0]
+        if not len(month):
+            return ()
+        first, last = int(month.min()), int(month.max())
+        monthly = last - first < MONTHLY_TIMELINE_MAX_MONTHS
+        if not monthly:
+            month = month // 12 * 12
+            first, last = first // 12 * 12, last // 12 * 12
+        step = 1 if monthly else 12
+        counts = np.bincount(month - first, minlength=last - first + 1)
+        buckets = []
+        for offset in range(0, last - first + 1, step):
+            year, month_index = divmod(first + offset, 12)
+            start = dt.date(year, month_index + 1, 1)
+            following_year, following_index = divmod(first + offset + step, 12)
+            end = dt.date(following_year, following_index + 1, 1) - dt.timedelta(days=1)
+            label = f"{year}-{month_index + 1:02d}" if monthly else str(year)
+            buckets.append(TimelineBucket(label, start, end, int(counts[offset])))
+        return tuple(buckets)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        return self._generation().completer.complete(prefix, limit)
+
+    def _docnum(self, gen: _Generation, article_id: str) -> int | None:
+        return gen.searcher.document_number(id=article_id)
+
+    def article(self, article_id: str) -> Article | None:
+        gen = self._generation()
+        docnum = self._docnum(gen, article_id)
+        return None if docnum is None else stored_article(gen.searcher.stored_fields(docnum))
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """The articles most like this one, by the key terms of its text."""
+        gen = self._generation()
+        docnum = self._docnum(gen, article_id)
+        if docnum is None:
+            return []
+        stored = gen.searcher.stored_fields(docnum)
+        text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
+        results = gen.searcher.more_like(docnum, "body", text=text, top=limit, numterms=12)
+        empty = ParsedQuery(query=None)  # nothing to mark
+        return [self._hit(gen, hit.docnum, empty, hit.score) for hit in results]

@@ -1,0 +1,134 @@
+"""What a reader types -> one Whoosh query, never an error.
+
+The syntax: plain words; "quoted phrases"; ``-word`` or ``-"phrase"`` to
+exclude; ``OR`` between two terms; ``title:``, ``author:``, ``region:`` and
+``theme:`` prefixes. Anything else (stray quotes, brackets, a lone ``-``,
+operator characters) is read as plain words, so no input is malformed.
+Articles containing all the plain words rank first, then those with most.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.analysis import Analyzer
+
+MAX_CLAUSES = 64
+TITLE_BOOST = 2.0
+# Every matched word adds this to a document's score; it exceeds any BM25F
+# contribution, so documents matching more words always rank higher.
+COORDINATION_BONUS = 1000.0
+
+_TOKEN = re.compile(
+    r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
+)
+FIELD_PREFIXES = {"title": "title", "author": "author", "region": "regions", "theme": "themes"}
+TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
+
+# Resolves a region/theme typed by a reader to the exact stored values.
+ValueResolver = Callable[[str, str], list[str]]
+
+
+@dataclass
+class ParsedQuery:
+    """The Whoosh query and what the rest of the search needs to know about it."""
+
+    query: wq.Query
+    words: list[str] = field(default_factory=list)  # the plain words as typed
+    terms: set[str] = field(default_factory=set)  # analysed terms to highlight
+    is_browse: bool = False  # no positive search terms: every article matches
+
+
+@dataclass
+class _Clause:
+    query: wq.Query
+    negative: bool = False
+    scored_word: bool = False  # counts towards "all words first"
+
+
+def _analyse(analyzer: Analyzer, text: str) -> list[str]:
+    return [token.text for token in analyzer(text)]
+
+
+class QueryBuilder:
+    """Turns query text into a ParsedQuery for one index's analyzer and values."""
+
+    def __init__(self, analyzer: Analyzer, resolve_values: ValueResolver):
+        self.analyzer = analyzer
+        self.resolve_values = resolve_values
+
+    def parse(self, text: str) -> ParsedQuery:
+        parsed = ParsedQuery(wq.Every())
+        clauses: list[_Clause] = []
+        pending_or = False
+        text = text if text.count('"') % 2 == 0 else text[::-1].replace('"', " ", 1)[::-1]
+        for match in _TOKEN.finditer(text):
+            if match["word"] == "OR" and not match["neg"] and not match["field"]:
+                pending_or = bool(clauses) and not clauses[-1].negative
+                continue
+            clause = self._clause(match, parsed)
+            if clause is None:
+                continue
+            if pending_or and not clause.negative:
+                previous = clauses.pop()
+                clause = _Clause(wq.Or([previous.query, clause.query]), scored_word=True)
+            pending_or = False
+            clauses.append(clause)
+            if len(clauses) >= MAX_CLAUSES:
+                break
+        parsed.query, parsed.is_browse = self._combine(clauses)
+        return parsed
+
+    def _clause(self, match: re.Match, parsed: ParsedQuery) -> _Clause | None:
+        negative = bool(match["neg"])
+        prefix = (match["field"] or "").lower()
+        value = match["phrase"] if match["phrase"] is not None else match["word"]
+        target = FIELD_PREFIXES.get(prefix)
+        if match["field"] and target is None:
+            value = f"{match['field']}:{value}"  # not a field we know: plain text
+        if target in ("regions", "themes"):
+            values = self.resolve_values(target, value)
+            query = wq.Or([wq.Term(target, v) for v in values]) if values else wq.NullQuery
+            return _Clause(query, negative)
+        terms = _analyse(self.analyzer, value)
+        if not terms:
+            return None
+        fields = {"title": {"title": 1.0}, "author": {"author_text": 1.0}}.get(target, TEXT_FIELDS)
+        query = self._text_query(terms, fields, phrase=match["phrase"] is not None)
+        if not negative:
+            parsed.terms.update(terms)
+            if target is None:
+                parsed.words.append(value)
+        return _Clause(query, negative, scored_word=target is None and not negative)
+
+    @staticmethod
+    def _text_query(terms: list[str], fields: dict[str, float], phrase: bool) -> wq.Query:
+        def in_field(name: str, boost: float) -> wq.Query:
+            if len(terms) == 1:
+                return wq.Term(name, terms[0], boost=boost)
+            if phrase:
+                return wq.Phrase(name, terms, boost=boost)
+            return wq.And([wq.Term(name, t) for t in terms], boost=boost)
+
+        if len(terms) > 1 and not phrase:
+            # One typed word that analyses to several terms ("U.S.-Japan"):
+            # each term may match in any field.
+            return wq.And([QueryBuilder._text_query([t], fields, False) for t in terms])
+        alternatives = [in_field(name, boost) for name, boost in fields.items()]
+        return alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+
+    @staticmethod
+    def _combine(clauses: list[_Clause]) -> tuple[wq.Query, bool]:
+        words = [c.query for c in clauses if c.scored_word]
+        required = [c.query for c in clauses if not c.negative and not c.scored_word]
+        excluded = [c.query for c in clauses if c.negative]
+        if len(words) > 1:
+            words = [wq.Or([wq.ConstantScoreQuery(w, COORDINATION_BONUS), w]) for w in words]
+        parts = ([wq.Or(words)] if words else []) + required
+        positive = parts[0] if len(parts) == 1 else wq.And(parts) if parts else wq.Every()
+        if excluded:
+            positive = wq.AndNot(positive, wq.Or(excluded))
+        return positive, not parts

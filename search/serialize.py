@@ -1,0 +1,49 @@
+"""Search results as JSON-ready dicts: the shape of ``/api/search`` and ``search --json``."""
+
+from __future__ import annotations
+
+from search.results import Facet, Hit, SearchResult
+
+
+def _hit_json(hit: Hit) -> dict:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "url": hit.url,
+        "date": hit.date.isoformat() if hit.date else None,
+        "authors": list(hit.authors),
+        "regions": list(hit.regions),
+        "themes": list(hit.themes),
+        "reports": list(hit.reports),
+        "snippet": hit.snippet,
+        "score": hit.score,
+    }
+
+
+def _facet_json(facet: Facet) -> list[dict]:
+    return [{"value": v.value, "count": v.count, "selected": v.selected} for v in facet.values]
+
+
+def result_json(result: SearchResult) -> dict:
+    request = result.request
+    return {
+        "query": request.q,
+        "total": result.total,
+        "page": request.page,
+        "per_page": request.per_page,
+        "results": [_hit_json(hit) for hit in result.hits],
+        "facets": {name: _facet_json(facet) for name, facet in result.facets.items()},
+        "facets_timed_out": [name for name, f in result.facets.items() if f.timed_out],
+        "timeline": [
+            {
+                "label": bucket.label,
+                "from": bucket.start.isoformat(),
+                "to": bucket.end.isoformat(),
+                "count": bucket.count,
+            }
+            for bucket in result.timeline
+        ],
+        "suggestion": result.suggestion,
+        "partial": result.partial,
+        "took_ms": round(result.took_ms, 2),
+    }

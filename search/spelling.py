@@ -1,0 +1,73 @@
+""" "Did you mean": the closest query whose words are all in the index."""
+
+from __future__ import annotations
+
+from whoosh.analysis import Analyzer
+from whoosh.reading import IndexReader
+
+SPELLING_FIELD = "spell_body"
+STEM_FIELD = "body"
+
+
+def edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+class SpellingCorrector:
+    """Corrects words against the index's own (unstemmed) vocabulary."""
+
+    def __init__(self, reader: IndexReader, analyzer: Analyzer):
+        self.reader = reader
+        self.analyzer = analyzer
+
+    def _stems(self, word: str) -> list[str]:
+        return [token.text for token in self.analyzer(word)]
+
+    def known(self, word: str) -> bool:
+        """Whether every term of ``word`` occurs in the index (stop words count as known)."""
+        reader = self.reader
+        return all(
+            reader.doc_frequency(STEM_FIELD, s) or reader.doc_frequency("title", s)
+            for s in self._stems(word)
+        )
+
+    def correct(self, word: str) -> str | None:
+        """The indexed word closest to ``word`` (fewest edits, then most frequent)."""
+        folded = "".join(token.text for token in self.analyzer(word, no_morph=True))
+        if len(folded) < 3 or not folded.isalpha():
+            return None
+        best: tuple[int, int, str] | None = None
+        for maxdist in (1, 2):
+            for candidate in self.reader.terms_within(SPELLING_FIELD, folded, maxdist, prefix=1):
+                if candidate == folded:
+                    continue
+                frequency = sum(
+                    self.reader.doc_frequency(STEM_FIELD, s) for s in self._stems(candidate)
+                )
+                key = (edit_distance(folded, candidate), -frequency, candidate)
+                if frequency and (best is None or key < best):
+                    best = key
+            if best:
+                return best[2]
+        return None
+
+    def suggest_query(self, words: list[str], text: str) -> str | None:
+        """``text`` with its unknown words replaced by corrections, or None."""
+        suggestion, changed = text, False
+        for word in words:
+            for part in word.split():
+                if self.known(part):
+                    continue
+                correction = self.correct(part)
+                if correction:
+                    suggestion = suggestion.replace(part, correction, 1)
+                    changed = True
+        return suggestion if changed else None
