@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from search.article import Article
@@ -22,6 +21,7 @@ from search.docsets import DocSet
 from search.facets import FACET_FIELDS, ValueSets, facet_counts
 from search.highlight import mark_all, snippet
 from search.query import ParsedQuery, QueryBuilder
+from search.ranking import weighting
 from search.results import (
     Hit,
     IndexStats,
@@ -79,7 +79,7 @@ class _Generation:
     @classmethod
     def open(cls, index_dir: Path) -> _Generation:
         ix, build = open_live_index(index_dir)
-        searcher = ix.searcher(weighting=BM25F())
+        searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
         live = DocSet.from_docnums(reader.all_doc_ids(), size)

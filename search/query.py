@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 
+from search.ranking import COORDINATION_BONUS, TITLE_BOOST
+
 MAX_CLAUSES = 64
-TITLE_BOOST = 2.0
-# Every matched word adds this to a document's score; it exceeds any BM25F
-# contribution, so documents matching more words always rank higher.
-COORDINATION_BONUS = 1000.0
 
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
