@@ -212,6 +212,12 @@ def test_impossible_date():
         parse_text_export("Title\n\nGlobal Research, February 30, 2024\n\nBody.", "a")
 
 
+def test_dated_story_without_title_or_body_is_kept_untitled():
+    article = parse_text_export("\nReuters, April 3, 1987\n\n", "a")
+    assert (article.title, article.body, article.source) == ("", "", "Reuters")
+    assert article.date == dt.date(1987, 4, 3)
+
+
 def test_metadata_line_first_means_no_title():
     with pytest.raises(ArticleFormatError, match="^no title$"):
         parse_text_export("\nRegion: [Europe](#)\n\nBody.", "a")

@@ -72,7 +72,9 @@ def parse_json_article(data: Any, source_file: str | None = None) -> Article:
 
     body = _text(data, "body").replace("\r\n", "\n").strip()
     title = " ".join(_text(data, "title").split()) or title_from_body(body)
-    if not title:
+    date = _date(data)
+    if not title and date is None:
+        # An empty but dated story is kept, as the text export keeps it.
         raise ArticleFormatError("no title")
     optional = {name: _text(data, name).strip() or None for name in _OPTIONAL_TEXT_FIELDS}
     lists = {name: _text_list(data, name) for name in _LIST_FIELDS}
@@ -80,7 +82,7 @@ def parse_json_article(data: Any, source_file: str | None = None) -> Article:
         id=article_id,
         title=title,
         body=body,
-        date=_date(data),
+        date=date,
         source_file=source_file,
         **optional,
         **lists,

@@ -148,16 +148,19 @@ def parse_text_export(text: str, article_id: str, source_file: str | None = None
     start = next((i for i, line in enumerate(lines) if line), None)
     if start is None:
         raise ArticleFormatError("empty file")
-    if _metadata_kind(lines[start]) is not None:
+    # An empty wire story still has its source and date line: it is an article
+    # without a title (the archive keeps it); any other metadata first is not.
+    first_kind = _metadata_kind(lines[start])
+    if first_kind not in (None, "date"):
         raise ArticleFormatError("no title")
 
     # The title is the first line, plus any lines that follow it without a blank line
     # (wire headlines wrap onto a second line).
-    end = start + 1
+    end = start + 1 if first_kind is None else start
     while end < len(lines) and lines[end] and _metadata_kind(lines[end]) is None:
         end += 1
     title = _clean_title(" ".join(lines[start:end]))
-    if not title:
+    if not title and first_kind is None:
         raise ArticleFormatError("no title")
 
     meta = _Metadata()
