@@ -1,0 +1,46 @@
+# The handful of targets a newcomer needs: run, test, bench, lint.
+VENV := .venv
+BIN := $(VENV)/bin
+SYSTEM_PYTHON ?= python3
+INDEX ?= var/index
+BIND ?= 127.0.0.1:8000
+
+.PHONY: run test install index browser-deps bench lint format clean
+
+$(VENV)/.installed: pyproject.toml
+	$(SYSTEM_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+index: install
+	$(BIN)/article-search index demo/articles --index $(INDEX)
+
+run: index
+	$(BIN)/article-search serve --index $(INDEX) --bind $(BIND)
+
+# The browser tests drive Debian's chromium; install it when it is missing.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser-deps
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/bench.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
