@@ -1,0 +1,101 @@
+"""The Flask application factory of article-search: HTML pages, JSON API, Atom feeds.
+
+``create_app()`` builds the app and does nothing else at import time; the
+search engine is opened lazily, once per process, on the first request that
+needs it. Configuration comes from the ``config`` mapping, else from the
+environment (``ARTICLE_SEARCH_INDEX``), else safe defaults. Debug mode is off
+unless the operator passes ``DEBUG`` in code: no request or variable turns it on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask, current_app, url_for
+
+from search.store import IndexNotFoundError
+
+DEFAULT_INDEX = "var/index"
+EXTENSION = "article_search"
+
+
+class EngineHolder:
+    """One SearchEngine per process, opened on first use (not per request).
+
+    A missing index is not remembered: the next request tries again, so a
+    server started before the first ``article-search index`` recovers by itself.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._engine = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                if self._engine is None:
+                    from search.engine import SearchEngine
+
+                    self._engine = SearchEngine(self.index_dir)
+                engine = self._engine
+        return engine
+
+
+def engine():
+    """The current app's SearchEngine; raises IndexNotFoundError when there is no index."""
+    return current_app.extensions[EXTENSION].get()
+
+
+def static_url(filename: str) -> str:
+    """A static file's URL with its modification time, so a new release is never stale."""
+    versions = current_app.extensions.setdefault("article_search_static", {})
+    if filename not in versions:
+        try:
+            versions[filename] = int(os.stat(Path(current_app.static_folder) / filename).st_mtime)
+        except OSError:
+            versions[filename] = 0
+    return url_for("static", filename=filename, v=versions[filename])
+
+
+def template_globals() -> dict:
+    return {"site_name": current_app.config["SITE_NAME"], "static_url": static_url}
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        INDEX_DIR=os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX,
+        SITE_NAME=os.environ.get("ARTICLE_SEARCH_SITE_NAME") or "Article Search",
+        FEED_SIZE=20,
+        JSON_SORT_KEYS=False,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        MAX_CONTENT_LENGTH=64 * 1024,
+    )
+    if config:
+        app.config.update(config)
+    # Flask would read FLASK_DEBUG from the environment; only code config may debug.
+    app.debug = bool(config and config.get("DEBUG"))
+    app.config["DEBUG"] = app.debug
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    app.extensions[EXTENSION] = EngineHolder(Path(app.config["INDEX_DIR"]))
+    app.context_processor(template_globals)
+
+    from web import api, errors, pages
+
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint)
+    errors.register(app)
+    return app
+
+
+__all__ = ["create_app", "engine", "IndexNotFoundError"]

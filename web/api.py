@@ -1,0 +1,72 @@
+"""The JSON API: search, completions, articles, health and the OpenAPI description."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from search.serialize import result_json
+from web import engine
+from web.errors import json_error
+from web.openapi import openapi_document
+from web.pages import is_safe_article_id
+from web.params import (
+    DEFAULT_SUGGEST_LIMIT,
+    MAX_SUGGEST_LIMIT,
+    parse_int,
+    parse_query_text,
+    parse_search_request,
+)
+
+blueprint = Blueprint("api", __name__)
+
+
+@blueprint.route("/api/search")
+def search() -> Response:
+    result = engine().search(parse_search_request(request.args))
+    return jsonify(result_json(result))
+
+
+@blueprint.route("/api/suggest")
+def suggest() -> Response:
+    prefix = parse_query_text(request.args)
+    limit = parse_int(request.args, "limit", DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT)
+    suggestions = engine().suggest(prefix, limit=limit) if prefix else []
+    return jsonify(
+        {
+            "query": prefix,
+            "suggestions": [
+                {"text": s.text, "kind": s.kind, "count": s.count} for s in suggestions[:limit]
+            ],
+        }
+    )
+
+
+@blueprint.route("/api/articles/<path:article_id>")
+def article(article_id: str) -> Response:
+    search_engine = engine()
+    found = search_engine.article(article_id) if is_safe_article_id(article_id) else None
+    if found is None:
+        return json_error(404, f"no article with id {article_id!r}", "id")
+    data = found.to_json()
+    data["page_url"] = url_for("pages.article", article_id=found.id)
+    data["related"] = [
+        {
+            "id": hit.id,
+            "title": hit.title,
+            "date": hit.date.isoformat() if hit.date else None,
+            "page_url": url_for("pages.article", article_id=hit.id),
+        }
+        for hit in search_engine.related(found.id, limit=5)
+    ]
+    return jsonify(data)
+
+
+@blueprint.route("/healthz")
+def health() -> Response:
+    stats = engine().stats()
+    return jsonify({"status": "ok", "documents": stats.documents, "generation": stats.generation})
+
+
+@blueprint.route("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document(request.host_url.rstrip("/")))

@@ -1,0 +1,404 @@
+"""The hand-written OpenAPI 3.0 description of every JSON route, served at /openapi.json.
+
+Limits come from search.results and web.params, so the document cannot drift
+from what the parameter parser enforces.
+"""
+
+from __future__ import annotations
+
+from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
+from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    content = {"application/json": {"schema": _ref(schema_name)}}
+    return {"description": description, "content": content}
+
+
+STRING_LIST = {"type": "array", "items": {"type": "string"}}
+NULLABLE_STRING = {"type": "string", "nullable": True}
+NULLABLE_DATE = {"type": "string", "format": "date", "nullable": True}
+OPTIONAL_DATE = {
+    "oneOf": [
+        {"type": "string", "format": "date"},
+        {"type": "string", "maxLength": 0, "description": "empty: no limit"},
+    ]
+}
+
+PARAMETERS = {
+    "q": {
+        "name": "q",
+        "in": "query",
+        "required": False,
+        "description": (
+            'What to search for: words, "quoted phrases", -excluded words, OR, and '
+            "title:, author:, region:, theme: prefixes. Empty browses every article "
+            "matching the filters, newest first."
+        ),
+        "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+    },
+    "region": {
+        "name": "region",
+        "in": "query",
+        "required": False,
+        "description": "Only articles in one of these regions (repeatable; values OR together).",
+        "style": "form",
+        "explode": True,
+        "schema": STRING_LIST,
+    },
+    "theme": {
+        "name": "theme",
+        "in": "query",
+        "required": False,
+        "description": "Only articles with one of these themes (repeatable; values OR together).",
+        "style": "form",
+        "explode": True,
+        "schema": STRING_LIST,
+    },
+    "from": {
+        "name": "from",
+        "in": "query",
+        "required": False,
+        "description": "Only articles dated on or after this day (YYYY-MM-DD). Must not be "
+        "after `to`.",
+        "schema": OPTIONAL_DATE,
+    },
+    "to": {
+        "name": "to",
+        "in": "query",
+        "required": False,
+        "description": "Only articles dated on or before this day (YYYY-MM-DD).",
+        "schema": OPTIONAL_DATE,
+    },
+    "sort": {
+        "name": "sort",
+        "in": "query",
+        "required": False,
+        "description": "Result order; relevance ranks by match (an empty query sorts newest).",
+        "schema": {"type": "string", "enum": list(SORTS), "default": "relevance"},
+    },
+    "page": {
+        "name": "page",
+        "in": "query",
+        "required": False,
+        "description": "Which page of results, from 1.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    },
+    "per_page": {
+        "name": "per_page",
+        "in": "query",
+        "required": False,
+        "description": "Results per page.",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PER_PAGE,
+            "default": DEFAULT_PER_PAGE,
+        },
+    },
+}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["message"],
+                "properties": {
+                    "message": {"type": "string", "description": "What went wrong, in words."},
+                    "parameter": {
+                        "type": "string",
+                        "description": "The query or path parameter at fault, if one is.",
+                    },
+                },
+            }
+        },
+    },
+    "SearchHit": {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "url",
+            "date",
+            "authors",
+            "regions",
+            "themes",
+            "reports",
+            "snippet",
+            "score",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "url": {**NULLABLE_STRING, "description": "The original article's address, if known."},
+            "date": NULLABLE_DATE,
+            "authors": STRING_LIST,
+            "regions": STRING_LIST,
+            "themes": STRING_LIST,
+            "reports": STRING_LIST,
+            "snippet": {
+                "type": "string",
+                "description": "A passage of the text as escaped HTML, matches in <mark>.",
+            },
+            "score": {
+                "type": "number",
+                "nullable": True,
+                "description": "Relevance score; null when sorted by date.",
+            },
+        },
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count", "selected"],
+        "properties": {
+            "value": {"type": "string"},
+            "count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Results if this value were ticked, other facets' selections "
+                "applied (disjunctive counts).",
+            },
+            "selected": {"type": "boolean"},
+        },
+    },
+    "TimelineBucket": {
+        "type": "object",
+        "required": ["label", "from", "to", "count"],
+        "properties": {
+            "label": {"type": "string", "description": "A year (2024) or month (2024-03)."},
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "SearchResponse": {
+        "type": "object",
+        "required": [
+            "query",
+            "total",
+            "page",
+            "per_page",
+            "results",
+            "facets",
+            "suggestion",
+            "took_ms",
+        ],
+        "properties": {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "results": {"type": "array", "items": _ref("SearchHit")},
+            "facets": {
+                "type": "object",
+                "required": ["region", "theme"],
+                "properties": {
+                    "region": {"type": "array", "items": _ref("FacetValue")},
+                    "theme": {"type": "array", "items": _ref("FacetValue")},
+                },
+            },
+            "facets_timed_out": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["region", "theme"]},
+                "description": "Facets whose counting ran out of time (counts incomplete).",
+            },
+            "timeline": {"type": "array", "items": _ref("TimelineBucket")},
+            "suggestion": {
+                **NULLABLE_STRING,
+                "description": "A corrected query, when the query looks misspelt.",
+            },
+            "partial": {"type": "boolean"},
+            "took_ms": {"type": "number", "minimum": 0},
+        },
+    },
+    "Suggestion": {
+        "type": "object",
+        "required": ["text", "kind", "count"],
+        "properties": {
+            "text": {"type": "string"},
+            "kind": {"type": "string", "enum": ["title", "author", "region", "theme", "term"]},
+            "count": {"type": "integer", "minimum": 0},
+        },
+    },
+    "SuggestResponse": {
+        "type": "object",
+        "required": ["query", "suggestions"],
+        "properties": {
+            "query": {"type": "string"},
+            "suggestions": {"type": "array", "items": _ref("Suggestion")},
+        },
+    },
+    "RelatedArticle": {
+        "type": "object",
+        "required": ["id", "title", "date", "page_url"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "date": NULLABLE_DATE,
+            "page_url": {"type": "string"},
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "body",
+            "url",
+            "authors",
+            "source",
+            "date",
+            "regions",
+            "themes",
+            "reports",
+            "author_bio",
+            "image_caption",
+            "page_url",
+            "related",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "body": {"type": "string", "description": "The full text, plain (not HTML)."},
+            "url": NULLABLE_STRING,
+            "authors": STRING_LIST,
+            "source": NULLABLE_STRING,
+            "date": NULLABLE_DATE,
+            "regions": STRING_LIST,
+            "themes": STRING_LIST,
+            "reports": STRING_LIST,
+            "author_bio": NULLABLE_STRING,
+            "image_caption": NULLABLE_STRING,
+            "page_url": {"type": "string", "description": "This article's HTML page."},
+            "related": {"type": "array", "items": _ref("RelatedArticle")},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "documents", "generation"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok"]},
+            "documents": {"type": "integer", "minimum": 0},
+            "generation": {"type": "string", "description": "Which index build and commit."},
+        },
+    },
+}
+
+BAD_PARAMETER = _json("Error", "A parameter is out of range or malformed; `parameter` names it.")
+NO_INDEX = _json("Error", "No search index is available yet (Retry-After says when to retry).")
+
+
+def openapi_document(server_url: str = "") -> dict:
+    """The OpenAPI 3.0 document; ``server_url`` is where this app is being served."""
+    search_parameters = [
+        {"$ref": f"#/components/parameters/{name}"}
+        for name in ("q", "region", "theme", "from", "to", "sort", "page", "per_page")
+    ]
+    document = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "article-search",
+            "version": "0.1.0",
+            "description": "Full-text search over an archive of news and opinion articles.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search articles: hits, facet counts, timeline, suggestion.",
+                    "parameters": search_parameters,
+                    "responses": {
+                        "200": _json("SearchResponse", "One page of results."),
+                        "400": BAD_PARAMETER,
+                        "503": NO_INDEX,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Completions for what is being typed in the search box.",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": False,
+                            "description": "The text typed so far; the last word is completed.",
+                            "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "description": "At most this many suggestions.",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": MAX_SUGGEST_LIMIT,
+                                "default": DEFAULT_SUGGEST_LIMIT,
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("SuggestResponse", "Completions, best first."),
+                        "400": BAD_PARAMETER,
+                        "503": NO_INDEX,
+                    },
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "operationId": "article",
+                    "summary": "One article with its full text and related articles.",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "description": "The article id; may contain slashes "
+                            "(e.g. 00/reuters-1.txt), sent as they are.",
+                            "schema": {"type": "string", "minLength": 1},
+                        }
+                    ],
+                    "responses": {
+                        "200": _json("Article", "The article."),
+                        "404": _json("Error", "No article has this id."),
+                        "503": NO_INDEX,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the service can search, and what index it serves.",
+                    "responses": {
+                        "200": _json("Health", "The index is open."),
+                        "503": NO_INDEX,
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI 3.0 description of the JSON API.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
+    }
+    if server_url:
+        document["servers"] = [{"url": server_url}]
+    return document

@@ -1,0 +1,137 @@
+"""The shared query parameters of /search, /search.atom and /api/search -> SearchRequest.
+
+Bad input is an expected outcome: every rejection is a ``BadRequestParameter``
+naming the parameter and saying, in words a reader understands, what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+
+from werkzeug.datastructures import MultiDict
+
+from search.results import (
+    DEFAULT_PER_PAGE,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_LENGTH,
+    SORTS,
+    SearchRequest,
+)
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DIGITS = re.compile(r"\d{1,9}")
+MAX_SUGGEST_LIMIT = 20
+DEFAULT_SUGGEST_LIMIT = 8
+
+
+class BadRequestParameter(ValueError):
+    """One query parameter the request cannot be answered with."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def _first(args: MultiDict | Mapping, name: str) -> str | None:
+    value = args.get(name)
+    return None if value is None else str(value)
+
+
+def _values(args: MultiDict | Mapping, name: str) -> tuple[str, ...]:
+    """A repeatable parameter, in order, without blanks and repeats."""
+    raw = args.getlist(name) if hasattr(args, "getlist") else [args.get(name)]
+    seen: dict[str, None] = {}
+    for value in raw:
+        if value is not None and str(value).strip():
+            seen.setdefault(str(value).strip(), None)
+    return tuple(seen)
+
+
+def parse_int(args: MultiDict | Mapping, name: str, default: int, maximum: int) -> int:
+    """A whole number between 1 and ``maximum``; ``default`` when absent."""
+    raw = _first(args, name)
+    if raw is None:
+        return default
+    allowed = f"{name} must be a whole number from 1 to {maximum}"
+    if not _DIGITS.fullmatch(raw):
+        raise BadRequestParameter(name, f"{allowed}, not {raw[:40]!r}")
+    value = int(raw)
+    if not 1 <= value <= maximum:
+        raise BadRequestParameter(name, f"{allowed}, not {value}")
+    return value
+
+
+def parse_date(args: MultiDict | Mapping, name: str) -> dt.date | None:
+    """A YYYY-MM-DD date; absent or empty (an untouched date field) means no limit."""
+    raw = (_first(args, name) or "").strip()
+    if not raw:
+        return None
+    try:
+        if not _DATE.fullmatch(raw):
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequestParameter(
+            name, f"{name} must be a date written YYYY-MM-DD, not {raw[:40]!r}"
+        ) from None
+
+
+def parse_query_text(args: MultiDict | Mapping, name: str = "q") -> str:
+    q = _first(args, name) or ""
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadRequestParameter(
+            name, f"{name} may be at most {MAX_QUERY_LENGTH} characters long, not {len(q)}"
+        )
+    return q.strip()
+
+
+def parse_search_request(args: MultiDict | Mapping) -> SearchRequest:
+    """The SearchRequest the query parameters ask for, or BadRequestParameter."""
+    q = parse_query_text(args)
+    date_from = parse_date(args, "from")
+    date_to = parse_date(args, "to")
+    if date_from and date_to and date_from > date_to:
+        raise BadRequestParameter(
+            "from", f"from ({date_from.isoformat()}) is after to ({date_to.isoformat()})"
+        )
+    sort = _first(args, "sort")
+    if sort is None:
+        sort = SearchRequest.sort
+    elif sort not in SORTS:
+        raise BadRequestParameter(
+            "sort", f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}"
+        )
+    return SearchRequest(
+        q=q,
+        regions=_values(args, "region"),
+        themes=_values(args, "theme"),
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        page=parse_int(args, "page", 1, MAX_PAGE),
+        per_page=parse_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+    )
+
+
+def request_query(request: SearchRequest) -> list[tuple[str, str]]:
+    """The query parameters that ask for ``request``; defaults left out, in a stable order."""
+    pairs: list[tuple[str, str]] = []
+    if request.q:
+        pairs.append(("q", request.q))
+    pairs += [("region", value) for value in request.regions]
+    pairs += [("theme", value) for value in request.themes]
+    if request.date_from:
+        pairs.append(("from", request.date_from.isoformat()))
+    if request.date_to:
+        pairs.append(("to", request.date_to.isoformat()))
+    if request.sort != SearchRequest.sort:
+        pairs.append(("sort", request.sort))
+    if request.per_page != DEFAULT_PER_PAGE:
+        pairs.append(("per_page", str(request.per_page)))
+    if request.page != 1:
+        pairs.append(("page", str(request.page)))
+    return pairs

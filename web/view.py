@@ -1,0 +1,345 @@
+"""Everything the search and article templates print, computed here (Datasette style).
+
+Templates stay dumb: each facet value already carries its ``toggle_url``, each
+active filter chip its ``remove_url``, and pagination, sort links and timeline
+bars their ``href``. Every URL is the current search with one thing changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import url_for
+from markupsafe import Markup
+
+from search.article import Article
+from search.results import (
+    DEFAULT_PER_PAGE,
+    MAX_PAGE,
+    Facet,
+    Hit,
+    SearchRequest,
+    SearchResult,
+    TimelineBucket,
+)
+from web.params import request_query
+from web.timeline import MONTHS, period_name, timeline_svg
+
+FACET_LABELS = {"region": "Region", "theme": "Theme"}
+FACET_TOP = 10  # values shown before the "more" control
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
+PAGE_WINDOW = 2  # page links either side of the current page
+
+
+def human_date(day: dt.date | None) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else ""
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def search_url(request: SearchRequest, endpoint: str = "pages.search", **extra: str) -> str:
+    """The URL of ``endpoint`` asking for ``request`` (defaults left out)."""
+    pairs = request_query(request) + list(extra.items())
+    base = url_for(endpoint)
+    return f"{base}?{urlencode(pairs)}" if pairs else base
+
+
+def _changed(request: SearchRequest, **changes) -> SearchRequest:
+    """``request`` with ``changes`` applied and the page reset to the first."""
+    return dataclasses.replace(request, page=1, **changes)
+
+
+def safe_external_url(url: str | None) -> str | None:
+    """Only http(s) links leave the site; anything else (javascript:, data:) is dropped."""
+    if url and url.split(":", 1)[0].lower() in ("http", "https"):
+        return url
+    return None
+
+
+def author_query(name: str) -> str:
+    return 'author:"{}"'.format(name.replace('"', " "))
+
+
+def report_query(name: str) -> str:
+    from search import query as search_query
+
+    if "report" in getattr(search_query, "FIELD_PREFIXES", {}):
+        return 'report:"{}"'.format(name.replace('"', " "))
+    return '"{}"'.format(name.replace('"', " "))
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class FacetValueView:
+    value: str
+    count: int
+    selected: bool
+    toggle_url: str
+    input_id: str
+
+
+@dataclass(frozen=True)
+class FacetView:
+    name: str
+    label: str
+    shown: tuple[FacetValueView, ...]
+    more: tuple[FacetValueView, ...]
+    timed_out: bool
+
+
+@dataclass(frozen=True)
+class Chip:
+    label: str
+    remove_url: str
+
+
+@dataclass(frozen=True)
+class Pagination:
+    previous: str | None
+    next: str | None
+    pages: tuple[Link | None, ...]  # None is a gap ("…")
+
+
+@dataclass(frozen=True)
+class HitView:
+    id: str
+    href: str
+    title_html: Markup
+    snippet: Markup
+    date: str
+    date_iso: str
+    source: str
+    authors: tuple[str, ...]
+    regions: tuple[str, ...]
+    themes: tuple[str, ...]
+
+
+def hit_view(hit: Hit) -> HitView:
+    return HitView(
+        id=hit.id,
+        href=url_for("pages.article", article_id=hit.id),
+        # The engine escapes the text and adds only <mark>: safe to print as HTML.
+        title_html=Markup(hit.title_html or "") or Markup.escape(hit.title),
+        snippet=Markup(hit.snippet or ""),
+        date=human_date(hit.date),
+        date_iso=hit.date.isoformat() if hit.date else "",
+        source=hit.source or "",
+        authors=hit.authors,
+        regions=hit.regions,
+        themes=hit.themes,
+    )
+
+
+def facet_view(facet: Facet, request: SearchRequest) -> FacetView:
+    selected = request.selected(facet.name)
+    attribute = {"region": "regions", "theme": "themes"}[facet.name]
+    values = []
+    for i, value in enumerate(facet.values):
+        if value.value in selected:
+            toggled = tuple(v for v in selected if v != value.value)
+        else:
+            toggled = (*selected, value.value)
+        values.append(
+            FacetValueView(
+                value=value.value,
+                count=value.count,
+                selected=value.selected or value.value in selected,
+                toggle_url=search_url(_changed(request, **{attribute: toggled})),
+                input_id=f"facet-{facet.name}-{i}",
+            )
+        )
+    top = {id(v) for v in values[:FACET_TOP]}
+    shown = tuple(v for v in values if id(v) in top or v.selected)
+    more = tuple(v for v in values if v not in shown)
+    return FacetView(
+        name=facet.name,
+        label=FACET_LABELS.get(facet.name, facet.name.title()),
+        shown=shown,
+        more=more,
+        timed_out=facet.timed_out,
+    )
+
+
+def chips(request: SearchRequest) -> list[Chip]:
+    found = []
+    for value in request.regions:
+        rest = tuple(v for v in request.regions if v != value)
+        found.append(Chip(f"Region: {value}", search_url(_changed(request, regions=rest))))
+    for value in request.themes:
+        rest = tuple(v for v in request.themes if v != value)
+        found.append(Chip(f"Theme: {value}", search_url(_changed(request, themes=rest))))
+    if request.date_from:
+        found.append(
+            Chip(
+                f"From {human_date(request.date_from)}",
+                search_url(_changed(request, date_from=None)),
+            )
+        )
+    if request.date_to:
+        found.append(
+            Chip(f"To {human_date(request.date_to)}", search_url(_changed(request, date_to=None)))
+        )
+    return found
+
+
+def effective_sort(request: SearchRequest) -> str:
+    """An empty query browses newest first, whatever ``relevance`` would mean."""
+    if not request.q and request.sort == "relevance":
+        return "newest"
+    return request.sort
+
+
+def sort_links(request: SearchRequest) -> list[Link]:
+    current = effective_sort(request)
+    sorts = SORT_LABELS if request.q else {k: v for k, v in SORT_LABELS.items() if k != "relevance"}
+    return [
+        Link(label, search_url(_changed(request, sort=sort)), sort == current)
+        for sort, label in sorts.items()
+    ]
+
+
+def pagination(result: SearchResult) -> Pagination | None:
+    request = result.request
+    last = min(result.pages, MAX_PAGE)
+    if last <= 1 and request.page == 1:
+        return None
+
+    def page_url(page: int) -> str:
+        return search_url(dataclasses.replace(request, page=page))
+
+    window = range(max(1, request.page - PAGE_WINDOW), min(last, request.page + PAGE_WINDOW) + 1)
+    numbers = sorted({1, last, *window})
+    pages: list[Link | None] = []
+    for number in numbers:
+        if pages and pages[-1] is not None and number > int(pages[-1].label) + 1:
+            pages.append(None)
+        pages.append(Link(str(number), page_url(number), number == request.page))
+    return Pagination(
+        previous=page_url(request.page - 1) if request.page > 1 else None,
+        next=page_url(request.page + 1) if request.page < last else None,
+        pages=tuple(pages),
+    )
+
+
+def timeline_href(request: SearchRequest, bucket: TimelineBucket) -> str:
+    """The search narrowed to the bucket's period (within any range already chosen)."""
+    start = max(bucket.start, request.date_from) if request.date_from else bucket.start
+    end = min(bucket.end, request.date_to) if request.date_to else bucket.end
+    return search_url(_changed(request, date_from=start, date_to=end))
+
+
+def suggestion_link(result: SearchResult) -> Link | None:
+    if not result.suggestion or result.suggestion == result.request.q:
+        return None
+    request = _changed(result.request, q=result.suggestion)
+    return Link(result.suggestion, search_url(request))
+
+
+def total_label(result: SearchResult) -> str:
+    return plural(result.total, "article")
+
+
+def search_page(result: SearchResult) -> dict:
+    """The template context of the search page (and of its partial)."""
+    request = result.request
+    first = (request.page - 1) * request.per_page + 1
+    last = first + len(result.hits) - 1
+    timeline = timeline_svg(
+        result.timeline,
+        lambda bucket: timeline_href(request, bucket),
+        label="Results over time; choose a period to narrow the search",
+    )
+    periods = [b for b in result.timeline if b.count]
+    return {
+        "request": request,
+        "result": result,
+        "q": request.q,
+        "total": result.total,
+        "total_label": total_label(result),
+        "range_label": f"{first:,}–{last:,}" if result.hits else "",
+        "hits": [hit_view(hit) for hit in result.hits],
+        "facets": [facet_view(facet, request) for facet in _ordered_facets(result)],
+        "chips": chips(request),
+        "clear_url": search_url(SearchRequest(q=request.q, sort=request.sort))
+        if chips(request)
+        else None,
+        "sorts": sort_links(request),
+        "hidden_fields": _hidden_fields(request),
+        "date_from": request.date_from.isoformat() if request.date_from else "",
+        "date_to": request.date_to.isoformat() if request.date_to else "",
+        "pagination": pagination(result),
+        "timeline": timeline,
+        "timeline_span": (
+            f"{period_name(periods[0])} – {period_name(periods[-1])}" if len(periods) > 1 else ""
+        ),
+        "suggestion": suggestion_link(result),
+        "beyond_last_page": not result.hits and result.total > 0,
+        "first_page_url": search_url(dataclasses.replace(request, page=1)),
+        "feed_url": search_url(
+            dataclasses.replace(request, page=1, sort="relevance", per_page=DEFAULT_PER_PAGE),
+            "pages.feed",
+        ),
+        "api_url": search_url(request, "api.search"),
+        "partial_result": result.partial,
+        "title": page_title(request),
+    }
+
+
+def _ordered_facets(result: SearchResult) -> list[Facet]:
+    names = [name for name in ("region", "theme") if name in result.facets]
+    names += [name for name in result.facets if name not in names]
+    return [result.facets[name] for name in names]
+
+
+def _hidden_fields(request: SearchRequest) -> list[tuple[str, str]]:
+    """State the form must carry that it has no visible control for."""
+    fields = []
+    if request.sort != SearchRequest.sort:
+        fields.append(("sort", request.sort))
+    if request.per_page != DEFAULT_PER_PAGE:
+        fields.append(("per_page", str(request.per_page)))
+    return fields
+
+
+def page_title(request: SearchRequest) -> str:
+    parts = [f"“{request.q}”"] if request.q else []
+    parts += list(request.regions) + list(request.themes)
+    return " · ".join(parts) if parts else "Search the archive"
+
+
+def article_page(article: Article, related: list[Hit]) -> dict:
+    """The template context of an article page: every metadata value links to its search."""
+
+    def filtered(**changes) -> str:
+        return search_url(SearchRequest(**changes))
+
+    paragraphs = [p.strip() for p in article.body.split("\n\n") if p.strip()]
+    return {
+        "article": article,
+        "title": article.title,
+        "paragraphs": paragraphs,
+        "date": human_date(article.date),
+        "date_iso": article.date.isoformat() if article.date else "",
+        "date_url": filtered(date_from=article.date, date_to=article.date)
+        if article.date
+        else None,
+        "source": article.source or "",
+        "original_url": safe_external_url(article.url),
+        "authors": [Link(name, filtered(q=author_query(name))) for name in article.authors],
+        "regions": [Link(value, filtered(regions=(value,))) for value in article.regions],
+        "themes": [Link(value, filtered(themes=(value,))) for value in article.themes],
+        "reports": [Link(value, filtered(q=report_query(value))) for value in article.reports],
+        "related": [hit_view(hit) for hit in related],
+        "api_url": url_for("api.article", article_id=article.id),
+    }
