@@ -60,7 +60,7 @@ def bad_parameter(error: BadRequestParameter) -> Response:
     return html_error(
         400,
         "That search could not be run",
-        error.message[:1].upper() + error.message[1:] + ".",
+        f"{error.message}.",
         q=request.args.get("q", "")[:1000],
     )
 
