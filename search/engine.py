@@ -49,8 +49,15 @@ def _date_columns(reader, size: int) -> tuple[np.ndarray, np.ndarray]:
 
     Read raw from the date column: Whoosh stores microseconds since 0001-01-01
     and a sentinel for documents without a date, which it cannot translate.
+    Read segment by segment: a segment whose articles all lack a date has no
+    date column, and Whoosh's combined column reader silently leaves it out.
     """
-    raw = np.fromiter(reader.column_reader("date", translate=False), dtype=np.uint64, count=size)
+    raw = np.full(size, np.iinfo(np.uint64).max, dtype=np.uint64)  # undated
+    for leaf, offset in reader.leaf_readers():
+        if leaf.has_column("date"):
+            count = leaf.doc_count_all()
+            column = leaf.column_reader("date", translate=False)
+            raw[offset : offset + count] = np.fromiter(column, dtype=np.uint64, count=count)
     day = (raw // MICROSECONDS_PER_DAY + 1).astype(np.int64)
     day[(day < 1) | (day > LATEST_ORDINAL)] = 0
     month = np.full(size, -1, dtype=np.int64)
