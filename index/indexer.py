@@ -122,11 +122,12 @@ class _Run:
             return False
         if not source.is_json_lines and known != [source.article_id]:
             return False
-        fresh = [article_id for article_id in known if article_id not in self.seen]
-        for article_id in fresh:
+        if any(article_id in self.seen for article_id in known):
+            return False  # read it, so the clash is reported as a duplicate
+        for article_id in known:
             self.seen[article_id] = str(source.path)
-        self.report.unchanged += len(fresh)
-        return len(fresh) == len(known)
+        self.report.unchanged += len(known)
+        return True
 
     def _read(self, source: SourceFile) -> Iterable[Article | ImportProblem]:
         if source.is_json_lines:
@@ -139,16 +140,18 @@ class _Run:
             return [ImportProblem(str(source.path), f"cannot read: {error.strerror}")]
 
     def _first_sighting(self, article: Article) -> bool:
-        first = self.seen.setdefault(article.id, article.source_file or "")
-        if first != (article.source_file or ""):
-            self.report.problems.append(
-                ImportProblem(
-                    article.source_file or "",
-                    f"duplicate id {article.id!r} (already imported from {first})",
-                )
+        """Whether this run meets ``article.id`` for the first time (in any file)."""
+        first = self.seen.get(article.id)
+        if first is None:
+            self.seen[article.id] = article.source_file or ""
+            return True
+        self.report.problems.append(
+            ImportProblem(
+                article.source_file or "",
+                f"duplicate id {article.id!r} (already imported from {first})",
             )
-            return False
-        return True
+        )
+        return False
 
 
 def _discover(paths: Iterable[Path], report: IndexReport) -> tuple[list[SourceFile], list[Path]]:
