@@ -245,6 +245,7 @@
         }
         swap(fresh);
         document.title = fresh.dataset.title || document.title;
+        relink(fresh.dataset);
         if (options.focusResults) {
           var heading = document.getElementById("results-heading");
           heading.focus();
@@ -265,6 +266,20 @@
           fail(url, 0, "");
         }
       });
+  }
+
+  /* Links outside the region that describe the current search. */
+  function relink(data) {
+    [
+      ["feed-alternate", data.feedUrl],
+      ["feed-link", data.feedUrl],
+      ["json-link", data.apiUrl],
+    ].forEach(function (pair) {
+      var link = document.getElementById(pair[0]);
+      if (link && pair[1]) {
+        link.setAttribute("href", pair[1]);
+      }
+    });
   }
 
   function fail(url, status, message) {
@@ -550,5 +565,11 @@
 
   input.addEventListener("blur", function () {
     setTimeout(closeSuggestions, 100);
+  });
+
+  document.addEventListener("pointerdown", function (event) {
+    if (!listbox.hidden && !event.target.closest(".combo")) {
+      closeSuggestions();
+    }
   });
 })();
