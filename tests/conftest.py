@@ -1,6 +1,19 @@
 """Fixtures shared by the test modules."""
 
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import urlopen
 
 import pytest
 
@@ -51,3 +64,145 @@ def app(demo_index):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+# --- A real server: `article-search serve` (gunicorn) as a subprocess ---
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SERVER_START_SECONDS = 20
+
+
+def article_search_command() -> str:
+    """The venv's ``article-search`` script (beside the Python running the tests)."""
+    beside = Path(sys.executable).with_name("article-search")
+    if beside.exists():
+        return str(beside)
+    return str(PROJECT_ROOT / ".venv" / "bin" / "article-search")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    """A running ``article-search serve``: its base URL, index folder and log."""
+
+    url: str
+    index_dir: Path
+    log: Path
+    process: subprocess.Popen
+
+    def get(self, path: str, params=None, timeout: float = 10) -> tuple[int, bytes]:
+        """GET ``path`` (with ``params``); returns (status, body), also for 4xx/5xx."""
+        query = f"?{urlencode(params, doseq=True)}" if params else ""
+        try:
+            with urlopen(f"{self.url}{path}{query}", timeout=timeout) as response:
+                return response.status, response.read()
+        except HTTPError as error:
+            return error.code, error.read()
+
+    def json(self, path: str, params=None) -> dict:
+        status, body = self.get(path, params)
+        assert status == 200, f"GET {path} {params}: {status} {body[:300]!r}\n{self.log_tail()}"
+        return json.loads(body)
+
+    def search(self, **params) -> dict:
+        return self.json("/api/search", params)
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "server log:\n" + "\n".join(text.splitlines()[-lines:])
+
+
+@contextmanager
+def serving(index_dir: Path, workdir: Path, workers: int = 2) -> Iterator[LiveServer]:
+    """Run ``article-search serve`` on a free loopback port until the block ends.
+
+    The server gets its own session (process group), killed whole at the end.
+    XDG_RUNTIME_DIR points into ``workdir`` so gunicorn's control socket is
+    the test's own, not the user's ~/.gunicorn/gunicorn.ctl.
+    """
+    port = free_port()
+    log = workdir / f"server-{port}.log"
+    runtime = workdir / "runtime"
+    runtime.mkdir(exist_ok=True)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "ARTICLE_SEARCH_LOG_LEVEL": "warning"}
+    command = [article_search_command(), "serve", "--bind", f"127.0.0.1:{port}"]
+    command += ["--index", str(index_dir), "--workers", str(workers)]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", Path(index_dir), log, process)
+    try:
+        _wait_until_healthy(server)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _wait_until_healthy(server: LiveServer) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(
+                f"article-search serve exited with {server.process.returncode}\n{server.log_tail()}"
+            )
+        try:
+            if server.get("/healthz", timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(
+        f"article-search serve not healthy after {SERVER_START_SECONDS} s\n{server.log_tail()}"
+    )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    # Workers outliving the master would still be in the group.
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_index, tmp_path_factory) -> Iterator[LiveServer]:
+    """A real gunicorn (``article-search serve``, 2 workers) serving the demo index.
+
+    Read-only: tests that change an index start their own server with ``serving``.
+    """
+    with serving(demo_index, tmp_path_factory.mktemp("live-server")) as server:
+        yield server
+
+
+def matching_demo_articles(word: str) -> set[str]:
+    """Ids of the demo articles whose title, body or authors hold ``word`` (as analysed).
+
+    The truth a one-word search is checked against, computed without the search core.
+    """
+    from index.formats.text_export import read_text_export
+    from search.schema import english_analyzer
+
+    analyzer = english_analyzer()
+    (term,) = [token.text for token in analyzer(word)]
+    found = set()
+    for path in DEMO_ARTICLES.glob("*.txt"):
+        article = read_text_export(path, path.name)
+        text = "\n".join([article.title, article.body, *article.authors])
+        if term in {token.text for token in analyzer(text)}:
+            found.add(article.id)
+    return found
