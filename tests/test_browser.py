@@ -1,0 +1,348 @@
+"""The search page in headless Chromium against a real gunicorn serving the demo index.
+
+Drives Debian's chromium (never a downloaded one): live results while typing,
+facets and timeline without a page load, Back/Forward, keyboard focus, the
+article page, and screenshots kept in tests/artifacts/ for a human to look at.
+"""
+
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import matching_demo_articles
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TIMEOUT_MS = 5_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(
+            "chromium is not installed, so the browser tests cannot run. "
+            "Run `make test`: it installs Debian's chromium first (`make browser-deps`).",
+            pytrace=False,
+        )
+    return path
+
+
+def test_chromium_is_installed():
+    chromium_path()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _is_favicon(url: str) -> bool:
+    return urlsplit(url).path == "/favicon.ico"
+
+
+@pytest.fixture()
+def page(browser, live_server):
+    """A fresh desktop-sized page; fails the test on any script error or failed request."""
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and not _is_favicon(message.location.get("url", ""))
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not _is_favicon(response.url)
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    assert problems == [], problems
+
+
+class SearchPage:
+    """What the tests read off and do to the search page."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.total = page.locator("#total")
+        self.hit_titles = page.locator("#results > li .hit-title")
+
+    def mark(self) -> None:
+        """Set a marker on window: it survives only if no full page load happens."""
+        self.page.evaluate("window.__marker = 1")
+
+    def assert_no_page_load(self) -> None:
+        assert self.page.evaluate("window.__marker") == 1, "a full page load happened"
+
+    def expect_results(self, result: dict) -> None:
+        """The page shows the API's answer: total, and the titles in order."""
+        expect(self.total).to_have_attribute("data-total", str(result["total"]))
+        expect(self.total).to_have_text(re.compile(rf"^{result['total']:,} articles?$"))
+        expect(self.hit_titles).to_have_text([hit["title"] for hit in result["results"]])
+        expect(self.page.locator("#search-form")).to_have_attribute("data-state", "idle")
+
+    def box(self, facet: str, value: str):
+        return self.page.locator(f'#facet-{facet} input[type="checkbox"][value="{value}"]')
+
+    def shown_count(self, facet: str, value: str) -> int:
+        label = self.page.locator(f'#facet-{facet} .facet-value:has(input[value="{value}"]) .count')
+        return int(re.search(r"\d[\d,]*", label.inner_text()).group().replace(",", ""))
+
+    def query(self) -> dict[str, list[str]]:
+        return parse_qs(urlsplit(self.page.url).query)
+
+
+def test_typing_updates_results_without_enter(page, live_server):
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.mark()
+    ui.expect_results(live_server.search())
+
+    page.locator("#q").focus()
+    page.keyboard.type("heat", delay=120)
+    heat = live_server.search(q="heat")
+    assert heat["total"] == len(matching_demo_articles("heat"))
+    ui.expect_results(heat)
+    expect(page).to_have_url(re.compile(r"/search\?q=heat$"))
+
+    page.keyboard.type(" pump", delay=120)
+    heat_pump = live_server.search(q="heat pump")
+    assert heat_pump["results"] != heat["results"]  # so the list must visibly change
+    ui.expect_results(heat_pump)
+    expect(page).to_have_url(re.compile(r"/search\?q=heat\+pump$"))
+    expect(page.locator("#q")).to_have_value("heat pump")
+    ui.assert_no_page_load()
+
+
+def test_region_checkbox_narrows_to_its_count_without_page_load(page, live_server, demo_articles):
+    page.goto("/search?q=heat")
+    ui = SearchPage(page)
+    ui.expect_results(live_server.search(q="heat"))
+    ui.mark()
+    shown = ui.shown_count("region", "Europe")
+    truth = {
+        article_id
+        for article_id in matching_demo_articles("heat")
+        if "Europe" in demo_articles[article_id].regions
+    }
+    assert shown == len(truth) > 0
+
+    ui.box("region", "Europe").check()
+    europe = live_server.search(q="heat", region="Europe")
+    assert europe["total"] == shown
+    ui.expect_results(europe)
+    expect(ui.box("region", "Europe")).to_be_checked()
+    assert ui.shown_count("region", "Europe") == shown  # its own selection does not shrink it
+    assert ui.query() == {"q": ["heat"], "region": ["Europe"]}
+    expect(page.locator(".chips")).to_contain_text("Region: Europe")
+    ui.assert_no_page_load()
+
+
+def test_back_and_forward_restore_query_boxes_and_total(page, live_server):
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.mark()
+    browse = live_server.search()
+    page.locator("#q").focus()
+    page.keyboard.type("heat", delay=120)
+    heat = live_server.search(q="heat")
+    ui.expect_results(heat)
+    page.keyboard.press("Escape")  # close the completions, which cover the facets
+    ui.box("region", "Europe").check()
+    europe = live_server.search(q="heat", region="Europe")
+    ui.expect_results(europe)
+    theme = europe["facets"]["theme"][0]["value"]
+    ui.box("theme", theme).check()
+    both = live_server.search(q="heat", region="Europe", theme=theme)
+    ui.expect_results(both)
+
+    page.go_back()
+    ui.expect_results(europe)
+    expect(ui.box("region", "Europe")).to_be_checked()
+    expect(ui.box("theme", theme)).not_to_be_checked()
+
+    page.go_back()
+    ui.expect_results(heat)
+    expect(page.locator("#q")).to_have_value("heat")
+    expect(page.locator("#filters input:checked")).to_have_count(0)
+
+    page.go_back()
+    ui.expect_results(browse)
+    expect(page.locator("#q")).to_have_value("")
+
+    page.go_forward()
+    ui.expect_results(heat)
+    expect(page.locator("#q")).to_have_value("heat")
+    page.go_forward()
+    ui.expect_results(europe)
+    expect(ui.box("region", "Europe")).to_be_checked()
+    ui.assert_no_page_load()
+
+
+def test_screenshots_desktop_and_phone(page, live_server):
+    """Kept in tests/artifacts/ for people to look at; the checks catch gross breakage."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto("/search?q=heat")
+    ui = SearchPage(page)
+    ui.expect_results(live_server.search(q="heat"))
+    filters = page.locator("#filters").bounding_box()
+    results = page.locator("#results").bounding_box()
+    assert filters["x"] + filters["width"] <= results["x"], "filters are not a sidebar"
+    page.screenshot(path=ARTIFACTS / "search-desktop.png", full_page=True)
+
+    article_href = page.locator("#results .hit-title a").first.get_attribute("href")
+    page.goto(article_href)
+    page.screenshot(path=ARTIFACTS / "article-desktop.png", full_page=True)
+
+    page.set_viewport_size(PHONE)
+    page.goto("/search?q=heat")
+    ui.expect_results(live_server.search(q="heat"))
+    expect(page.locator("#filters")).not_to_have_attribute("open", "")
+    overflow = "document.documentElement.scrollWidth - window.innerWidth"
+    assert page.evaluate(overflow) <= 0, "the search page scrolls sideways on a phone"
+    page.screenshot(path=ARTIFACTS / "search-phone.png", full_page=True)
+    page.goto(article_href)
+    assert page.evaluate(overflow) <= 0, "the article page scrolls sideways on a phone"
+    page.screenshot(path=ARTIFACTS / "article-phone.png", full_page=True)
+
+
+FOCUS_STYLE = """element => {
+  const style = getComputedStyle(element);
+  return {
+    focusVisible: element.matches(':focus-visible'),
+    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+    shadow: style.boxShadow !== 'none',
+  };
+}"""
+
+
+def tab_to(page: Page, selector: str, most: int = 40) -> list[str]:
+    """Press Tab until ``selector`` has focus; returns what got focus on the way."""
+    visited = []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e.id || e.getAttribute('href') || e.tagName; }"
+        )
+        visited.append(focused)
+        if page.evaluate(f"() => document.activeElement.matches({selector!r})"):
+            return visited
+    pytest.fail(f"Tab never reached {selector}; focus went {visited}")
+
+
+def assert_visible_focus(page: Page, what: str) -> None:
+    style = page.locator(":focus").evaluate(FOCUS_STYLE)
+    assert style["focusVisible"] and (style["outline"] or style["shadow"]), (what, style)
+
+
+def test_keyboard_reaches_search_box_and_facets_with_visible_focus(page, live_server):
+    page.goto("/search?q=heat")
+    ui = SearchPage(page)
+    ui.expect_results(live_server.search(q="heat"))
+
+    tab_to(page, "#q")
+    assert_visible_focus(page, "search box")
+    visited = tab_to(page, '#facet-region input[type="checkbox"]')
+    assert_visible_focus(page, "region checkbox")
+    value = page.evaluate("document.activeElement.value")
+    assert len(visited) <= 4, f"too many stops between the search box and the facets: {visited}"
+
+    page.keyboard.press("Space")
+    ui.expect_results(live_server.search(q="heat", region=value))
+    # The region was re-rendered; focus is back on the same checkbox, still visible.
+    assert page.evaluate("document.activeElement.value") == value
+    expect(ui.box("region", value)).to_be_checked()
+    assert_visible_focus(page, "region checkbox after the update")
+
+    tab_to(page, "#facet-theme input[type='checkbox']")
+    assert_visible_focus(page, "theme checkbox")
+
+
+def test_article_page_links_metadata_and_related(page, live_server):
+    page.goto("/search?q=heat")
+    first = page.locator("#results .hit-title a").first
+    article_id = first.get_attribute("href").removeprefix("/articles/")
+    first.click()
+    expect(page).to_have_url(re.compile(re.escape(f"/articles/{article_id}") + "$"))
+    article = live_server.json(f"/api/articles/{article_id}")
+    expect(page.locator("h1")).to_have_text(article["title"])
+
+    authors = page.locator(".byline a.author")
+    expect(authors).to_have_text(article["authors"])
+    for link, name in zip(authors.all(), article["authors"], strict=True):
+        assert parse_qs(urlsplit(link.get_attribute("href")).query) == {"q": [f'author:"{name}"']}
+    expect(page.locator(".article-meta a.tag-region")).to_have_text(article["regions"])
+    expect(page.locator(".article-meta a.tag-theme")).to_have_text(article["themes"])
+    date_link = page.locator(".dateline a.date")
+    assert parse_qs(urlsplit(date_link.get_attribute("href")).query) == {
+        "from": [article["date"]],
+        "to": [article["date"]],
+    }
+
+    related = page.locator(".related .hit-title a")
+    assert article["related"], "the demo article has no related articles"
+    expect(related).to_have_text([item["title"] for item in article["related"]])
+    assert article_id not in [item["id"] for item in article["related"]]
+
+    region = article["regions"][0]
+    page.locator(".article-meta a.tag-region", has_text=region).click()
+    ui = SearchPage(page)
+    ui.expect_results(live_server.search(region=region))
+    expect(ui.box("region", region)).to_be_checked()
+
+    page.go_back()
+    page.locator(".related .hit-title a").first.click()
+    expect(page.locator("h1")).to_have_text(article["related"][0]["title"])
+
+
+def test_timeline_bar_narrows_the_date_range(page, live_server):
+    heat = live_server.search(q="heat")
+    bucket = max(heat["timeline"], key=lambda bucket: bucket["count"])
+    assert 0 < bucket["count"] < heat["total"]
+    page.goto("/search?q=heat")
+    ui = SearchPage(page)
+    ui.expect_results(heat)
+    ui.mark()
+
+    bar = page.locator(f'#timeline a.timeline-link[aria-label^="{bucket["label"]}:"]')
+    shown = int(re.match(r"[^:]+: (\d+) articles?", bar.get_attribute("aria-label")).group(1))
+    assert shown == bucket["count"]
+    bar.click()
+
+    narrowed = live_server.search(q="heat", **{"from": bucket["from"], "to": bucket["to"]})
+    assert narrowed["total"] == shown
+    ui.expect_results(narrowed)
+    assert ui.query() == {"q": ["heat"], "from": [bucket["from"]], "to": [bucket["to"]]}
+    expect(page.locator("#from")).to_have_value(bucket["from"])
+    expect(page.locator("#to")).to_have_value(bucket["to"])
+    ui.assert_no_page_load()
