@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from search.results import MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH
 from web import create_app
@@ -457,3 +459,20 @@ def test_responses_match_the_openapi_schemas(client, openapi, path, status):
     documented = openapi["paths"][template]["get"]["responses"][status]
     schema = documented["content"]["application/json"]["schema"]
     validate(openapi, schema, response.get_json())
+
+
+PARAMETER_NAMES = ["q", "region", "theme", "from", "to", "sort", "page", "per_page", "limit"]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.lists(st.tuples(st.sampled_from(PARAMETER_NAMES), st.text(max_size=20)), max_size=5),
+    path=st.sampled_from(["/api/search", "/api/suggest", "/search", "/search.atom"]),
+)
+def test_any_parameter_values_give_an_answer_or_a_400_never_a_500(client, params, path):
+    response = client.get(path, query_string=params)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:500]
+    if path.startswith("/api/") and response.status_code == 400:
+        assert response.get_json()["error"]["parameter"] in PARAMETER_NAMES

@@ -1,0 +1,69 @@
+"""The server-side timeline chart and the gunicorn settings, without a server."""
+
+import datetime as dt
+import importlib
+from xml.etree import ElementTree as ET
+
+from search.results import TimelineBucket
+from web.timeline import fill_gaps, timeline_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def year(y, count):
+    return TimelineBucket(str(y), dt.date(y, 1, 1), dt.date(y, 12, 31), count)
+
+
+def parse(markup):
+    return ET.fromstring(
+        str(markup).replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+    )
+
+
+def test_each_non_empty_period_is_a_labelled_link():
+    svg = parse(
+        timeline_svg([year(2020, 3), year(2021, 0), year(2022, 1)], lambda b: f"/s?y={b.label}")
+    )
+    assert svg.get("role") == "group" and svg.get("aria-label")
+    links = svg.findall(f"{SVG}a")
+    assert [a.get("href") for a in links] == ["/s?y=2020", "/s?y=2022"]
+    assert [a.find(f"{SVG}title").text for a in links] == ["2020: 3 articles", "2022: 1 article"]
+    assert "show only this period" in links[0].get("aria-label")
+    heights = [float(a.findall(f"{SVG}rect")[1].get("height")) for a in links]
+    assert heights[0] > heights[1] > 0
+
+
+def test_labels_and_links_are_escaped():
+    bucket = TimelineBucket("<b>&", dt.date(2020, 1, 1), dt.date(2020, 12, 31), 2)
+    markup = str(timeline_svg([bucket], lambda b: '/s?a=1&b="2"'))
+    assert "<b>" not in markup and "&lt;b&gt;&amp;" in markup
+    assert 'href="/s?a=1&amp;b=&#34;2&#34;"' in markup
+    assert " style=" not in markup
+
+
+def test_missing_periods_are_filled_in():
+    filled = fill_gaps([year(2018, 1), year(2021, 2)])
+    assert [b.label for b in filled] == ["2018", "2019", "2020", "2021"]
+    assert [b.count for b in filled] == [1, 0, 0, 2]
+    months = [
+        TimelineBucket("2023-11", dt.date(2023, 11, 1), dt.date(2023, 11, 30), 1),
+        TimelineBucket("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29), 1),
+    ]
+    assert [b.label for b in fill_gaps(months)] == ["2023-11", "2023-12", "2024-01", "2024-02"]
+
+
+def test_nothing_to_draw_is_empty_markup():
+    assert str(timeline_svg([], lambda b: "/")) == ""
+
+
+def test_gunicorn_workers_follow_the_machine_or_the_environment(monkeypatch):
+    import web.gunicorn_conf as conf
+
+    monkeypatch.delenv("ARTICLE_SEARCH_WORKERS", raising=False)
+    conf = importlib.reload(conf)
+    assert 1 <= conf.workers <= 8
+    assert conf.preload_app is False and conf.worker_class == "sync" and conf.accesslog == "-"
+    monkeypatch.setenv("ARTICLE_SEARCH_WORKERS", "3")
+    assert importlib.reload(conf).workers == 3
+    monkeypatch.delenv("ARTICLE_SEARCH_WORKERS")
+    importlib.reload(conf)
