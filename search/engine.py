@@ -168,17 +168,20 @@ class SearchEngine:
         started = time.perf_counter()
         gen = self._generation()
         parsed = gen.builder.parse(request.q)
-        base = gen.live
+        matched = gen.live
         if not parsed.is_browse:
-            matched = gen.searcher.docs_for_query(parsed.query)
-            base = DocSet.from_docnums(matched, gen.size) & gen.live
+            docnums = gen.searcher.docs_for_query(parsed.query)
+            matched = DocSet.from_docnums(docnums, gen.size) & gen.live
+        base = matched
         if request.date_from or request.date_to:
             base = base & gen.date_range(request.date_from, request.date_to)
         region_filter = self._selection(gen, "region", request)
         theme_filter = self._selection(gen, "theme", request)
-        with_regions = base & region_filter if region_filter else base
-        with_themes = base & theme_filter if theme_filter else base
-        final = with_regions & theme_filter if theme_filter else with_regions
+        # "is not None": a selection of values no article has is an empty
+        # DocSet, which is falsy, and must still filter (to nothing).
+        with_regions = base & region_filter if region_filter is not None else base
+        with_themes = base & theme_filter if theme_filter is not None else base
+        final = with_regions & theme_filter if theme_filter is not None else with_regions
 
         deadline = started + self.facet_seconds
         facets = {
@@ -189,7 +192,7 @@ class SearchEngine:
                 "theme", gen.values["themes"], with_regions, request.themes, deadline
             ),
         }
-        filtered = final is not base
+        filtered = final is not matched  # a date range or a facet selection applies
         hits = self._page(gen, parsed, request, final, filtered)
         total = len(final)
         suggestion = None
@@ -231,6 +234,8 @@ class SearchEngine:
             ranked = [(int(d), None) for d in docnums[order[start:end]]]
         else:
             allowed = set(final.docnums().tolist()) if filtered else None
+            if allowed is not None and not allowed:
+                return []  # Whoosh reads an empty filter set as no filter at all
             results = gen.searcher.search(parsed.query, limit=end, filter=allowed)
             ranked = [(hit.docnum, hit.score) for hit in results[start:end]]
         return [self._hit(gen, docnum, parsed, score) for docnum, score in ranked]
