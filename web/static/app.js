@@ -30,10 +30,13 @@
   var DEBOUNCE_MS = 200;
   var SUGGEST_DEBOUNCE_MS = 120;
   var PAUSE_MS = 1000; // typing after a pause this long starts a new history entry
+  var DATE_SETTLE_MS = 600; // a date typed segment by segment is applied after this pause
 
   var sequence = 0; // numbers search requests; only the newest may render
   var controller = null;
   var typingTimer = null;
+  var dateTimer = null;
+  var lastDateKey = 0; // when a key was last pressed in a date field
   var pauseTimer = null;
   var typingBurst = false; // true while one history entry follows the typing
   var shownUrl = location.pathname + location.search; // the state on screen
@@ -205,6 +208,8 @@
 
   function update(url, mode, options) {
     options = options || {};
+    clearTimeout(dateTimer);
+    dateTimer = null;
     var mine = (sequence += 1);
     if (controller) {
       controller.abort();
@@ -324,11 +329,46 @@
     if (target === input) {
       return; // typing is handled above; change on blur would repeat it
     }
-    if (target.type === "date" && target.value && !target.validity.valid) {
-      return; // half-typed date
+    if (target.type === "date") {
+      // Typing a year makes a valid date after each digit (0002, 0020, 0202):
+      // skip those, and wait for a pause (or leaving the field), so the
+      // re-rendered field is not swapped in under the reader's keystrokes.
+      if (target.value && (!target.validity.valid || Number(target.value.slice(0, 4)) < 1000)) {
+        return; // half-typed date
+      }
+      clearTimeout(dateTimer);
+      dateTimer = setTimeout(settleDates, DATE_SETTLE_MS);
+      return;
     }
     typingBurst = false;
     updateFromForm("push");
+  });
+
+  function isDateField(element) {
+    return Boolean(element && element.type === "date" && form.contains(element));
+  }
+
+  /* Apply typed dates once the reader stops typing in the date fields. */
+  function settleDates() {
+    if (isDateField(document.activeElement) && Date.now() - lastDateKey < DATE_SETTLE_MS) {
+      dateTimer = setTimeout(settleDates, DATE_SETTLE_MS);
+      return;
+    }
+    typingBurst = false;
+    updateFromForm("push");
+  }
+
+  form.addEventListener("keydown", function (event) {
+    if (isDateField(event.target)) {
+      lastDateKey = Date.now();
+    }
+  });
+
+  form.addEventListener("focusout", function (event) {
+    if (isDateField(event.target) && dateTimer && !isDateField(event.relatedTarget)) {
+      typingBurst = false;
+      updateFromForm("push"); // left the dates: apply them now
+    }
   });
 
   form.addEventListener("submit", function (event) {
