@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from search.article import Article
@@ -169,7 +170,8 @@ class SearchEngine:
         gen = self._generation()
         parsed = gen.builder.parse(request.q)
         matched = gen.live
-        if not parsed.is_browse:
+        # A browse may still exclude words ("-sport"): only Every matches everything.
+        if not isinstance(parsed.query, wq.Every):
             docnums = gen.searcher.docs_for_query(parsed.query)
             matched = DocSet.from_docnums(docnums, gen.size) & gen.live
         base = matched
