@@ -86,32 +86,62 @@ class _Run:
         self.state = state
         self.report = report
         self.seen: dict[str, str] = {}  # article id -> the file it came from
+        self.troubled_files: set[str] = set()  # files with a problem this run
         self.ids_by_file: dict[str, list[str]] = defaultdict(list)
         for article_id, entry in state.items():
             self.ids_by_file[entry.source_file].append(article_id)
 
     def changes(self, sources: Iterable[SourceFile]) -> Iterator[tuple[Article, str]]:
-        """Yield (article, stamp) for every article that must be written."""
+        """Yield (article, stamp) for every article that must be written.
+
+        The first article of a JSON Lines file waits for the end of the file: if the
+        file had a problem it is stored with an empty stamp, so the next run reads the
+        file again, and reports its bad lines again, even when nothing changed.
+        """
         for source in sources:
             if self._unchanged_file(source):
                 continue
+            held: Article | None = None
             for item in self._read(source):
                 if isinstance(item, ImportProblem):
                     self.report.problems.append(item)
-                elif self._first_sighting(item):
-                    previous = self.state.get(item.id)
-                    if previous and previous.content_hash == item.content_hash():
-                        self.report.unchanged += 1
-                    else:
-                        yield item, source.stamp
+                    self.troubled_files.add(str(source.path))
+                elif not self._first_sighting(item):
+                    continue
+                elif source.is_json_lines and held is None:
+                    held = item
+                elif self._changed(item, source.stamp):
+                    yield item, source.stamp
+            if held is not None:
+                stamp = "" if str(source.path) in self.troubled_files else source.stamp
+                if self._changed(held, stamp, troubled_mark=True):
+                    yield held, stamp
+
+    def _changed(self, article: Article, stamp: str, *, troubled_mark: bool = False) -> bool:
+        """Whether ``article`` differs from the index (or, with ``troubled_mark``, whether
+        its file's "read me again" empty stamp has to be set or cleared)."""
+        previous = self.state.get(article.id)
+        if (
+            previous
+            and previous.content_hash == article.content_hash()
+            and (not troubled_mark or (previous.source_stamp == "") == (stamp == ""))
+        ):
+            self.report.unchanged += 1
+            return False
+        return True
 
     def gone(self, roots: Iterable[Path]) -> list[str]:
-        """Ids imported earlier from under ``roots`` that this run did not see."""
+        """Ids imported earlier from under ``roots`` that this run did not see.
+
+        Articles of a file that has a problem this run (unreadable, broken, a bad
+        line) are kept: a file damaged or half-copied loses none of what was imported.
+        """
         roots = list(roots)
         return [
             article_id
             for article_id, entry in self.state.items()
             if article_id not in self.seen
+            and entry.source_file not in self.troubled_files
             and any(covers(root, entry.source_file) for root in roots)
         ]
 
@@ -131,7 +161,7 @@ class _Run:
 
     def _read(self, source: SourceFile) -> Iterable[Article | ImportProblem]:
         if source.is_json_lines:
-            return read_jsonl(source.path)
+            return self._read_jsonl(source)
         try:
             return [read_text_export(source.path, source.article_id)]
         except ArticleFormatError as error:
@@ -139,12 +169,22 @@ class _Run:
         except OSError as error:
             return [ImportProblem(str(source.path), f"cannot read: {error.strerror}")]
 
+    @staticmethod
+    def _read_jsonl(source: SourceFile) -> Iterator[Article | ImportProblem]:
+        try:
+            yield from read_jsonl(source.path)
+        except ArticleFormatError as error:
+            yield ImportProblem(str(source.path), str(error))
+        except OSError as error:
+            yield ImportProblem(str(source.path), f"cannot read: {error.strerror}")
+
     def _first_sighting(self, article: Article) -> bool:
         """Whether this run meets ``article.id`` for the first time (in any file)."""
         first = self.seen.get(article.id)
         if first is None:
             self.seen[article.id] = article.source_file or ""
             return True
+        self.troubled_files.add(article.source_file or "")
         self.report.problems.append(
             ImportProblem(
                 article.source_file or "",

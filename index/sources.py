@@ -29,7 +29,12 @@ class SourceFile:
 
 
 def file_stamp(path: Path) -> str:
-    status = path.stat()
+    """Size and modification time; empty when the file cannot be looked at (a dangling
+    link), so it is read, and its problem reported, like any other file."""
+    try:
+        status = path.stat()
+    except OSError:
+        return ""
     return f"{status.st_size}:{status.st_mtime_ns}"
 
 

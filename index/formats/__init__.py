@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from search.article import Article
+
+# Limits far above any real article, so a hostile or broken file is refused with a
+# reason instead of exhausting the indexer (and every searcher after it).
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one text-export file, or one JSON line
+MAX_TITLE_LENGTH = 1000  # characters
+MAX_VALUES = 100  # authors, regions, themes or reports of one article
+
 
 class ArticleFormatError(ValueError):
     """A file that is not a valid article; the message is the human reason ("no title")."""
@@ -26,3 +34,20 @@ class ImportProblem:
         if self.line is None:
             return f"{self.path}: {self.reason}"
         return f"{self.path}:{self.line}: {self.reason}"
+
+
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_limits(article: Article) -> Article:
+    """Return ``article``, or raise ArticleFormatError when it is beyond a limit above."""
+    if len(article.title) > MAX_TITLE_LENGTH:
+        raise ArticleFormatError(
+            f"title too long ({len(article.title):,} characters; at most {MAX_TITLE_LENGTH:,})"
+        )
+    for name in ("authors", "regions", "themes", "reports"):
+        values = getattr(article, name)
+        if len(values) > MAX_VALUES:
+            raise ArticleFormatError(f"too many {name} ({len(values):,}; at most {MAX_VALUES})")
+    return article

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from index.formats import ArticleFormatError, ImportProblem
+from index.formats import (
+    MAX_ARTICLE_BYTES,
+    ArticleFormatError,
+    ImportProblem,
+    check_limits,
+    megabytes,
+)
 from search.article import Article
 
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -28,11 +36,19 @@ _DERIVED_TITLE_LENGTH = 100
 def read_jsonl(path: Path) -> Iterator[Article | ImportProblem]:
     """Yield an Article for each good line of `path`, an ImportProblem for each bad one.
 
-    Blank lines are skipped. OSError (no such file, unreadable) is left to the caller.
+    Blank lines are skipped; a line longer than MAX_ARTICLE_BYTES is reported without
+    being held in memory. A path that is not a regular file raises ArticleFormatError (a
+    FIFO would block for ever); OSError (no such file, unreadable) is left to the caller.
     """
     source_file = str(path)
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ArticleFormatError("not a regular file")
     with Path(path).open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
+        for number, raw in enumerate(_bounded_lines(lines), start=1):
+            if raw is None:
+                reason = f"line too long (over {megabytes(MAX_ARTICLE_BYTES)})"
+                yield ImportProblem(source_file, reason, line=number)
+                continue
             if number == 1:
                 raw = raw.removeprefix(b"\xef\xbb\xbf")
             try:
@@ -44,7 +60,7 @@ def read_jsonl(path: Path) -> Iterator[Article | ImportProblem]:
             if not text.strip():
                 continue
             try:
-                data = json.loads(text)
+                data = json.loads(text.rstrip("\r\n"))  # a column past the end is no help
             except json.JSONDecodeError as error:
                 reason = f"bad JSON: {error.msg} (column {error.colno})"
                 yield ImportProblem(source_file, reason, line=number)
@@ -53,6 +69,17 @@ def read_jsonl(path: Path) -> Iterator[Article | ImportProblem]:
                 yield parse_json_article(data, source_file=source_file)
             except ArticleFormatError as error:
                 yield ImportProblem(source_file, str(error), line=number)
+
+
+def _bounded_lines(file) -> Iterator[bytes | None]:
+    """The lines of a binary file; None for a line over MAX_ARTICLE_BYTES (skipped)."""
+    while raw := file.readline(MAX_ARTICLE_BYTES + 1):
+        if len(raw) > MAX_ARTICLE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = file.readline(1024 * 1024)
+            yield None
+        else:
+            yield raw
 
 
 def parse_json_article(data: Any, source_file: str | None = None) -> Article:
@@ -78,7 +105,7 @@ def parse_json_article(data: Any, source_file: str | None = None) -> Article:
         raise ArticleFormatError("no title")
     optional = {name: _text(data, name).strip() or None for name in _OPTIONAL_TEXT_FIELDS}
     lists = {name: _text_list(data, name) for name in _LIST_FIELDS}
-    return Article(
+    article = Article(
         id=article_id,
         title=title,
         body=body,
@@ -87,6 +114,7 @@ def parse_json_article(data: Any, source_file: str | None = None) -> Article:
         **optional,
         **lists,
     )
+    return check_limits(article)
 
 
 def title_from_body(body: str) -> str:

@@ -20,10 +20,12 @@ source name; only the edges of the body are searched for it, never its middle.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from pathlib import Path
 
-from index.formats import ArticleFormatError
+from index.formats import MAX_ARTICLE_BYTES, ArticleFormatError, check_limits, megabytes
 from search.article import Article
 
 _MONTHS = {
@@ -123,10 +125,22 @@ _RUN_ON_WORDS = frozenset(
 def read_text_export(path: Path, article_id: str) -> Article:
     """Read one text-export file; raise ArticleFormatError when it is not an article.
 
-    Empty, binary (NUL bytes) and non-UTF-8 files are rejected with the reason; a byte
+    Empty, binary (NUL bytes), non-UTF-8 and oversized files, and things that are not
+    regular files (a FIFO would block for ever), are rejected with the reason; a byte
     order mark is dropped and CRLF line ends are normalised. OSError is left to the caller.
     """
-    data = Path(path).read_bytes()
+    status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):
+        raise ArticleFormatError("not a regular file")
+    if status.st_size > MAX_ARTICLE_BYTES:
+        raise ArticleFormatError(
+            f"file too large ({megabytes(status.st_size)}; an article file may be at most "
+            f"{MAX_ARTICLE_BYTES // (1024 * 1024)} MB)"
+        )
+    with open(path, "rb") as file:
+        data = file.read(MAX_ARTICLE_BYTES + 1)  # the file may have grown since stat
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleFormatError(f"file too large (over {megabytes(MAX_ARTICLE_BYTES)})")
     if not data.strip():
         raise ArticleFormatError("empty file")
     if b"\x00" in data:
@@ -187,7 +201,7 @@ def parse_text_export(text: str, article_id: str, source_file: str | None = None
 
     blocks = _blocks(lines[index:])
     body_blocks, author_bio, tail_caption = _split_trailer(blocks, meta)
-    return Article(
+    article = Article(
         id=article_id,
         title=title,
         body="\n\n".join(_join_paragraphs([_flatten_links(b) for b in body_blocks])),
@@ -201,6 +215,7 @@ def parse_text_export(text: str, article_id: str, source_file: str | None = None
         image_caption=caption if caption is not None else tail_caption,
         source_file=source_file,
     )
+    return check_limits(article)
 
 
 class _Metadata:
