@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 import Stemmer
-from whoosh import fields
+from whoosh import fields, formats
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -17,6 +17,7 @@ from whoosh.analysis import (
 )
 from whoosh.support.charset import accent_map
 
+from search.analysis import FastAnalyzer
 from search.article import Article
 
 # Multi-valued keyword fields (regions, themes, ...) are indexed as one string
@@ -26,6 +27,8 @@ FACET_FIELDS = ("regions", "themes")
 KEYWORD_FIELDS = ("authors", "regions", "themes", "reports")
 
 _english_stemmer = Stemmer.Stemmer("english")
+# Letters and digits, with inner dots kept ("U.S", "3.5").
+WORD_PATTERN = r"\w+(?:\.?\w+)*"
 
 
 def stem_english(word: str) -> str:
@@ -37,14 +40,58 @@ def english_analyzer() -> Analyzer:
     """Words, case-folded and accent-folded, stop words dropped, stemmed.
 
     Accents are folded before stemming so "Séjourné" and "Sejourne" meet.
+    The chain is the definition; FastAnalyzer runs it (same tokens, faster).
+    Whoosh's default tokenizer keeps "*" inside words (for its wildcard
+    syntax, which our queries do not have): "heat*" would find nothing.
     """
-    return (
-        RegexTokenizer()
+    return FastAnalyzer(
+        RegexTokenizer(WORD_PATTERN)
         | LowercaseFilter()
         | CharsetFilter(accent_map)
         | StopFilter()
         | StemFilter(stemfn=stem_english, cachesize=100_000)
     )
+
+
+class ArticleText(fields.TEXT):
+    """A TEXT field that analyses each value once for its terms and its spelling words.
+
+    Whoosh's TEXT runs the analyzer once for the postings and again (unstemmed)
+    for the spelling field; with a FastAnalyzer both come from one pass. The
+    postings are exactly the ones TEXT makes.
+    """
+
+    _spelling: tuple[str, set[str]] | None = None
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_spelling", None)
+        return state
+
+    def index(self, value, **kwargs):
+        analyzer = self.analyzer
+        if (
+            kwargs
+            or not isinstance(value, str)
+            or not isinstance(analyzer, FastAnalyzer)
+            or not analyzer.fast
+            or type(self.format) is not formats.Positions
+        ):
+            return super().index(value, **kwargs)
+        positions, words = analyzer.index_terms(value)
+        self._spelling = (value, words)
+        boost, encode = self.format.field_boost, self.format.encode
+        return [
+            (term.encode("utf-8"), len(numbers), float(len(numbers)) * boost, encode(numbers))
+            for term, numbers in positions.items()
+        ]
+
+    def spellable_words(self, value):
+        remembered = self._spelling
+        if remembered is not None and remembered[0] is value:
+            self._spelling = None
+            return iter(sorted(remembered[1]))
+        return super().spellable_words(value)
 
 
 def keyword_list_field() -> fields.IDLIST:
@@ -57,9 +104,9 @@ def build_schema() -> fields.Schema:
     return fields.Schema(
         id=fields.ID(stored=True, unique=True, sortable=True),
         url=fields.STORED(),
-        title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
-        body=fields.TEXT(analyzer=analyzer, stored=True, phrase=True, spelling=True),
-        author_text=fields.TEXT(analyzer=analyzer, phrase=True),
+        title=ArticleText(analyzer=analyzer, stored=True, phrase=True),
+        body=ArticleText(analyzer=analyzer, stored=True, phrase=True, spelling=True),
+        author_text=ArticleText(analyzer=analyzer, phrase=True),
         authors=keyword_list_field(),
         regions=keyword_list_field(),
         themes=keyword_list_field(),
