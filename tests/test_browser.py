@@ -61,7 +61,8 @@ def _is_favicon(url: str) -> bool:
 @pytest.fixture()
 def page(browser, live_server):
     """A fresh desktop-sized page; fails the test on any script error or failed request."""
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    # en-US fixes the order of the date fields' segments (month/day/year) for typing.
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
     page = context.new_page()
@@ -345,4 +346,32 @@ def test_timeline_bar_narrows_the_date_range(page, live_server):
     assert ui.query() == {"q": ["heat"], "from": [bucket["from"]], "to": [bucket["to"]]}
     expect(page.locator("#from")).to_have_value(bucket["from"])
     expect(page.locator("#to")).to_have_value(bucket["to"])
+    ui.assert_no_page_load()
+
+
+def test_dates_typed_by_keyboard_apply_once_complete(page, live_server):
+    heat = live_server.search(q="heat")
+    page.goto("/search?q=heat")
+    ui = SearchPage(page)
+    ui.expect_results(heat)
+    ui.mark()
+
+    # mm dd yyyy: each year digit makes a valid date early (0002, 0020, 0202, 2022).
+    page.locator("#from").focus()
+    page.keyboard.type("01012022", delay=120)
+    page.keyboard.press("Tab")  # to the field's calendar button
+    page.keyboard.press("Tab")  # to "To"
+    expect(page.locator("#to")).to_be_focused()
+    page.keyboard.type("12312023", delay=120)
+    dates = {"from": "2022-01-01", "to": "2023-12-31"}
+    narrowed = live_server.search(q="heat", **dates)
+    assert narrowed["total"] != heat["total"]
+    ui.expect_results(narrowed)
+    expect(page.locator("#from")).to_have_value(dates["from"])
+    expect(page.locator("#to")).to_have_value(dates["to"])
+    assert ui.query() == {"q": ["heat"], "from": [dates["from"]], "to": [dates["to"]]}
+
+    page.go_back()  # one history entry for the dates, not one per keystroke
+    ui.expect_results(heat)
+    expect(page.locator("#from")).to_have_value("")
     ui.assert_no_page_load()
