@@ -1,0 +1,266 @@
+"""The article-search command: index and search, through main() and as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.cli import main
+from index.lock import indexer_lock
+from search.engine import SearchEngine
+from search.results import SearchRequest
+from search.store import live_build
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEMO_ARTICLES = PROJECT_ROOT / "demo" / "articles"
+
+
+def article_search_command() -> str:
+    """The project's .venv/bin/article-search, else the one beside this Python."""
+    venv = PROJECT_ROOT / ".venv" / "bin" / "article-search"
+    return str(venv if venv.exists() else Path(sys.executable).with_name("article-search"))
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --- index ---
+
+
+def test_index_clean_folder_exits_0(tmp_path, capsys):
+    status, out, err = run(capsys, "index", DEMO_ARTICLES, "--index", tmp_path / "ix")
+    assert status == 0
+    assert err == ""
+    assert out.startswith("added 40, updated 0, removed 0, unchanged 0, skipped 0 in ")
+    assert out.rstrip().endswith("(40 articles in the index)")
+
+    status, out, err = run(capsys, "index", DEMO_ARTICLES, "--index", tmp_path / "ix")
+    assert status == 0
+    assert out.startswith("added 0, updated 0, removed 0, unchanged 40, skipped 0 in ")
+
+
+def test_index_with_bad_files_reports_each_and_exits_1(tmp_path, capsys):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    (folder / "good.txt").write_text("A good one\n\nTest Wire, May 1, 2024\n\nFine text.\n")
+    (folder / "latin1.txt").write_bytes("Caf\xe9\n\nBody.\n".encode("latin-1"))
+    (folder / "binary.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (folder / "empty.txt").write_text("   \n")
+    (folder / "untitled.txt").write_text("Theme: [Trade](#)\n\nText.\n")
+    (folder / "when.txt").write_text("Undated\n\nTest Wire, Smarch 3, 2024\n\nText.\n")
+    (folder / "lines.jsonl").write_text(
+        '{"id": "ok-1", "title": "First"}\n{"id": "broken"\n{"id": "ok-2", "title": "Second"}\n'
+    )
+
+    status, out, err = run(capsys, "index", folder, "--index", tmp_path / "ix")
+
+    assert status == 1
+    assert "added 3," in out and "skipped 6 " in out
+    assert sorted(err.splitlines()) == sorted(
+        [
+            f"skipped {folder / 'binary.md'}: binary file",
+            f"skipped {folder / 'empty.txt'}: empty file",
+            f"skipped {folder / 'latin1.txt'}: not UTF-8 text (byte 0xe9 at offset 3)",
+            f"skipped {folder / 'untitled.txt'}: no title",
+            f"skipped {folder / 'when.txt'}: unparseable date 'Smarch 3, 2024'",
+            f"skipped {folder / 'lines.jsonl'}:2: bad JSON: Expecting ',' delimiter (column 16)",
+        ]
+    )
+    engine = SearchEngine(tmp_path / "ix")
+    assert {hit.id for hit in engine.search(SearchRequest()).hits} == {"good.txt", "ok-1", "ok-2"}
+
+
+def test_index_missing_path_exits_1(tmp_path, capsys):
+    status, _, err = run(capsys, "index", tmp_path / "nowhere", "--index", tmp_path / "ix")
+    assert status == 1
+    assert err == f"skipped {tmp_path / 'nowhere'}: no such file or folder\n"
+
+
+def test_index_while_another_indexer_holds_the_lock_exits_2(tmp_path, capsys):
+    index_dir = tmp_path / "ix"
+    with indexer_lock(index_dir):
+        status, out, err = run(capsys, "index", DEMO_ARTICLES, "--index", index_dir)
+    assert status == 2
+    assert out == ""
+    assert err == (
+        f"article-search: another indexer is running on {index_dir} (pid {os.getpid()}); "
+        "wait for it to finish, then run this again\n"
+    )
+    assert not (index_dir / "current").exists()  # nothing was written
+
+
+def test_index_rebuild_swaps_the_live_build(tmp_path, capsys):
+    index_dir = tmp_path / "ix"
+    assert run(capsys, "index", DEMO_ARTICLES, "--index", index_dir)[0] == 0
+    before = live_build(index_dir)
+    status, out, _ = run(capsys, "index", DEMO_ARTICLES, "--index", index_dir, "--rebuild")
+    assert status == 0
+    assert out.startswith("added 40, updated 0, removed 0, unchanged 0, skipped 0")
+    assert live_build(index_dir) != before
+
+
+def test_index_folder_from_the_environment(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ARTICLE_SEARCH_INDEX", str(tmp_path / "from-env"))
+    assert run(capsys, "index", DEMO_ARTICLES)[0] == 0
+    assert live_build(tmp_path / "from-env").is_dir()
+
+
+# --- search ---
+
+
+@pytest.fixture(scope="module")
+def demo_index_dir(demo_index) -> str:
+    return str(demo_index)
+
+
+def test_search_prints_total_and_hits(demo_index_dir, demo_articles, capsys):
+    status, out, err = run(capsys, "search", "heat pump", "--index", demo_index_dir)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "10 articles"
+    assert len(lines) == 11
+    first = demo_articles["2019-10-15-rural-households-heat-pump-grants.txt"]
+    heat_pump_titles = {
+        f"{a.date.isoformat()}  {a.title}  [{i}]"
+        for i, a in demo_articles.items()
+        if "Heat Pump" in a.title
+    }
+    assert f"{first.date}  {first.title}  [{first.id}]" in heat_pump_titles
+    assert set(lines[1:4]) == heat_pump_titles
+
+
+def test_search_with_region_and_theme(demo_index_dir, demo_articles, capsys):
+    status, out, _ = run(
+        capsys,
+        "search",
+        "",
+        "--region",
+        "Europe",
+        "--region",
+        "Asia",
+        "--theme",
+        "Energy",
+        "--index",
+        demo_index_dir,
+    )
+    expected = {
+        i
+        for i, a in demo_articles.items()
+        if {"Europe", "Asia"} & set(a.regions) and "Energy" in a.themes
+    }
+    lines = out.splitlines()
+    assert status == 0
+    assert lines[0] == f"{len(expected)} articles"
+    assert {line.rsplit("[", 1)[1].rstrip("]") for line in lines[1:]} == expected
+
+
+def test_search_value_with_an_ampersand(demo_index_dir, demo_articles, capsys):
+    value = "Latin America & Caribbean"
+    status, out, _ = run(capsys, "search", "", "--region", value, "--index", demo_index_dir)
+    expected = sum(value in a.regions for a in demo_articles.values())
+    assert (status, out.splitlines()[0]) == (0, f"{expected} articles")
+
+
+def test_search_json(demo_index_dir, demo_articles, capsys):
+    status, out, _ = run(
+        capsys, "search", "cocoa", "--theme", "Trade", "--json", "--index", demo_index_dir
+    )
+    assert status == 0
+    data = json.loads(out)
+    expected = [
+        i for i, a in demo_articles.items() if "Trade" in a.themes and "cocoa" in a.body.lower()
+    ]
+    assert data["query"] == "cocoa"
+    assert data["total"] == len(expected) == 1
+    (hit,) = data["results"]
+    article = demo_articles[expected[0]]
+    assert hit["id"] == article.id
+    assert (hit["title"], hit["date"], hit["regions"], hit["themes"]) == (
+        article.title,
+        article.date.isoformat(),
+        list(article.regions),
+        list(article.themes),
+    )
+    assert "<mark>" in hit["snippet"].lower()
+    themes = {v["value"]: v for v in data["facets"]["theme"]}
+    assert themes["Trade"] == {"value": "Trade", "count": 1, "selected": True}
+    assert set(data) >= {"facets", "suggestion", "timeline", "took_ms", "page", "per_page"}
+
+
+def test_search_limit_and_suggestion(demo_index_dir, capsys):
+    status, out, _ = run(capsys, "search", "", "--limit", "3", "--index", demo_index_dir)
+    assert status == 0 and len(out.splitlines()) == 4
+    status, out, _ = run(capsys, "search", "hospitls", "--index", demo_index_dir)
+    assert status == 0
+    assert out.splitlines() == ["0 articles", "did you mean: hospitals"]
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "title:", "-", "((", "!@#$%" * 1000])
+def test_search_malformed_queries_exit_0(demo_index_dir, capsys, query):
+    status, out, err = run(capsys, "search", query, "--index", demo_index_dir)
+    assert status == 0 and err == ""
+    assert out.splitlines()[0].endswith(" articles")
+
+
+def test_search_without_an_index_exits_2(tmp_path, capsys):
+    status, out, err = run(capsys, "search", "heat", "--index", tmp_path / "none")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"article-search: no index in {tmp_path / 'none'}: run 'article-search index PATH' first\n"
+    )
+
+
+def test_real_process_indexes_and_searches(tmp_path):
+    command = article_search_command()
+    env = {**os.environ, "ARTICLE_SEARCH_INDEX": str(tmp_path / "ix")}
+    indexed = subprocess.run(
+        [command, "index", str(DEMO_ARTICLES)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert indexed.returncode == 0, indexed.stderr
+    assert indexed.stdout.startswith("added 40,")
+
+    searched = subprocess.run(
+        [command, "search", "Séverin", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert searched.returncode == 0, searched.stderr
+    data = json.loads(searched.stdout)
+    assert [hit["id"] for hit in data["results"]] == [
+        "2021-09-14-severin-night-trains-regional-rail.txt"
+    ]
+
+    plain = subprocess.run(
+        [command, "search", "severin", "--region", "Europe"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert plain.returncode == 0
+    assert plain.stdout.splitlines() == [
+        "1 articles",
+        "2021-09-14  Minister Élodie Séverin Bets on Night Trains to Revive Regional Rail  "
+        "[2021-09-14-severin-night-trains-regional-rail.txt]",
+    ]
+
+    with indexer_lock(tmp_path / "ix"):
+        locked_out = subprocess.run(
+            [command, "index", str(DEMO_ARTICLES)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert locked_out.returncode == 2
+    assert "another indexer is running on" in locked_out.stderr
