@@ -92,7 +92,8 @@ class _Generation:
         size = reader.doc_count_all()
         live = DocSet.from_docnums(reader.all_doc_ids(), size)
         values = {
-            name: ValueSets.load(reader, name, size) for name in ("regions", "themes", "authors")
+            name: ValueSets.load(reader, name, size)
+            for name in ("regions", "themes", "authors", "reports")
         }
         day, month = _date_columns(reader, size)
         analyzer = ix.schema["body"].analyzer

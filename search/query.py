@@ -23,7 +23,13 @@ MAX_CLAUSES = 64
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
 )
-FIELD_PREFIXES = {"title": "title", "author": "author", "region": "regions", "theme": "themes"}
+FIELD_PREFIXES = {
+    "title": "title",
+    "author": "author",
+    "region": "regions",
+    "theme": "themes",
+    "report": "reports",
+}
 TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
 
 # Resolves a region/theme typed by a reader to the exact stored values.
@@ -87,7 +93,7 @@ class QueryBuilder:
         target = FIELD_PREFIXES.get(prefix)
         if match["field"] and target is None:
             value = f"{match['field']}:{value}"  # not a field we know: plain text
-        if target in ("regions", "themes"):
+        if target in ("regions", "themes", "reports"):
             values = self.resolve_values(target, value)
             query = wq.Or([wq.Term(target, v) for v in values]) if values else wq.NullQuery
             return _Clause(query, negative)

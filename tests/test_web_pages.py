@@ -337,9 +337,6 @@ def test_article_report_links(site, demo_articles):
         assert report in query_of(link["href"])["q"][0]
 
 
-@pytest.mark.xfail(
-    reason="the engine has no report: query prefix yet", raises=AssertionError, strict=False
-)
 def test_article_report_link_finds_the_report(site, client, demo_articles):
     article = next(a for a in demo_articles.values() if a.reports)
     page = site.page(f"/articles/{article.id}")

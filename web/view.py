@@ -61,16 +61,9 @@ def safe_external_url(url: str | None) -> str | None:
     return None
 
 
-def author_query(name: str) -> str:
-    return 'author:"{}"'.format(name.replace('"', " "))
-
-
-def report_query(name: str) -> str:
-    from search import query as search_query
-
-    if "report" in getattr(search_query, "FIELD_PREFIXES", {}):
-        return 'report:"{}"'.format(name.replace('"', " "))
-    return '"{}"'.format(name.replace('"', " "))
+def field_query(prefix: str, value: str) -> str:
+    """A query for one exact value in a field, e.g. ``author:"Ahmed Adel"``."""
+    return '{}:"{}"'.format(prefix, value.replace('"', " "))
 
 
 @dataclass(frozen=True)
@@ -336,10 +329,14 @@ def article_page(article: Article, related: list[Hit]) -> dict:
         else None,
         "source": article.source or "",
         "original_url": safe_external_url(article.url),
-        "authors": [Link(name, filtered(q=author_query(name))) for name in article.authors],
+        "authors": [
+            Link(name, filtered(q=field_query("author", name))) for name in article.authors
+        ],
         "regions": [Link(value, filtered(regions=(value,))) for value in article.regions],
         "themes": [Link(value, filtered(themes=(value,))) for value in article.themes],
-        "reports": [Link(value, filtered(q=report_query(value))) for value in article.reports],
+        "reports": [
+            Link(value, filtered(q=field_query("report", value))) for value in article.reports
+        ],
         "related": [hit_view(hit) for hit in related],
         "api_url": url_for("api.article", article_id=article.id),
     }
