@@ -1,0 +1,530 @@
+"""The article-search benchmark: indexing, search and HTTP, beside a SQLite FTS5 baseline.
+
+For one corpus (Reuters-21578 by default; ``--size N`` cuts it short or grows
+it to N articles) it measures, for article-search and for the FTS5 baseline in
+the same run so the machine's noise falls on both:
+
+- full index time, articles/s, the no-change re-run's time, peak memory
+  (summed over the indexer's processes);
+- search latency p50/p95/p99 in process over the query log (bench/queries.txt),
+  each query doing what /api/search does for page 1 (top 10, total, both
+  facets' counts, snippets, suggestion when needed, the JSON);
+- HTTP requests/s, latency percentiles and errors under concurrent load
+  (Debian's ``wrk`` when installed, else a Python load generator) against
+  ``article-search serve`` with gunicorn, and the memory of each worker.
+
+Usage: ``python bench/bench.py [--size 200000] [--skip-http] [--json out.json]``;
+``--help`` lists the rest. Figures are medians over the runs asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path[:0] = [str(ROOT), str(BENCH_DIR)]
+
+from corpus import REUTERS, count_articles, write_corpus  # noqa: E402
+from fts5_baseline import Fts5Search  # noqa: E402
+
+QUERY_LOG = BENCH_DIR / "queries.txt"
+DEFAULT_WORK = ROOT / "var" / "bench"
+SCALE_THRESHOLD = 100_000  # corpora this big are held to the 200,000-article targets
+
+# figure -> (Reuters target, 200k target, True when bigger is better)
+TARGETS = {
+    "index_seconds": (12.0, 180.0, False),
+    "rerun_seconds": (3.0, 20.0, False),
+    "search_p50_ms": (25.0, 60.0, False),
+    "search_p95_ms": (80.0, 250.0, False),
+    "http_rps": (100.0, 40.0, True),
+    "http_errors": (0, 0, False),
+    "worker_mb": (300.0, 800.0, False),
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- processes and memory -------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending += _children(current)
+    return tree
+
+
+def rss_mb(pid: int, key: str = "VmRSS") -> float:
+    """A process's resident memory (VmRSS) or its peak (VmHWM), in MB; 0 once gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class TreeMemory:
+    """Samples the summed resident memory of a process and its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        self.pid, self.interval, self.peak = pid, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, sum(rss_mb(p) for p in process_tree(self.pid)))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run ``command``; (wall seconds, peak summed RSS in MB, its stdout)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+    )
+    memory = TreeMemory(process.pid)
+    out, err = process.communicate()
+    seconds = time.perf_counter() - started
+    peak = memory.stop()
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{err}")
+    return seconds, peak, out.strip()
+
+
+# --- indexing -------------------------------------------------------------------------
+
+
+def ours_index_commands(corpus: Path, index_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "index.cli", "index", str(corpus), "--index", str(index_dir)]
+
+
+def fts5_commands(command: str, corpus: Path, db: Path) -> list[str]:
+    return [sys.executable, str(BENCH_DIR / "fts5_baseline.py"), command, str(corpus), str(db)]
+
+
+def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dict:
+    """Full index and no-change re-run, ``runs`` times each; medians and peak memory."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(BENCH_DIR)]))
+    figures: dict[str, dict] = {"ours": {}, "fts5": {}}
+    samples: dict[str, dict[str, list[float]]] = {
+        "ours": {"full": [], "rerun": [], "peak": []},
+        "fts5": {"full": [], "rerun": [], "peak": []},
+    }
+    index_dir, db = work / "index", work / "fts5.sqlite"
+    for run in range(runs):
+        shutil.rmtree(index_dir, ignore_errors=True)
+        seconds, peak, out = timed_run(ours_index_commands(corpus, index_dir), env)
+        rerun, _, rerun_out = timed_run(ours_index_commands(corpus, index_dir), env)
+        samples["ours"]["full"].append(seconds)
+        samples["ours"]["rerun"].append(rerun)
+        samples["ours"]["peak"].append(peak)
+        log(f"  index run {run + 1}: ours {seconds:.1f} s ({out}); re-run {rerun:.2f} s")
+        if baseline:
+            seconds, peak, _ = timed_run(fts5_commands("index", corpus, db), env)
+            rerun, _, _ = timed_run(fts5_commands("update", corpus, db), env)
+            samples["fts5"]["full"].append(seconds)
+            samples["fts5"]["rerun"].append(rerun)
+            samples["fts5"]["peak"].append(peak)
+            log(f"  index run {run + 1}: fts5 {seconds:.1f} s; re-run {rerun:.2f} s")
+    articles = count_articles(corpus)
+    for name, sample in samples.items():
+        if sample["full"]:
+            full = statistics.median(sample["full"])
+            figures[name] = {
+                "index_seconds": full,
+                "articles_per_second": articles / full,
+                "rerun_seconds": statistics.median(sample["rerun"]),
+                "index_peak_mb": max(sample["peak"]),
+                "index_runs": sample["full"],
+            }
+    return figures
+
+
+# --- in-process search ----------------------------------------------------------------
+
+
+def read_query_log(path: Path) -> list[str]:
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def ours_search(index_dir: Path) -> Callable[[str], str]:
+    """What /api/search does for one query string, in process: request -> JSON text."""
+    from werkzeug.datastructures import MultiDict
+
+    from search.engine import SearchEngine
+    from search.serialize import result_json
+    from web.params import parse_search_request
+
+    engine = SearchEngine(index_dir)
+
+    def search(query_string: str) -> str:
+        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
+        return json.dumps(result_json(engine.search(parse_search_request(args))))
+
+    return search
+
+
+def fts5_search(db: Path) -> Callable[[str], str]:
+    searcher = Fts5Search(db)
+    return lambda query_string: json.dumps(searcher.search(query_string))
+
+
+def percentiles(samples_ms: list[float]) -> dict:
+    p50, p95, p99 = np.percentile(samples_ms, [50, 95, 99])
+    return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99)}
+
+
+def measure_search(searchers: dict[str, Callable[[str], str]], queries: list[str], rounds: int):
+    """Every query of the log ``rounds`` times per system, systems alternating per round."""
+    for search in searchers.values():  # warm up: first-use caches, page cache
+        for query in queries:
+            search(query)
+    samples: dict[str, list[float]] = {name: [] for name in searchers}
+    per_query: dict[str, dict[str, list[float]]] = {name: {} for name in searchers}
+    for _ in range(rounds):
+        for name, search in searchers.items():
+            for query in queries:
+                started = time.perf_counter()
+                search(query)
+                elapsed = (time.perf_counter() - started) * 1000
+                samples[name].append(elapsed)
+                per_query[name].setdefault(query, []).append(elapsed)
+    figures = {}
+    for name, sample in samples.items():
+        slowest = sorted(per_query[name].items(), key=lambda item: -statistics.median(item[1]))
+        figures[name] = {
+            **{f"search_{k}": v for k, v in percentiles(sample).items()},
+            "search_mean_ms": statistics.fmean(sample),
+            "slowest": [(q, round(statistics.median(t), 1)) for q, t in slowest[:8]],
+        }
+    return figures
+
+
+# --- HTTP ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(command: list[str], env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}): {' '.join(command)}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not answer on port {port}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def python_load(port: int, paths: list[str], clients: int, seconds: float) -> dict:
+    """A bounded load generator: ``clients`` threads with keep-alive connections."""
+    latencies: list[float] = []
+    errors = [0]
+    deadline = time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def client(offset: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine, failed, position = [], 0, offset
+        while time.monotonic() < deadline:
+            path = paths[position % len(paths)]
+            position += 1
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    failed += 1
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i * 7919,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        **percentiles(latencies or [0.0]),
+        "errors": errors[0],
+        "non_2xx": 0,
+    }
+
+
+def wrk_load(port: int, paths_file: Path, clients: int, seconds: float) -> dict:
+    command = ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s"]
+    command += ["-s", str(BENCH_DIR / "wrk.lua"), f"http://127.0.0.1:{port}", "--", str(paths_file)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure_http(
+    name: str,
+    command: list[str],
+    env: dict,
+    port: int,
+    queries: list[str],
+    clients: int,
+    seconds: float,
+    tool: str,
+) -> dict:
+    paths = ["/api/search?" + q for q in queries]
+    process = start_server(command, env, port)
+    try:
+        workers = _children(process.pid)
+        python_load(port, paths, clients, min(3.0, seconds))  # warm every worker up
+        if tool == "wrk":
+            with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
+                file.write("\n".join(paths) + "\n")
+            try:
+                figures = wrk_load(port, Path(file.name), clients, seconds)
+            finally:
+                os.unlink(file.name)
+        else:
+            figures = python_load(port, paths, clients, seconds)
+        figures["http_rps"] = figures["requests"] / figures["seconds"]
+        figures["http_errors"] = figures["errors"] + figures["non_2xx"]
+        figures["worker_mb"] = max((rss_mb(pid) for pid in workers), default=0.0)
+        figures["worker_peak_mb"] = max((rss_mb(pid, "VmHWM") for pid in workers), default=0.0)
+        figures["workers"] = len(workers)
+        figures["load_tool"] = tool
+    finally:
+        stop_server(process)
+    log(
+        f"  http {name}: {figures['http_rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
+        f"p95 {figures['p95_ms']:.1f} ms, errors {figures['http_errors']}"
+    )
+    return {f"http_{k}" if k.endswith("_ms") else k: v for k, v in figures.items()}
+
+
+def measure_all_http(args, work: Path, queries: list[str], baseline: bool) -> dict:
+    tool = "wrk" if shutil.which("wrk") and not args.python_load else "python"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(BENCH_DIR)]))
+    env["ARTICLE_SEARCH_LOG_LEVEL"] = "warning"
+    figures = {}
+    runs = {"ours": [], "fts5": []}
+    for _ in range(args.http_runs):
+        port = free_port()
+        ours = [sys.executable, "-m", "index.cli", "serve", "--index", str(work / "index")]
+        ours += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+        runs["ours"].append(
+            measure_http("ours", ours, env, port, queries, args.clients, args.http_seconds, tool)
+        )
+        if baseline:
+            port = free_port()
+            fts5 = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"]
+            fts5 += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+            fts5 += ["--pythonpath", str(BENCH_DIR), "fts5_app:create_app()"]
+            fts5_env = dict(env, BENCH_FTS5_DB=str(work / "fts5.sqlite"))
+            runs["fts5"].append(
+                measure_http(
+                    "fts5", fts5, fts5_env, port, queries, args.clients, args.http_seconds, tool
+                )
+            )
+    for name, results in runs.items():
+        if results:
+            # The run with the median throughput, whole, so its figures belong together.
+            ranked = sorted(results, key=lambda r: r["http_rps"])
+            figures[name] = ranked[len(ranked) // 2]
+            figures[name]["http_errors"] = sum(r["http_errors"] for r in results)
+    return figures
+
+
+# --- report ---------------------------------------------------------------------------
+
+ROWS = [
+    ("full index (s)", "index_seconds", "{:.1f}"),
+    ("articles/s", "articles_per_second", "{:.0f}"),
+    ("no-change re-run (s)", "rerun_seconds", "{:.2f}"),
+    ("index peak memory (MB)", "index_peak_mb", "{:.0f}"),
+    ("search p50 (ms)", "search_p50_ms", "{:.1f}"),
+    ("search p95 (ms)", "search_p95_ms", "{:.1f}"),
+    ("search p99 (ms)", "search_p99_ms", "{:.1f}"),
+    ("search process memory (MB)", "search_process_mb", "{:.0f}"),
+    ("HTTP requests/s", "http_rps", "{:.1f}"),
+    ("HTTP p50 (ms)", "http_p50_ms", "{:.1f}"),
+    ("HTTP p95 (ms)", "http_p95_ms", "{:.1f}"),
+    ("HTTP p99 (ms)", "http_p99_ms", "{:.1f}"),
+    ("HTTP errors", "http_errors", "{:d}"),
+    ("memory per worker (MB)", "worker_mb", "{:.0f}"),
+]
+
+
+def target_text(key: str, value, articles: int) -> str:
+    if key not in TARGETS:
+        return ""
+    reuters, scale, bigger = TARGETS[key]
+    target = scale if articles >= SCALE_THRESHOLD else reuters
+    sign = "≥" if bigger else "≤"
+    if value is None:
+        return f"{sign} {target:g}"
+    met = value >= target if bigger else value <= target
+    return f"{sign} {target:g} {'ok' if met else 'MISSED'}"
+
+
+def report(results: dict) -> str:
+    ours, fts5 = results["ours"], results.get("fts5", {})
+    articles = results["articles"]
+    lines = [
+        f"article-search benchmark: {results['corpus']} ({articles:,} articles), "
+        f"{results['queries']} queries, {results['cores']} cores, python {results['python']}",
+        f"{'figure':<28}{'ours':>12}{'FTS5':>12}{'ours/FTS5':>11}   target",
+    ]
+    for label, key, style in ROWS:
+        if key not in ours and key not in fts5:
+            continue
+        mine, theirs = ours.get(key), fts5.get(key)
+        ratio = f"{mine / theirs:.1f}×" if mine is not None and theirs else ""
+        mine_text = style.format(mine) if mine is not None else "-"
+        theirs_text = style.format(theirs) if theirs is not None else "-"
+        target = target_text(key, mine, articles)
+        lines.append(f"{label:<28}{mine_text:>12}{theirs_text:>12}{ratio:>11}   {target}")
+    if ours.get("slowest"):
+        lines.append("slowest queries (ours, median ms): ")
+        lines += [f"  {ms:8.1f}  {query}" for query, ms in ours["slowest"]]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=REUTERS, help="JSON Lines articles")
+    parser.add_argument("--size", type=int, help="cut the corpus short or grow it to N articles")
+    parser.add_argument("--queries", type=Path, default=QUERY_LOG, help="the query log")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch folder")
+    parser.add_argument("--index-runs", type=int, default=3, help="full index runs (median)")
+    parser.add_argument("--search-rounds", type=int, default=3, help="passes over the query log")
+    parser.add_argument("--http-runs", type=int, default=1, help="HTTP load runs per system")
+    parser.add_argument("--http-seconds", type=float, default=20.0, help="length of a load run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--python-load", action="store_true", help="no wrk, even if installed")
+    parser.add_argument("--skip-index", action="store_true", help="reuse the last run's indexes")
+    parser.add_argument("--skip-search", action="store_true", help="no in-process search")
+    parser.add_argument("--skip-http", action="store_true", help="no HTTP measurement")
+    parser.add_argument("--no-baseline", action="store_true", help="leave FTS5 out")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    work = args.work.absolute()
+    work.mkdir(parents=True, exist_ok=True)
+    if not args.corpus.exists():
+        log(f"bench: no corpus at {args.corpus} (see ../shared/corpora/README.md)")
+        return 2
+    corpus = args.corpus.absolute()
+    if args.size:
+        log(f"preparing a {args.size:,}-article corpus from {corpus.name}")
+        corpus = write_corpus(corpus, args.size, work / f"corpus-{args.size}.jsonl")
+    queries = read_query_log(args.queries)
+    baseline = not args.no_baseline
+    results = {
+        "corpus": str(args.corpus.name if not args.size else corpus.name),
+        "articles": count_articles(corpus),
+        "queries": len(queries),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "ours": {},
+        "fts5": {},
+    }
+    if not args.skip_index:
+        log(f"indexing {results['articles']:,} articles, {args.index_runs} run(s)")
+        for name, figures in measure_indexing(corpus, work, args.index_runs, baseline).items():
+            results[name].update(figures)
+    if not args.skip_search:
+        log(f"searching: {len(queries)} queries x {args.search_rounds} round(s)")
+        searchers = {"ours": ours_search(work / "index")}
+        if baseline:
+            searchers["fts5"] = fts5_search(work / "fts5.sqlite")
+        for name, figures in measure_search(searchers, queries, args.search_rounds).items():
+            results[name].update(figures)
+        results["ours"]["search_process_mb"] = rss_mb(os.getpid())
+    if not args.skip_http:
+        log(f"HTTP: {args.clients} clients, {args.workers} workers, {args.http_seconds:g} s")
+        for name, figures in measure_all_http(args, work, queries, baseline).items():
+            results[name].update(figures)
+    print(report(results))
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    (work / f"results-{results['articles']}-{stamp}.json").write_text(json.dumps(results, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
