@@ -19,6 +19,7 @@ from index.formats.text_export import read_text_export
 from index.lock import indexer_lock
 from index.sources import SourceFile, covers, find_sources
 from search.article import Article
+from search.codec import ArticleCodec
 from search.schema import article_document, build_schema
 from search.store import (
     BUILDS_DIR,
@@ -268,7 +269,7 @@ def _write_new_build(
     build = new_build_dir(index_dir)
     ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
     options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-    writer = ix.writer(limitmb=limitmb, **options)
+    writer = ix.writer(limitmb=limitmb, codec=ArticleCodec(), **options)
     try:
         for article, stamp in articles:
             writer.add_document(**article_document(article, stamp))
@@ -299,7 +300,7 @@ def _update_live(
     writer = None
     try:
         for article, stamp in articles:
-            writer = writer or ix.writer(limitmb=limitmb)
+            writer = writer or ix.writer(limitmb=limitmb, codec=ArticleCodec())
             document = article_document(article, stamp)
             if article.id in run.state:
                 writer.update_document(**document)
@@ -308,7 +309,7 @@ def _update_live(
                 writer.add_document(**document)
                 report.added += 1
         for article_id in run.gone(roots):
-            writer = writer or ix.writer(limitmb=limitmb)
+            writer = writer or ix.writer(limitmb=limitmb, codec=ArticleCodec())
             writer.delete_by_term("id", article_id)
             report.removed += 1
         if writer is not None:
