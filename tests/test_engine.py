@@ -406,6 +406,7 @@ def test_browsing_shows_the_start_of_the_body_unmarked(engine, demo_articles):
         ("heat hospitls", "heat hospitals"),
         ("desalinaton plant", "desalination plant"),
         ("Chocolat", "chocolate"),
+        ("cocao prices", "cocoa prices"),  # swapped letters: one edit, not two ("coal")
     ],
 )
 def test_did_you_mean(engine, typed, meant):
