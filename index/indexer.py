@@ -125,6 +125,8 @@ class _Run:
         if (
             previous
             and previous.content_hash == article.content_hash()
+            # Moved to another file: rewrite, so the index knows where it lives now.
+            and previous.source_file == (article.source_file or "")
             and (not troubled_mark or (previous.source_stamp == "") == (stamp == ""))
         ):
             self.report.unchanged += 1

@@ -438,3 +438,25 @@ def test_copied_folder_keeps_ids(tmp_path):
     index(tmp_path / "a", tmp_path / "src")
     index(tmp_path / "b", tmp_path / "copy")
     assert titles(tmp_path / "a") == titles(tmp_path / "b")
+
+
+def test_a_line_moved_to_another_file_belongs_to_that_file(tmp_path):
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    first, second = feeds / "a.jsonl", feeds / "b.jsonl"
+    moving, staying = json_line("moving", "Moving story"), json_line("staying", "Staying story")
+    first.write_text(f"{moving}\n{staying}\n")
+    index(tmp_path / "ix", feeds)
+    first.write_text(f"{staying}\n")
+    second.write_text(f"{moving}\n")
+
+    index(tmp_path / "ix", feeds)
+
+    assert SearchEngine(tmp_path / "ix").article("moving").source_file == str(second)
+    # Re-importing the first file alone must not remove what now lives in the second.
+    report = index(tmp_path / "ix", first)
+    assert counts(report) == (0, 0, 0)
+    assert SearchEngine(tmp_path / "ix").article("moving") is not None
+    # Emptying the second file removes it.
+    second.write_text("")
+    assert counts(index(tmp_path / "ix", second)) == (0, 0, 1)
