@@ -238,6 +238,10 @@ def test_jsonl_edited_line_updates_one_article(tmp_path, jsonl_file):
         "2023-03-16",
         (),
     )
+    # The run after the edit changes and writes nothing.
+    before = build_state(tmp_path / "ix")
+    assert counts(index(tmp_path / "ix", jsonl_file.parent)) == (0, 0, 0)
+    assert build_state(tmp_path / "ix") == before
 
 
 def test_jsonl_removed_line_removes_one_article(tmp_path, jsonl_file):
