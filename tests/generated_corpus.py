@@ -31,12 +31,14 @@ def vocabulary(size: int, seed: int = 7) -> list[str]:
     return sorted(words)
 
 
-def article_text(number: int, words: list[str], rng: random.Random) -> str:
+def article_text(
+    number: int, words: list[str], rng: random.Random, paragraphs: tuple[int, int] = (2, 5)
+) -> str:
     date = dt.date(2015, 1, 1) + dt.timedelta(days=number % 3000)
     title = " ".join(rng.choice(words) for _ in range(6)).capitalize()
     paragraphs = [
         " ".join(rng.choice(words) for _ in range(rng.randint(40, 90))).capitalize() + "."
-        for _ in range(rng.randint(2, 5))
+        for _ in range(rng.randint(*paragraphs))
     ]
     regions = ", ".join(f"[{r}](#)" for r in rng.sample(REGIONS, rng.randint(1, 2)))
     themes = ", ".join(f"[{t}](#)" for t in rng.sample(THEMES, rng.randint(1, 2)))
@@ -50,16 +52,25 @@ def article_text(number: int, words: list[str], rng: random.Random) -> str:
 
 
 def write_articles(
-    folder: Path, count: int, *, start: int = 0, seed: int = 1, vocabulary_size: int = 20_000
+    folder: Path,
+    count: int,
+    *,
+    start: int = 0,
+    seed: int = 1,
+    vocabulary_size: int = 20_000,
+    paragraphs: tuple[int, int] = (2, 5),
 ) -> list[Path]:
-    """Write articles ``start`` .. ``start + count - 1`` as ``folder/NNN/article-N.txt``."""
+    """Write articles ``start`` .. ``start + count - 1`` as ``folder/NNN/article-N.txt``.
+
+    Each paragraph has 40 to 90 words; ``paragraphs`` is the range of their number.
+    """
     words = vocabulary(vocabulary_size)
     rng = random.Random(seed * 1_000_003 + start)
     paths = []
     for number in range(start, start + count):
         path = Path(folder) / f"{number // 500:03d}" / f"article-{number:06d}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(article_text(number, words, rng), encoding="utf-8")
+        path.write_text(article_text(number, words, rng, paragraphs), encoding="utf-8")
         paths.append(path)
     return paths
 
