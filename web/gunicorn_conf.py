@@ -38,3 +38,6 @@ proc_name = "article-search"
 limit_request_line = 8190
 limit_request_fields = 100
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket defaults to one path per user, which two servers
+# (say, a test server beside `make run`) would take from each other.
+control_socket_disable = True
