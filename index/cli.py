@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from index.indexer import index_paths
+from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
 from search.engine import SearchEngine
 from search.results import SearchRequest
@@ -36,7 +36,7 @@ def run_index(args: argparse.Namespace) -> int:
         report = index_paths(
             _index_dir(args), args.paths, rebuild=args.rebuild, procs=args.procs, progress=_progress
         )
-    except IndexLockedError as error:
+    except (IndexLockedError, IndexBuildError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
     for problem in report.problems:

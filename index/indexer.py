@@ -33,6 +33,10 @@ from search.store import (
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
 
 
+class IndexBuildError(RuntimeError):
+    """A new build came out incomplete; it was thrown away and the live index kept."""
+
+
 @dataclass
 class IndexReport:
     """What one indexer run did."""
@@ -281,6 +285,15 @@ def _write_new_build(
         writer.cancel()
         shutil.rmtree(build, ignore_errors=True)
         raise
+    # Whoosh's indexing subprocesses can die (a crash, the OOM killer) without the
+    # writer noticing: it then commits what it has, even nothing. Count before swapping.
+    built = ix.doc_count()
+    if built != report.added:
+        shutil.rmtree(build, ignore_errors=True)
+        raise IndexBuildError(
+            f"the new index came out with {built} of the {report.added} articles written; "
+            "it was thrown away and the live index left as it was"
+        )
     make_live(index_dir, build)
     _remove_old_builds(index_dir, keep | {build.resolve()})
     report.documents = ix.doc_count()

@@ -205,3 +205,33 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(tmp_path):
     builds = sorted(p.name for p in (index_dir / "builds").iterdir())
     assert len(builds) <= 2, builds  # the live build and at most the one before it
     print(f"\nSIGKILL trials (seed {seed}): {outcomes}", file=sys.stderr)
+
+
+def test_a_rebuild_whose_worker_processes_die_is_thrown_away_not_swapped_in(
+    tmp_path, monkeypatch, capsys
+):
+    """Whoosh's writer commits whatever its subprocesses returned, even nothing: an
+    indexing process that crashes, or is killed by the OOM killer, must not make an
+    incomplete (or empty) index live."""
+    from whoosh.multiproc import SubWriterTask
+
+    from index.cli import main
+
+    folder, index_dir = tmp_path / "import", tmp_path / "index"
+    write_articles(folder, 400, paragraphs=PARAGRAPHS)
+    assert main(["index", str(folder), "--index", str(index_dir), "--procs", "1"]) == 0
+    live = (index_dir / "current").resolve()
+    capsys.readouterr()
+
+    monkeypatch.setattr(SubWriterTask, "run", lambda self: os._exit(9))  # dies in the child
+    status = main(["index", "--rebuild", str(folder), "--index", str(index_dir), "--procs", "2"])
+
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("article-search: the new index came out with ")
+    assert err.rstrip().endswith(
+        "of the 400 articles written; it was thrown away and the live index left as it was"
+    )
+    assert (index_dir / "current").resolve() == live
+    assert [p for p in (index_dir / "builds").iterdir()] == [live]
+    assert indexed_ids(index_dir) == {article_id(n) for n in range(400)}
