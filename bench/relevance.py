@@ -74,6 +74,8 @@ def load_cranfield(
     corpus = Path(corpus)
     documents = []
     for record in read_smart(corpus / "cran.all.1400")[:max_docs]:
+        if not (record.get("T") or record.get("W")):
+            continue  # two empty records (471, 995): nothing to import, never relevant
         author = record.get("A", "")
         documents.append(
             {

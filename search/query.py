@@ -4,7 +4,8 @@ The syntax: plain words; "quoted phrases"; ``-word`` or ``-"phrase"`` to
 exclude; ``OR`` between two terms; ``title:``, ``author:``, ``region:`` and
 ``theme:`` prefixes. Anything else (stray quotes, brackets, a lone ``-``,
 operator characters) is read as plain words, so no input is malformed.
-Articles containing all the plain words rank first, then those with most.
+Articles containing all the plain words of a short search rank first, then
+those with most; a long query is ranked by BM25F alone (see search.ranking).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 
-from search.ranking import COORDINATION_BONUS, TITLE_BOOST
+from search.ranking import COORDINATION_BONUS, STRICT_COORDINATION_WORDS, TITLE_BOOST
 
 MAX_CLAUSES = 64
 
@@ -129,7 +130,7 @@ class QueryBuilder:
         words = [c.query for c in clauses if c.scored_word]
         required = [c.query for c in clauses if not c.negative and not c.scored_word]
         excluded = [c.query for c in clauses if c.negative]
-        if len(words) > 1:
+        if 1 < len(words) <= STRICT_COORDINATION_WORDS:
             words = [wq.Or([wq.ConstantScoreQuery(w, COORDINATION_BONUS), w]) for w in words]
         parts = ([wq.Or(words)] if words else []) + required
         positive = parts[0] if len(parts) == 1 else wq.And(parts) if parts else wq.Every()
