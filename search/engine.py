@@ -8,6 +8,7 @@ generation (an incremental commit or a rebuild swap) by itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from dataclasses import dataclass
@@ -124,8 +125,28 @@ class _Generation:
         return DocSet.from_mask(mask)
 
 
+def _one_thread_at_a_time(method):
+    """Run ``method`` holding the engine's use lock.
+
+    Whoosh's readers keep a file position per open file, shared by every thread
+    using the searcher: two searches at once read each other's bytes ("Block tag
+    error", zlib and unpickling errors, wrong postings). Under the GIL a search
+    gains nothing from running beside another, so searches take turns.
+    """
+
+    @functools.wraps(method)
+    def one_at_a_time(self, *args, **kwargs):
+        with self._use_lock:
+            return method(self, *args, **kwargs)
+
+    return one_at_a_time
+
+
 class SearchEngine:
-    """Searches the live index in ``index_dir``; raises IndexNotFoundError if there is none."""
+    """Searches the live index in ``index_dir``; raises IndexNotFoundError if there is none.
+
+    Safe to share between threads (they take turns).
+    """
 
     def __init__(
         self,
@@ -138,6 +159,7 @@ class SearchEngine:
         self.refresh_seconds = refresh_seconds
         self.facet_seconds = facet_seconds
         self._lock = threading.Lock()
+        self._use_lock = threading.RLock()
         self._current = _Generation.open(self.index_dir)
         self._previous: _Generation | None = None
         self._checked_at = time.monotonic()
@@ -158,6 +180,7 @@ class SearchEngine:
                 self._previous, self._current = self._current, _Generation.open(self.index_dir)
         return self._current
 
+    @_one_thread_at_a_time
     def stats(self) -> IndexStats:
         gen = self._generation()
         return IndexStats(
@@ -166,6 +189,7 @@ class SearchEngine:
             values={name: len(v.sets) for name, v in gen.values.items()},
         )
 
+    @_one_thread_at_a_time
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         gen = self._generation()
@@ -286,17 +310,20 @@ class SearchEngine:
             buckets.append(TimelineBucket(label, start, end, int(counts[offset])))
         return tuple(buckets)
 
+    @_one_thread_at_a_time
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         return self._generation().completer.complete(prefix, limit)
 
     def _docnum(self, gen: _Generation, article_id: str) -> int | None:
         return gen.searcher.document_number(id=article_id)
 
+    @_one_thread_at_a_time
     def article(self, article_id: str) -> Article | None:
         gen = self._generation()
         docnum = self._docnum(gen, article_id)
         return None if docnum is None else stored_article(gen.searcher.stored_fields(docnum))
 
+    @_one_thread_at_a_time
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
         """The articles most like this one, by the key terms of its text."""
         gen = self._generation()
