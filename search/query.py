@@ -4,6 +4,8 @@ The syntax: plain words; "quoted phrases"; ``-word`` or ``-"phrase"`` to
 exclude; ``OR`` between two terms; ``title:``, ``author:``, ``region:`` and
 ``theme:`` prefixes. Anything else (stray quotes, brackets, a lone ``-``,
 operator characters) is read as plain words, so no input is malformed.
+A query that reads as a sentence or a question (``What similarity laws must
+be obeyed ...?``) is prose: in it a leading ``-`` is a dash and ``OR`` a word.
 Articles containing all the plain words of a short search rank first, then
 those with most; a long query is ranked by BM25F alone (see search.ranking).
 """
@@ -33,6 +35,9 @@ FIELD_PREFIXES = {
 }
 TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
 
+QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
+_SENTENCE_END = re.compile(r"""[.?!]["'\u201d\u2019)\]]*$""")
+
 # Resolves a region/theme typed by a reader to the exact stored values.
 ValueResolver = Callable[[str, str], list[str]]
 
@@ -54,6 +59,21 @@ class _Clause:
     scored_word: bool = False  # counts towards "all words first"
 
 
+def reads_as_prose(text: str) -> bool:
+    """Whether ``text`` reads as a sentence or a question rather than as search syntax.
+
+    It does when it ends in ".", "?" or "!" (not an abbreviation like "U.S."),
+    or opens with a question word and goes on for at least three words.
+    """
+    words = text.split()
+    if not words:
+        return False
+    last = words[-1]
+    if _SENTENCE_END.search(last) and (last[-1] != "." or last.count(".") == 1):
+        return True
+    return len(words) >= 3 and words[0].strip("\"'(").lower() in QUESTION_WORDS
+
+
 def _analyse(analyzer: Analyzer, text: str) -> list[str]:
     return [token.text for token in analyzer(text)]
 
@@ -69,12 +89,13 @@ class QueryBuilder:
         parsed = ParsedQuery(wq.Every())
         clauses: list[_Clause] = []
         pending_or = False
+        prose = reads_as_prose(text)
         text = text if text.count('"') % 2 == 0 else text[::-1].replace('"', " ", 1)[::-1]
         for match in _TOKEN.finditer(text):
-            if match["word"] == "OR" and not match["neg"] and not match["field"]:
+            if match["word"] == "OR" and not match["neg"] and not match["field"] and not prose:
                 pending_or = bool(clauses) and not clauses[-1].negative
                 continue
-            clause = self._clause(match, parsed)
+            clause = self._clause(match, parsed, prose)
             if clause is None:
                 continue
             if pending_or and not clause.negative:
@@ -87,8 +108,8 @@ class QueryBuilder:
         parsed.query, parsed.is_browse = self._combine(clauses)
         return parsed
 
-    def _clause(self, match: re.Match, parsed: ParsedQuery) -> _Clause | None:
-        negative = bool(match["neg"])
+    def _clause(self, match: re.Match, parsed: ParsedQuery, prose: bool) -> _Clause | None:
+        negative = bool(match["neg"]) and not prose
         prefix = (match["field"] or "").lower()
         value = match["phrase"] if match["phrase"] is not None else match["word"]
         target = FIELD_PREFIXES.get(prefix)
