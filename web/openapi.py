@@ -293,6 +293,11 @@ SCHEMAS = {
 
 BAD_PARAMETER = _json("Error", "A parameter is out of range or malformed; `parameter` names it.")
 NO_INDEX = _json("Error", "No search index is available yet (Retry-After says when to retry).")
+URI_TOO_LONG = {
+    "description": "The request line is over 8,190 bytes, the server's limit, checked before "
+    "the app sees the request (text/html). A 1,000-character query of non-ASCII letters can "
+    "be that long once percent-encoded, as can many region or theme values."
+}
 
 
 def openapi_document(server_url: str = "") -> dict:
@@ -317,6 +322,7 @@ def openapi_document(server_url: str = "") -> dict:
                     "responses": {
                         "200": _json("SearchResponse", "One page of results."),
                         "400": BAD_PARAMETER,
+                        "414": URI_TOO_LONG,
                         "503": NO_INDEX,
                     },
                 }
@@ -349,6 +355,7 @@ def openapi_document(server_url: str = "") -> dict:
                     "responses": {
                         "200": _json("SuggestResponse", "Completions, best first."),
                         "400": BAD_PARAMETER,
+                        "414": URI_TOO_LONG,
                         "503": NO_INDEX,
                     },
                 }
@@ -370,6 +377,7 @@ def openapi_document(server_url: str = "") -> dict:
                     "responses": {
                         "200": _json("Article", "The article."),
                         "404": _json("Error", "No article has this id."),
+                        "414": URI_TOO_LONG,
                         "503": NO_INDEX,
                     },
                 }
