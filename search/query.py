@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
+from whoosh.lang.stopwords import stoplists
 
 from search.ranking import COORDINATION_BONUS, STRICT_COORDINATION_WORDS, TITLE_BOOST
 
@@ -35,6 +36,10 @@ FIELD_PREFIXES = {
 }
 TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
 
+# Plain words dropped from a query when it has others: the Snowball English stop
+# list ("what", "does", "been", "any", ...), larger than the index's, so a typed
+# question is searched by its topic words. Still indexed: "the who" finds "who".
+QUERY_STOP_WORDS = stoplists["en"]
 QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
 _SENTENCE_END = re.compile(r"""[.?!]["'\u201d\u2019)\]]*$""")
 
@@ -50,6 +55,7 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)  # the plain words as typed
     terms: set[str] = field(default_factory=set)  # analysed terms to highlight
     is_browse: bool = False  # no positive search terms: every article matches
+    dropped: bool = False  # plain words were left out as stop words
 
 
 @dataclass
@@ -86,6 +92,12 @@ class QueryBuilder:
         self.resolve_values = resolve_values
 
     def parse(self, text: str) -> ParsedQuery:
+        parsed = self._parse(text, drop_stop_words=True)
+        if parsed.is_browse and parsed.dropped:
+            parsed = self._parse(text, drop_stop_words=False)  # nothing but stop words
+        return parsed
+
+    def _parse(self, text: str, drop_stop_words: bool) -> ParsedQuery:
         parsed = ParsedQuery(wq.Every())
         clauses: list[_Clause] = []
         pending_or = False
@@ -94,6 +106,9 @@ class QueryBuilder:
         for match in _TOKEN.finditer(text):
             if match["word"] == "OR" and not match["neg"] and not match["field"] and not prose:
                 pending_or = bool(clauses) and not clauses[-1].negative
+                continue
+            if drop_stop_words and self._is_stop_word(match):
+                parsed.dropped = True
                 continue
             clause = self._clause(match, parsed, prose)
             if clause is None:
@@ -107,6 +122,14 @@ class QueryBuilder:
                 break
         parsed.query, parsed.is_browse = self._combine(clauses)
         return parsed
+
+    @staticmethod
+    def _is_stop_word(match: re.Match) -> bool:
+        """A plain word (not quoted, no prefix) made only of query stop words ("can't")."""
+        if match["word"] is None or match["field"]:
+            return False
+        words = re.findall(r"\w+", match["word"].lower())
+        return bool(words) and all(word in QUERY_STOP_WORDS for word in words)
 
     def _clause(self, match: re.Match, parsed: ParsedQuery, prose: bool) -> _Clause | None:
         negative = bool(match["neg"]) and not prose
