@@ -268,24 +268,36 @@ class Fts5Search:
         final_args = region_args + theme_args
         total = db.execute(f"SELECT count(*) FROM base b WHERE {final}", final_args).fetchone()[0]
 
-        columns = "a.id, a.title, a.url, a.date, a.authors, a.regions, a.themes, a.reports"
+        # The ten hits first, then their rows and snippets (a snippet costs a
+        # re-tokenisation: only for the hits shown).
         sort = get.get("sort", "relevance")
         if expression and sort == "relevance":
-            rows = db.execute(
-                f"SELECT {columns}, snippet(fts, 1, '<mark>', '</mark>', '…', {SNIPPET_TOKENS}), "
-                "bm25(fts, 2.0, 1.0, 1.0) AS score FROM fts JOIN articles a ON a.rowid = fts.rowid "
-                f"WHERE fts MATCH ? AND fts.rowid IN (SELECT b.doc FROM base b WHERE {final}) "
-                "ORDER BY score LIMIT 10",
+            top = db.execute(
+                # CROSS JOIN: FTS5 drives, the filtered match set is looked up by key
+                # (an IN (subquery) would run the MATCH once per listed row).
+                "SELECT fts.rowid, bm25(fts, 2.0, 1.0, 1.0) AS score FROM fts "
+                "CROSS JOIN base b ON b.doc = fts.rowid "
+                f"WHERE fts MATCH ? AND {final} ORDER BY score LIMIT 10",
                 [expression, *final_args],
             ).fetchall()
         else:
             order = "DESC" if sort != "oldest" else "ASC"
-            rows = db.execute(
-                f"SELECT {columns}, a.rowid FROM base b JOIN articles a ON a.rowid = b.doc "
+            top = db.execute(
+                f"SELECT a.rowid, NULL FROM base b JOIN articles a ON a.rowid = b.doc "
                 f"WHERE {final} ORDER BY a.date IS NULL, a.date {order}, a.rowid LIMIT 10",
                 final_args,
             ).fetchall()
-            rows = [(*row[:-1], self._snippet(expression, row[-1]), None) for row in rows]
+        rowids = [rowid for rowid, _ in top]
+        marks = ",".join("?" * len(rowids))
+        columns = "rowid, id, title, url, date, authors, regions, themes, reports"
+        found = {
+            row[0]: row[1:]
+            for row in db.execute(
+                f"SELECT {columns} FROM articles WHERE rowid IN ({marks})", rowids
+            )
+        }
+        snippets = self._snippets(expression, rowids)
+        rows = [(*found[rowid], snippets.get(rowid, ""), score) for rowid, score in top]
         results = [
             {
                 "id": r[0],
@@ -317,16 +329,19 @@ class Fts5Search:
             "suggestion": suggestion,
         }
 
-    def _snippet(self, expression: str | None, rowid: int) -> str:
+    def _snippets(self, expression: str | None, rowids: list[int]) -> dict[int, str]:
+        marks = ",".join("?" * len(rowids))
         if expression is None:
-            body = self.connection.execute("SELECT body FROM fts WHERE rowid = ?", (rowid,))
-            return (body.fetchone()[0] or "")[:240]
-        found = self.connection.execute(
-            f"SELECT snippet(fts, 1, '<mark>', '</mark>', '…', {SNIPPET_TOKENS}) FROM fts "
-            "WHERE fts MATCH ? AND rowid = ?",
-            (expression, rowid),
-        ).fetchone()
-        return found[0] if found else ""
+            rows = self.connection.execute(
+                f"SELECT rowid, substr(body, 1, 240) FROM fts WHERE rowid IN ({marks})", rowids
+            )
+        else:
+            rows = self.connection.execute(
+                f"SELECT rowid, snippet(fts, 1, '<mark>', '</mark>', '…', {SNIPPET_TOKENS}) "
+                f"FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+                [expression, *rowids],
+            )
+        return dict(rows)
 
 
 def main(argv: list[str]) -> int:
