@@ -25,6 +25,7 @@ import http.client
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -118,8 +119,18 @@ class TreeMemory:
         return self.peak
 
 
-def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
-    """Run ``command``; (wall seconds, peak summed RSS in MB, its stdout)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
+    """Run ``command``; (wall seconds, CPU seconds, peak summed RSS in MB, its stdout).
+
+    CPU seconds (user + system, every process of the run) change little when
+    other work shares the machine; wall seconds are what the targets count.
+    """
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
@@ -130,7 +141,7 @@ def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float
     peak = memory.stop()
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{err}")
-    return seconds, peak, out.strip()
+    return seconds, _children_cpu() - cpu_before, peak, out.strip()
 
 
 # --- indexing -------------------------------------------------------------------------
@@ -149,22 +160,23 @@ def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dic
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(BENCH_DIR)]))
     figures: dict[str, dict] = {"ours": {}, "fts5": {}}
     samples: dict[str, dict[str, list[float]]] = {
-        "ours": {"full": [], "rerun": [], "peak": []},
-        "fts5": {"full": [], "rerun": [], "peak": []},
+        name: {"full": [], "cpu": [], "rerun": [], "peak": []} for name in ("ours", "fts5")
     }
     index_dir, db = work / "index", work / "fts5.sqlite"
     for run in range(runs):
         shutil.rmtree(index_dir, ignore_errors=True)
-        seconds, peak, out = timed_run(ours_index_commands(corpus, index_dir), env)
-        rerun, _, rerun_out = timed_run(ours_index_commands(corpus, index_dir), env)
+        seconds, cpu, peak, out = timed_run(ours_index_commands(corpus, index_dir), env)
+        rerun, _, _, _ = timed_run(ours_index_commands(corpus, index_dir), env)
         samples["ours"]["full"].append(seconds)
+        samples["ours"]["cpu"].append(cpu)
         samples["ours"]["rerun"].append(rerun)
         samples["ours"]["peak"].append(peak)
-        log(f"  index run {run + 1}: ours {seconds:.1f} s ({out}); re-run {rerun:.2f} s")
+        log(f"  index run {run + 1}: ours {seconds:.1f} s, cpu {cpu:.1f} s; re-run {rerun:.2f} s")
         if baseline:
-            seconds, peak, _ = timed_run(fts5_commands("index", corpus, db), env)
-            rerun, _, _ = timed_run(fts5_commands("update", corpus, db), env)
+            seconds, cpu, peak, _ = timed_run(fts5_commands("index", corpus, db), env)
+            rerun, _, _, _ = timed_run(fts5_commands("update", corpus, db), env)
             samples["fts5"]["full"].append(seconds)
+            samples["fts5"]["cpu"].append(cpu)
             samples["fts5"]["rerun"].append(rerun)
             samples["fts5"]["peak"].append(peak)
             log(f"  index run {run + 1}: fts5 {seconds:.1f} s; re-run {rerun:.2f} s")
@@ -174,6 +186,7 @@ def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dic
             full = statistics.median(sample["full"])
             figures[name] = {
                 "index_seconds": full,
+                "index_cpu_seconds": statistics.median(sample["cpu"]),
                 "articles_per_second": articles / full,
                 "rerun_seconds": statistics.median(sample["rerun"]),
                 "index_peak_mb": max(sample["peak"]),
@@ -223,13 +236,15 @@ def measure_search(searchers: dict[str, Callable[[str], str]], queries: list[str
         for query in queries:
             search(query)
     samples: dict[str, list[float]] = {name: [] for name in searchers}
+    cpu: dict[str, list[float]] = {name: [] for name in searchers}
     per_query: dict[str, dict[str, list[float]]] = {name: {} for name in searchers}
     for _ in range(rounds):
         for name, search in searchers.items():
             for query in queries:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 search(query)
                 elapsed = (time.perf_counter() - started) * 1000
+                cpu[name].append((time.thread_time() - cpu_started) * 1000)
                 samples[name].append(elapsed)
                 per_query[name].setdefault(query, []).append(elapsed)
     figures = {}
@@ -238,6 +253,7 @@ def measure_search(searchers: dict[str, Callable[[str], str]], queries: list[str
         figures[name] = {
             **{f"search_{k}": v for k, v in percentiles(sample).items()},
             "search_mean_ms": statistics.fmean(sample),
+            **{f"search_cpu_{k}": v for k, v in percentiles(cpu[name]).items()},
             "slowest": [(q, round(statistics.median(t), 1)) for q, t in slowest[:8]],
         }
     return figures
@@ -408,12 +424,15 @@ def measure_all_http(args, work: Path, queries: list[str], baseline: bool) -> di
 
 ROWS = [
     ("full index (s)", "index_seconds", "{:.1f}"),
+    ("full index, CPU (s)", "index_cpu_seconds", "{:.1f}"),
     ("articles/s", "articles_per_second", "{:.0f}"),
     ("no-change re-run (s)", "rerun_seconds", "{:.2f}"),
     ("index peak memory (MB)", "index_peak_mb", "{:.0f}"),
     ("search p50 (ms)", "search_p50_ms", "{:.1f}"),
     ("search p95 (ms)", "search_p95_ms", "{:.1f}"),
     ("search p99 (ms)", "search_p99_ms", "{:.1f}"),
+    ("search p50, CPU (ms)", "search_cpu_p50_ms", "{:.1f}"),
+    ("search p95, CPU (ms)", "search_cpu_p95_ms", "{:.1f}"),
     ("search process memory (MB)", "search_process_mb", "{:.0f}"),
     ("HTTP requests/s", "http_rps", "{:.1f}"),
     ("HTTP p50 (ms)", "http_p50_ms", "{:.1f}"),
@@ -441,7 +460,8 @@ def report(results: dict) -> str:
     articles = results["articles"]
     lines = [
         f"article-search benchmark: {results['corpus']} ({articles:,} articles), "
-        f"{results['queries']} queries, {results['cores']} cores, python {results['python']}",
+        f"{results['queries']} queries, {results['cores']} cores, python {results['python']}, "
+        f"load average {results['load_before']:.1f} before, {results['load_after']:.1f} after",
         f"{'figure':<28}{'ours':>12}{'FTS5':>12}{'ours/FTS5':>11}   target",
     ]
     for label, key, style in ROWS:
@@ -499,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         "queries": len(queries),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
+        "load_before": os.getloadavg()[0],
         "ours": {},
         "fts5": {},
     }
@@ -518,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"HTTP: {args.clients} clients, {args.workers} workers, {args.http_seconds:g} s")
         for name, figures in measure_all_http(args, work, queries, baseline).items():
             results[name].update(figures)
+    results["load_after"] = os.getloadavg()[0]
     print(report(results))
     stamp = time.strftime("%Y%m%dT%H%M%S")
     (work / f"results-{results['articles']}-{stamp}.json").write_text(json.dumps(results, indent=1))
