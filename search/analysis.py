@@ -285,3 +285,14 @@ class FastAnalyzer(Analyzer):
                 token.startchar = start_char + match.start()
                 token.endchar = start_char + match.end()
             yield token
+
+
+def fast_analyzer(analyzer: Analyzer) -> Analyzer:
+    """``analyzer`` run by a FastAnalyzer when it is a plain chain (same tokens), else as is.
+
+    For indexes written before the schema used FastAnalyzer: their pickled
+    chain gets the fast path too.
+    """
+    if isinstance(analyzer, CompositeAnalyzer) and FastAnalyzer(analyzer).fast:
+        return FastAnalyzer(analyzer)
+    return analyzer

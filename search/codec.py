@@ -10,10 +10,49 @@ it in their segments, so their readers use it too.
 
 from __future__ import annotations
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
-from whoosh.util.numeric import byte_to_length
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3FieldWriter,
+    W3PerDocReader,
+    _lenfield,
+)
+from whoosh.fields import SpellField
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _UNREAD = object()
+
+
+def _column_bytes(perdoc: W3PerDocReader, fieldname: str) -> bytes | None:
+    """A segment's length column for ``fieldname``, one byte per document; None if none."""
+    reader = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if reader is None:
+        return None
+    try:  # the column is one byte per document: read it whole
+        lengths = reader._dbfile.get(reader._basepos, reader._count)
+    except AttributeError:
+        lengths = bytes(reader[n] for n in range(reader._count))
+    return lengths + bytes(perdoc._doccount - len(lengths))
+
+
+def length_bytes(reader, fieldname: str) -> bytes:
+    """Each document's quantised length in ``fieldname`` (Whoosh's length byte; 0 when none).
+
+    ``reader`` is one segment's reader; works for indexes written with any W3 codec.
+    """
+    perdoc = getattr(reader, "_perdoc", None)
+    if isinstance(perdoc, LengthCachingPerDocReader):
+        lengths = perdoc._length_bytes.get(fieldname, _UNREAD)
+        if lengths is _UNREAD:
+            lengths = perdoc._load_lengths(fieldname)
+    elif isinstance(perdoc, W3PerDocReader):
+        lengths = _column_bytes(perdoc, fieldname)
+    else:
+        return bytes(
+            length_to_byte(reader.doc_field_length(n, fieldname, 0) or 0)
+            for n in range(reader.doc_count_all())
+        )
+    return lengths if lengths is not None else bytes(reader.doc_count_all())
 
 
 class LengthCachingPerDocReader(W3PerDocReader):
@@ -22,15 +61,7 @@ class LengthCachingPerDocReader(W3PerDocReader):
         self._length_bytes: dict[str, bytes | None] = {}
 
     def _load_lengths(self, fieldname: str) -> bytes | None:
-        reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if reader is None:
-            lengths = None
-        else:
-            try:  # the column is one byte per document: read it whole
-                lengths = reader._dbfile.get(reader._basepos, reader._count)
-            except AttributeError:
-                lengths = bytes(reader[n] for n in range(reader._count))
-            lengths += bytes(self._doccount - len(lengths))
+        lengths = _column_bytes(self, fieldname)
         self._length_bytes[fieldname] = lengths
         return lengths
 
@@ -55,6 +86,31 @@ class LengthCachingPerDocReader(W3PerDocReader):
         return byte_to_length(lbyte) if lbyte else None
 
 
+class SpellingOnceFieldWriter(W3FieldWriter):
+    """Writes a spelling word once, not once for every document that has it.
+
+    Whoosh posts every word of every document to the spelling field at
+    docnum 0 (only the field's word list is ever read), as many postings as
+    the body has; one per word keeps the same word list.
+    """
+
+    def start_term(self, btext):
+        super().start_term(btext)
+        self._last_docnum = None
+
+    def add(self, docnum, weight, vbytes, length):
+        if isinstance(self._fieldobj, SpellField):
+            if docnum == self._last_docnum:
+                return
+            self._last_docnum = docnum
+        self._postwriter.add_posting(docnum, weight, vbytes, length)
+
+
 class ArticleCodec(W3Codec):
+    """W3 with field lengths read once and spelling words written once."""
+
+    def field_writer(self, storage, segment):
+        return SpellingOnceFieldWriter(self, storage, segment)
+
     def per_document_reader(self, storage, segment):
         return LengthCachingPerDocReader(storage, segment)

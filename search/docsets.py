@@ -23,7 +23,9 @@ class DocSet:
     @classmethod
     def from_docnums(cls, docnums: Iterable[int], size: int) -> DocSet:
         mask = np.zeros(size, dtype=bool)
-        mask[np.fromiter(docnums, dtype=np.int64)] = True
+        if not isinstance(docnums, np.ndarray):
+            docnums = np.fromiter(docnums, dtype=np.int64)
+        mask[docnums] = True
         return cls.from_mask(mask)
 
     @classmethod

@@ -18,10 +18,12 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from search.analysis import fast_analyzer
 from search.article import Article
 from search.docsets import DocSet
 from search.facets import FACET_FIELDS, ValueSets, facet_counts
 from search.highlight import mark_all, snippet
+from search.matching import ArrayMatcher, Matches
 from search.query import ParsedQuery, QueryBuilder
 from search.ranking import weighting
 from search.results import (
@@ -84,6 +86,7 @@ class _Generation:
     builder: QueryBuilder
     corrector: SpellingCorrector
     completer: Completer
+    matcher: ArrayMatcher
 
     @classmethod
     def open(cls, index_dir: Path) -> _Generation:
@@ -97,7 +100,7 @@ class _Generation:
             for name in ("regions", "themes", "authors", "reports")
         }
         day, month = _date_columns(reader, size)
-        analyzer = ix.schema["body"].analyzer
+        analyzer = fast_analyzer(ix.schema["body"].analyzer)
         builder = QueryBuilder(analyzer, lambda field, typed: values[field].lookup(typed))
         return cls(
             searcher=searcher,
@@ -111,6 +114,7 @@ class _Generation:
             builder=builder,
             corrector=SpellingCorrector(reader, analyzer),
             completer=Completer(searcher, analyzer, values),
+            matcher=ArrayMatcher(searcher),
         )
 
     def is_current(self, index_dir: Path) -> bool:
@@ -196,9 +200,11 @@ class SearchEngine:
         parsed = gen.builder.parse(request.q)
         matched = gen.live
         # A browse may still exclude words ("-sport"): only Every matches everything.
+        found = None
         if not isinstance(parsed.query, wq.Every):
-            docnums = gen.searcher.docs_for_query(parsed.query)
-            matched = DocSet.from_docnums(docnums, gen.size) & gen.live
+            # One pass gives the match set and every match's score (search.matching).
+            found = gen.matcher.evaluate(parsed.query)
+            matched = DocSet.from_docnums(found.docnums, gen.size) & gen.live
         base = matched
         if request.date_from or request.date_to:
             base = base & gen.date_range(request.date_from, request.date_to)
@@ -220,7 +226,7 @@ class SearchEngine:
             ),
         }
         filtered = final is not matched  # a date range or a facet selection applies
-        hits = self._page(gen, parsed, request, final, filtered)
+        hits = self._page(gen, parsed, request, final, filtered, found)
         total = len(final)
         suggestion = None
         if parsed.words and (total == 0 or not all(map(gen.corrector.known, parsed.words))):
@@ -247,6 +253,7 @@ class SearchEngine:
         request: SearchRequest,
         final: DocSet,
         filtered: bool,
+        found: Matches | None = None,
     ) -> list[Hit]:
         start = (request.page - 1) * request.per_page
         end = start + request.per_page
@@ -260,11 +267,15 @@ class SearchEngine:
                 order = np.lexsort((docnums, -days))
             ranked = [(int(d), None) for d in docnums[order[start:end]]]
         else:
-            allowed = set(final.docnums().tolist()) if filtered else None
-            if allowed is not None and not allowed:
-                return []  # Whoosh reads an empty filter set as no filter at all
-            results = gen.searcher.search(parsed.query, limit=end, filter=allowed)
-            ranked = [(hit.docnum, hit.score) for hit in results[start:end]]
+            # By score, then docnum: Whoosh's order when it scores every match
+            # (searcher.search with limit=None). With a limit, Whoosh's block-quality
+            # skipping can drop better documents (whoosh issues #413, #122).
+            if found is None:
+                found = gen.matcher.evaluate(parsed.query)
+            docnums, scores = found.top(end, final.mask() if filtered else None)
+            ranked = [
+                (int(d), float(x)) for d, x in zip(docnums[start:], scores[start:], strict=True)
+            ]
         return [self._hit(gen, docnum, parsed, score) for docnum, score in ranked]
 
     @staticmethod

@@ -21,9 +21,13 @@ def _matches(text: str, terms: set[str], analyzer: Analyzer) -> list[tuple[int, 
     """(start, end, term) of every word in ``text`` whose analysed form is in ``terms``."""
     if not terms:
         return []
+    text = text[:MAX_ANALYSED_CHARS]
+    spans = getattr(analyzer, "spans", None)  # FastAnalyzer: the same tokens, as a list
+    if spans is not None:
+        return [span for span in spans(text) if span[2] in terms]
     return [
         (token.startchar, token.endchar, token.text)
-        for token in analyzer(text[:MAX_ANALYSED_CHARS], chars=True, mode="index")
+        for token in analyzer(text, chars=True, mode="index")
         if token.text in terms
     ]
 

@@ -1,0 +1,376 @@
+"""Whole-index query evaluation with arrays: every match and its score in one pass.
+
+Whoosh answers a top-10 search by walking a tree of matchers one document at
+a time in Python, and the match set for the facet counts takes a second walk
+(``docs_for_query``). ``ArrayMatcher`` evaluates the same query tree one
+posting list at a time with numpy and gives both: the matching documents and
+the score Whoosh gives each one. Scores follow Whoosh's matchers: BM25F per
+term from the scorer Whoosh builds (same global idf and average length, same
+quantised field lengths), a Term's boost multiplied in, Or and And add their
+children's scores, AndNot keeps the positive side's, ConstantScoreQuery gives
+its constant (Whoosh's unscored-context behaviour, which ``searcher.search``
+uses). Ranking by (score descending, docnum ascending) is then the order of
+Whoosh's TopCollector. Sums may be added in another order than Whoosh's
+matcher tree, which can change a score in its last bit, never an order
+between scores that differ.
+
+Query types it does not know (phrases, anything new) are run through
+Whoosh's own matcher for that part of the tree, so every query still gets
+Whoosh's answer. Term posting lists are cached per index generation (an
+``ArrayMatcher`` belongs to one searcher), bounded in bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.formats import Positions
+from whoosh.matching import FilterMatcher
+from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+from search.codec import length_bytes
+
+CACHE_BYTES = 64 * 1024 * 1024
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Matching documents (global docnums, ascending, no deleted ones) and their scores."""
+
+    docnums: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(_EMPTY_IDS, _EMPTY_SCORES)
+
+    def __len__(self) -> int:
+        return len(self.docnums)
+
+    def top(self, limit: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``limit`` (docnums, scores) by score, then docnum; ``allowed`` a bool mask."""
+        docnums, scores = self.docnums, self.scores
+        if allowed is not None:
+            keep = allowed[docnums]
+            docnums, scores = docnums[keep], scores[keep]
+        if limit < len(scores):
+            # Everything scoring at least the limit-th best score, ties included.
+            threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            keep = scores >= threshold
+            docnums, scores = docnums[keep], scores[keep]
+        order = np.lexsort((docnums, -scores))[:limit]
+        return docnums[order], scores[order]
+
+
+class ArrayMatcher:
+    """Evaluates Whoosh queries over every segment of one searcher's index."""
+
+    def __init__(self, searcher: Searcher, cache_bytes: int = CACHE_BYTES):
+        self.searcher = searcher
+        self.size = searcher.reader().doc_count_all()
+        self.weighting = searcher.weighting
+        self.context = searcher.context()  # what searcher.search() gives the query
+        self.leaves = list(searcher.leaf_searchers())
+        self.schema = searcher.schema
+        self._live = []
+        for leaf, _ in self.leaves:
+            reader = leaf.reader()
+            live = np.ones(reader.doc_count_all(), dtype=bool)
+            if reader.has_deletions():
+                live[:] = False
+                live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+            self._live.append(live)
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+        self._cache: OrderedDict[tuple, Matches] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._cached = 0
+        self._lock = threading.Lock()
+
+    # --- the query tree -----------------------------------------------------------------
+
+    def evaluate(self, query: wq.Query) -> Matches:
+        kind = type(query)
+        if kind is wq.Term:
+            return self._term(query)
+        if kind is wq.Or and not query.scale and not query.minmatch:
+            return self._combine(query, union=True)
+        if kind is wq.And:
+            return self._combine(query, union=False)
+        if kind is wq.AndNot:
+            return self._and_not(query)
+        if kind is wq.ConstantScoreQuery:
+            found = self.evaluate(query.child)
+            return Matches(found.docnums, np.full(len(found), float(query.score)))
+        if kind is wq.Phrase and query.slop == 1 and self._has_positions(query.fieldname):
+            return self._phrase(query)
+        if query is wq.NullQuery:
+            return Matches.empty()
+        if kind is wq.Every and query.fieldname in (None, "", "*"):
+            docnums = np.flatnonzero(np.concatenate(self._live) if self._live else [])
+            return Matches(docnums.astype(np.int64), np.full(len(docnums), float(query.boost)))
+        return self._whoosh(query)
+
+    def _combine(self, query: wq.CompoundQuery, union: bool) -> Matches:
+        subqueries = query.subqueries
+        if not subqueries:
+            return Matches.empty()
+        if len(subqueries) == 1:
+            return self.evaluate(subqueries[0])  # Whoosh ignores the boost here too
+        parts = [self.evaluate(q) for q in subqueries]
+        total = np.zeros(self.size, dtype=np.float64)
+        if union:
+            hit = np.zeros(self.size, dtype=bool)
+            for part in parts:
+                total[part.docnums] += part.scores
+                hit[part.docnums] = True
+            docnums = np.flatnonzero(hit)
+        else:
+            count = np.zeros(self.size, dtype=np.int32)
+            for part in parts:
+                total[part.docnums] += part.scores
+                count[part.docnums] += 1
+            docnums = np.flatnonzero(count == len(parts))
+        scores = total[docnums]
+        if query.boost != 1.0:
+            scores = scores * query.boost
+        return Matches(docnums, scores)
+
+    def _and_not(self, query: wq.AndNot) -> Matches:
+        positive = self.evaluate(query.a)
+        negative = self.evaluate(query.b)
+        if not len(positive) or not len(negative):
+            return positive
+        excluded = np.zeros(self.size, dtype=bool)
+        excluded[negative.docnums] = True
+        keep = ~excluded[positive.docnums]
+        return Matches(positive.docnums[keep], positive.scores[keep])
+
+    def _whoosh(self, query: wq.Query) -> Matches:
+        """Any other query: Whoosh's own matcher, per segment, document by document."""
+        parts = [self._whoosh_in_leaf(query, n) for n in range(len(self.leaves))]
+        if not parts:
+            return Matches.empty()
+        return Matches(
+            np.concatenate([p.docnums for p in parts]), np.concatenate([p.scores for p in parts])
+        )
+
+    # --- phrases ------------------------------------------------------------------------
+
+    def _has_positions(self, fieldname: str) -> bool:
+        try:
+            return type(self.schema[fieldname].format) is Positions
+        except KeyError:
+            return False
+
+    def _phrase(self, query: wq.Phrase) -> Matches:
+        """Whoosh's Phrase (slop 1): the words at consecutive positions, in order.
+
+        Scored as Whoosh's phrase matcher scores: the sum of the words' BM25F
+        scores (added as its binary tree of intersections adds them), times the
+        phrase's boost.
+        """
+        key = ("phrase", query.fieldname, tuple(query.words))
+        with self._lock:
+            found = self._cache.get(key)
+        if found is None:
+            parts = [self._phrase_in_leaf(query, n) for n in range(len(self.leaves))]
+            parts = [part for part in parts if len(part)]
+            if parts:
+                found = Matches(
+                    np.concatenate([p.docnums for p in parts]),
+                    np.concatenate([p.scores for p in parts]),
+                )
+            else:
+                found = Matches.empty()
+            self._remember(key, found)
+        if query.boost != 1.0:
+            found = Matches(found.docnums, found.scores * query.boost)
+        return found
+
+    def _phrase_in_leaf(self, query: wq.Phrase, number: int) -> Matches:
+        leaf, offset = self.leaves[number]
+        reader = leaf.reader()
+        field = self.schema[query.fieldname]
+        lists = []
+        for word in query.words:
+            try:
+                btext = field.to_bytes(word)
+            except ValueError:
+                return Matches.empty()
+            if (query.fieldname, btext) not in reader:
+                return Matches.empty()
+            docnums, weights, values = _postings(reader, query.fieldname, btext, values=True)
+            if docnums is None:
+                return self._whoosh_in_leaf(query, number)
+            scorer = self.weighting.scorer(leaf, query.fieldname, btext)
+            if type(scorer) is not BM25FScorer:
+                return self._whoosh_in_leaf(query, number)
+            lists.append((docnums, weights, values, scorer))
+        if not lists:
+            return Matches.empty()
+        common = lists[0][0][self._live[number][lists[0][0]]]
+        for docnums, *_ in lists[1:]:
+            common = np.intersect1d(common, docnums, assume_unique=True)
+        if not len(common):
+            return Matches.empty()
+        lengths = self._field_lengths(number, query.fieldname)[common]
+        scores, positions = [], []
+        for docnums, weights, values, scorer in lists:
+            where = np.searchsorted(docnums, common)
+            scores.append(_bm25(scorer, weights[where], lengths))
+            positions.append([values[i] for i in where.tolist()])
+        decode = field.format.decode_positions
+        keep = np.zeros(len(common), dtype=bool)
+        for row in range(len(common)):
+            starts = decode(positions[0][row])
+            for step, term_values in enumerate(positions[1:], 1):
+                following = set(decode(term_values[row]))
+                starts = [p for p in starts if p + step in following]
+                if not starts:
+                    break
+            keep[row] = bool(starts)
+        return Matches(common[keep] + offset, _tree_sum(scores)[keep])
+
+    def _whoosh_in_leaf(self, query: wq.Query, number: int) -> Matches:
+        leaf, offset = self.leaves[number]
+        found = self._walk(query.matcher(leaf, self.context))
+        return Matches(found.docnums + offset, found.scores)
+
+    # --- terms --------------------------------------------------------------------------
+
+    def _term(self, query: wq.Term) -> Matches:
+        key = (query.fieldname, query.text)
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+        if found is None:
+            found = self._term_matches(query.fieldname, query.text)
+            self._remember(key, found)
+        if query.boost != 1.0:
+            found = Matches(found.docnums, found.scores * query.boost)
+        return found
+
+    def _remember(self, key: tuple, found: Matches) -> None:
+        size = found.docnums.nbytes + found.scores.nbytes
+        with self._lock:
+            if key in self._cache or size > self._cache_bytes:
+                return
+            self._cache[key] = found
+            self._cached += size
+            while self._cached > self._cache_bytes:
+                _, old = self._cache.popitem(last=False)
+                self._cached -= old.docnums.nbytes + old.scores.nbytes
+
+    def _term_matches(self, fieldname: str, text) -> Matches:
+        if fieldname not in self.schema:
+            return Matches.empty()
+        try:
+            btext = self.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return Matches.empty()
+        all_docnums, all_scores = [], []
+        for number, (leaf, offset) in enumerate(self.leaves):
+            reader = leaf.reader()
+            if (fieldname, btext) not in reader:
+                continue
+            scorer = self.weighting.scorer(leaf, fieldname, btext)
+            docnums, weights, _ = _postings(reader, fieldname, btext)
+            if docnums is None:  # not a list we can read whole: ask the matcher
+                matcher = reader.postings(fieldname, btext, scorer=scorer)
+                found = self._walk(matcher)
+                all_docnums.append(found.docnums + offset)
+                all_scores.append(found.scores)
+                continue
+            keep = self._live[number][docnums]
+            if not keep.all():
+                docnums, weights = docnums[keep], weights[keep]
+            if type(scorer) is BM25FScorer:
+                scores = _bm25(scorer, weights, self._field_lengths(number, fieldname)[docnums])
+            elif type(scorer) is WeightScorer:
+                scores = weights
+            else:
+                matcher = reader.postings(fieldname, btext, scorer=scorer)
+                scores = self._walk(matcher).scores
+            all_docnums.append(docnums + offset)
+            all_scores.append(scores)
+        if not all_docnums:
+            return Matches.empty()
+        return Matches(np.concatenate(all_docnums), np.concatenate(all_scores))
+
+    @staticmethod
+    def _walk(matcher) -> Matches:
+        docnums, scores = [], []
+        while matcher.is_active():
+            docnums.append(matcher.id())
+            scores.append(matcher.score())
+            matcher.next()
+        return Matches(np.asarray(docnums, dtype=np.int64), np.asarray(scores, dtype=np.float64))
+
+    def _field_lengths(self, number: int, fieldname: str) -> np.ndarray:
+        """A segment's field lengths per document, as Whoosh's scorer sees them."""
+        key = (number, fieldname)
+        lengths = self._lengths.get(key)
+        if lengths is None:
+            reader = self.leaves[number][0].reader()
+            raw = length_bytes(reader, fieldname)
+            lengths = _LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
+            self._lengths[key] = lengths
+        return lengths
+
+
+def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    """Add arrays in the order of Whoosh's make_binary_tree (a + (b + c) for three)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    half = len(arrays) // 2
+    return _tree_sum(arrays[:half]) + _tree_sum(arrays[half:])
+
+
+def _bm25(scorer: BM25FScorer, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """whoosh.scoring.bm25 over arrays, operation for operation."""
+    idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1  # noqa: N806
+    return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
+
+
+def _postings(reader, fieldname: str, btext: bytes, values: bool = False) -> tuple:
+    """A segment's whole posting list for a term: (docnums, weights, values or None).
+
+    Deleted documents included. Reads Whoosh's W3 blocks directly (a pickled
+    tuple of id deltas, weights and values each); (None, None, None) for any
+    other kind of list.
+    """
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller drops them itself
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        return None, None, None
+    ids, weights, all_values = [], [], []
+    while True:
+        matcher._read_data()
+        deltas, block_weights, block_values = matcher._data
+        if values:
+            all_values.extend(block_values)
+        count = matcher._blocklength
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if block_weights is None:
+            weights.append(np.ones(count))
+        elif isinstance(block_weights, float):
+            # Whoosh widens a block's common weight through a float32 array.
+            weights.append(np.full(count, float(np.float32(block_weights))))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float64))
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return np.concatenate(ids), np.concatenate(weights), all_values if values else None
