@@ -1,0 +1,356 @@
+"""Soak test: concurrent clients against a real ``article-search serve`` on loopback.
+
+Starts the server on a free 127.0.0.1 port, runs N client threads for a bounded
+time (searches with facets, dates, sorts and pages, HTML pages, suggestions,
+article pages, feeds, a few deliberately bad requests), then prints throughput,
+latency percentiles per kind of request, errors, and each worker's memory (RSS)
+sampled from start to end. Exits 1 on any error or when worker memory grew.
+
+    .venv/bin/python bench/soak.py                      # 60 s, Reuters if present
+    .venv/bin/python bench/soak.py --index var/index --seconds 30 --clients 8
+
+Gunicorn's worker recycling (max_requests) is switched off for the run, so a leak
+shows as growth instead of being hidden by restarts (``--recycle`` keeps it on).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from contextlib import suppress
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import quote, urlencode
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parents[1]
+REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"
+DEMO = ROOT / "demo" / "articles"
+WARMUP_SECONDS = 3.0
+RSS_GROWTH_LIMIT_MB = 25.0  # after warm-up; a leak grows with every request
+MAX_REQUESTS = 200_000  # a bound on the loop whatever the time
+
+
+def article_search() -> str:
+    beside = Path(sys.executable).with_name("article-search")
+    return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "article-search")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError, IndexError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return sorted(found)
+
+
+def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
+    try:
+        with urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except HTTPError as error:
+        return error.code, error.read()
+
+
+class Server:
+    """``article-search serve`` in its own process group, stopped whole at the end."""
+
+    def __init__(self, index_dir: Path, workers: int, recycle: bool, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.runtime = tempfile.TemporaryDirectory(prefix="soak-")
+        env = {
+            **os.environ,
+            "XDG_RUNTIME_DIR": self.runtime.name,
+            "ARTICLE_SEARCH_LOG_LEVEL": "warning",
+        }
+        if not recycle:
+            env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
+        command = [article_search(), "serve", "--index", str(index_dir)]
+        command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+
+    def wait_healthy(self, seconds: float = 30) -> dict:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"server exited: {self.log.read_text()[-2000:]}")
+            with suppress(OSError):
+                status, body = get(f"{self.url}/healthz", timeout=2)
+                if status == 200:
+                    return json.loads(body)
+            time.sleep(0.1)
+        raise SystemExit(f"server not healthy after {seconds} s")
+
+    def workers(self) -> list[int]:
+        return children(self.process.pid)
+
+    def stop(self) -> None:
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self.runtime.cleanup()
+
+
+class Workload:
+    """What the clients ask for, made from words and values of the served index."""
+
+    def __init__(self, url: str):
+        self.url = url
+        data = json.loads(get(f"{url}/api/search?per_page=100&sort=newest")[1])
+        self.ids = [hit["id"] for hit in data["results"]]
+        titles = " ".join(hit["title"] for hit in data["results"])
+        words = sorted({w.lower() for w in re.findall(r"[A-Za-z]{4,}", titles)})
+        self.words = words or ["news"]
+        self.regions = [v["value"] for v in data["facets"].get("region", [])][:20] or ["x"]
+        self.themes = [v["value"] for v in data["facets"].get("theme", [])][:20] or ["x"]
+
+    def request(self, rng: random.Random) -> tuple[str, str, tuple[int, ...]]:
+        """(kind, URL, acceptable statuses)."""
+        roll = rng.random()
+        words = " ".join(rng.sample(self.words, min(len(self.words), rng.randint(1, 3))))
+        if roll < 0.40:
+            params = {"q": words}
+            if rng.random() < 0.4:
+                params["region"] = rng.choice(self.regions)
+            if rng.random() < 0.3:
+                params["theme"] = rng.choice(self.themes)
+            if rng.random() < 0.3:
+                params["sort"] = rng.choice(["newest", "oldest"])
+            if rng.random() < 0.3:
+                params["page"] = str(rng.randint(1, 5))
+            if rng.random() < 0.2:
+                params["from"] = f"{rng.randint(1985, 2020)}-01-01"
+            return "api/search", f"{self.url}/api/search?{urlencode(params)}", (200,)
+        if roll < 0.60:
+            return "search page", f"{self.url}/search?{urlencode({'q': words})}", (200,)
+        if roll < 0.75:
+            prefix = rng.choice(self.words)[: rng.randint(2, 4)]
+            return "suggest", f"{self.url}/api/suggest?{urlencode({'q': prefix})}", (200,)
+        if roll < 0.85:
+            article = quote(rng.choice(self.ids)) if self.ids else "none"
+            return "article page", f"{self.url}/articles/{article}", (200,)
+        if roll < 0.92:
+            return "feed", f"{self.url}/search.atom?{urlencode({'q': words})}", (200,)
+        if roll < 0.97:
+            return "browse", f"{self.url}/api/search?sort=newest&page={rng.randint(1, 50)}", (200,)
+        return "bad request", f"{self.url}/api/search?page=0&q={quote(words)}", (400,)
+
+
+def run_clients(workload: Workload, clients: int, seconds: float, seed: int):
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+    count = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        rng = random.Random(seed * 1000 + number)
+        while time.monotonic() < deadline:
+            with lock:
+                if count[0] >= MAX_REQUESTS:
+                    return
+                count[0] += 1
+            kind, url, expected = workload.request(rng)
+            started = time.perf_counter()
+            try:
+                status, _ = get(url)
+            except Exception as error:  # a failed request is a finding, whatever its kind
+                status, _ = None, error
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies[kind].append(elapsed)
+                if status not in expected:
+                    errors.append(f"{status} {url}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    return threads, latencies, errors
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def at(fraction: float) -> float:
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+    return {
+        "count": len(values),
+        "p50_ms": round(at(0.50), 1),
+        "p90_ms": round(at(0.90), 1),
+        "p99_ms": round(at(0.99), 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(values) * 1000, 1),
+    }
+
+
+def prepare_index(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
+    if args.index:
+        return Path(args.index), f"the index in {args.index}"
+    source = REUTERS if REUTERS.exists() and not args.demo else DEMO
+    index_dir = workdir / "index"
+    print(f"soak: indexing {source} ...", flush=True)
+    subprocess.run(
+        [article_search(), "index", str(source), "--index", str(index_dir)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return index_dir, str(source)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", help="serve this index folder (default: build one)")
+    parser.add_argument("--demo", action="store_true", help="build from the demo articles")
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run")
+    parser.add_argument("--clients", type=int, default=6, help="concurrent client threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--recycle", action="store_true", help="keep gunicorn's max_requests")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="soak-run-") as tmp:
+        workdir = Path(tmp)
+        index_dir, corpus = prepare_index(args, workdir)
+        server = Server(index_dir, args.workers, args.recycle, workdir / "server.log")
+        try:
+            health = server.wait_healthy()
+            workload = Workload(server.url)
+            print(
+                f"soak: {health['documents']} articles ({corpus}), {args.workers} workers, "
+                f"{args.clients} clients, {args.seconds:.0f} s on {server.url}",
+                flush=True,
+            )
+            started = time.monotonic()
+            threads, latencies, errors = run_clients(
+                workload, args.clients, args.seconds, args.seed
+            )
+            samples: list[tuple[float, dict[int, float | None]]] = []
+            while any(thread.is_alive() for thread in threads):
+                samples.append(
+                    (time.monotonic() - started, {p: rss_mb(p) for p in server.workers()})
+                )
+                time.sleep(min(2.0, max(0.5, args.seconds / 20)))
+            for thread in threads:
+                thread.join()
+            elapsed = time.monotonic() - started
+            samples.append((elapsed, {p: rss_mb(p) for p in server.workers()}))
+            server_log = server.log.read_text(errors="replace")
+        finally:
+            server.stop()
+
+    figures = report(args, latencies, errors, samples, elapsed, server_log)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return 0 if figures["ok"] else 1
+
+
+def report(args, latencies, errors, samples, elapsed, server_log) -> dict:
+    everything = [value for values in latencies.values() for value in values]
+    total = len(everything)
+    print(f"\n{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s")
+    print(f"{'kind':<14}{'count':>7}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    per_kind = {kind: percentiles(values) for kind, values in sorted(latencies.items())}
+    per_kind["all"] = percentiles(everything)
+    for kind, figures in per_kind.items():
+        print(
+            f"{kind:<14}{figures['count']:>7}{figures['p50_ms']:>9}{figures['p90_ms']:>9}"
+            f"{figures['p99_ms']:>9}{figures['max_ms']:>9}"
+        )
+    print(f"errors: {len(errors)}")
+    for error in errors[:10]:
+        print(f"  {error}")
+
+    # Memory: each worker's RSS after warm-up against its RSS at the end.
+    first_after_warmup = next((s for t, s in samples if t >= WARMUP_SECONDS), samples[0][1])
+    last = samples[-1][1]
+    memory = {}
+    for pid in sorted(set(first_after_warmup) | set(last)):
+        start, end = first_after_warmup.get(pid), last.get(pid)
+        memory[str(pid)] = {"start_mb": start, "end_mb": end}
+        shown = (
+            f"{start:.1f} MB -> {end:.1f} MB ({end - start:+.1f})"
+            if start is not None and end is not None
+            else f"{start} -> {end} (not alive for the whole run)"
+        )
+        print(f"worker {pid} RSS after {WARMUP_SECONDS:.0f} s warm-up: {shown}")
+    growth = [
+        m["end_mb"] - m["start_mb"]
+        for m in memory.values()
+        if m["start_mb"] is not None and m["end_mb"] is not None
+    ]
+    replaced = any(m["start_mb"] is None or m["end_mb"] is None for m in memory.values())
+    tracebacks = server_log.count("Traceback")
+    if tracebacks:
+        print(f"server log: {tracebacks} tracebacks")
+    ok = (
+        not errors
+        and bool(growth)
+        and max(growth) <= RSS_GROWTH_LIMIT_MB
+        and (args.recycle or not replaced)
+        and tracebacks == 0
+    )
+    print("soak: OK" if ok else "soak: FAILED")
+    return {
+        "seconds": round(elapsed, 1),
+        "clients": args.clients,
+        "workers": args.workers,
+        "requests": total,
+        "requests_per_second": round(total / elapsed, 1),
+        "latency": per_kind,
+        "errors": errors[:100],
+        "error_count": len(errors),
+        "worker_rss": memory,
+        "max_rss_growth_mb": round(max(growth), 1) if growth else None,
+        "workers_replaced": replaced,
+        "server_tracebacks": tracebacks,
+        "ok": ok,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
