@@ -15,6 +15,7 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
+    W3PostingsWriter,
     _lenfield,
 )
 from whoosh.fields import SpellField
@@ -106,8 +107,40 @@ class SpellingOnceFieldWriter(W3FieldWriter):
         self._postwriter.add_posting(docnum, weight, vbytes, length)
 
 
+# Blocks of this many postings or fewer are stored uncompressed: zlib costs more
+# (about 15 us a call, mostly setting up) than it saves on a few dozen bytes.
+SMALL_BLOCK_POSTINGS = 8
+
+
+class SmallBlocksPlainPostingsWriter(W3PostingsWriter):
+    """W3 postings; blocks of a few postings not compressed (each block says which).
+
+    Whoosh meant to skip compressing small blocks (its ``_write_block`` has the
+    test, then overwrites the result); most terms of an index have a handful
+    of postings, so this is most of its zlib calls.
+    """
+
+    def _write_block(self, last=False):
+        if len(self._ids) > SMALL_BLOCK_POSTINGS or not self._compression:
+            return super()._write_block(last)
+        compression, self._compression = self._compression, 0
+        try:
+            return super()._write_block(last)
+        finally:
+            self._compression = compression
+
+
 class ArticleCodec(W3Codec):
-    """W3 with field lengths read once and spelling words written once."""
+    """W3 with field lengths read once, spelling words written once, small blocks plain."""
+
+    def postings_writer(self, dbfile, byteids=False):
+        return SmallBlocksPlainPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
 
     def field_writer(self, storage, segment):
         return SpellingOnceFieldWriter(self, storage, segment)

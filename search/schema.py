@@ -66,6 +66,7 @@ class ArticleText(fields.TEXT):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_spelling", None)
+        state.pop("_spelled", None)
         return state
 
     def index(self, value, **kwargs):
@@ -90,8 +91,17 @@ class ArticleText(fields.TEXT):
         remembered = self._spelling
         if remembered is not None and remembered[0] is value:
             self._spelling = None
-            return iter(sorted(remembered[1]))
-        return super().spellable_words(value)
+            words = remembered[1]
+        else:
+            words = set(super().spellable_words(value))
+        # Whoosh posts spelling words at docnum 0 of the segment (only the word
+        # list is ever read), so a word already posted adds nothing but pool
+        # and sort work. Each writer unpickles its own schema from the index,
+        # so this field object, and what it has seen, belongs to one writer.
+        seen = self.__dict__.setdefault("_spelled", set())
+        fresh = words - seen
+        seen |= fresh
+        return iter(sorted(fresh))
 
 
 def keyword_list_field() -> fields.IDLIST:
