@@ -23,7 +23,7 @@ from search.article import Article
 from search.docsets import DocSet
 from search.facets import FACET_FIELDS, ValueSets, facet_counts
 from search.highlight import mark_all, snippet
-from search.matching import ArrayMatcher, Matches
+from search.matching import ArrayMatcher, Matches, SearchTimedOut
 from search.query import ParsedQuery, QueryBuilder
 from search.ranking import weighting
 from search.results import (
@@ -41,6 +41,11 @@ from search.suggest import Completer
 
 REFRESH_SECONDS = 1.0
 FACET_SECONDS = 0.5
+# "Did you mean" stops looking up words this long after the search began.
+SPELLING_SECONDS = 0.5
+# A query still being matched this long after the search began is abandoned: the
+# answer is empty and flagged partial, rather than a worker stuck on one search.
+SEARCH_SECONDS = 3.0
 MONTHLY_TIMELINE_MAX_MONTHS = 24
 
 
@@ -158,10 +163,12 @@ class SearchEngine:
         *,
         refresh_seconds: float = REFRESH_SECONDS,
         facet_seconds: float = FACET_SECONDS,
+        search_seconds: float = SEARCH_SECONDS,
     ):
         self.index_dir = Path(index_dir)
         self.refresh_seconds = refresh_seconds
         self.facet_seconds = facet_seconds
+        self.search_seconds = search_seconds
         self._lock = threading.Lock()
         self._use_lock = threading.RLock()
         self._current = _Generation.open(self.index_dir)
@@ -201,9 +208,16 @@ class SearchEngine:
         matched = gen.live
         # A browse may still exclude words ("-sport"): only Every matches everything.
         found = None
+        partial = False
         if not isinstance(parsed.query, wq.Every):
             # One pass gives the match set and every match's score (search.matching).
-            found = gen.matcher.evaluate(parsed.query)
+            gen.matcher.deadline = started + self.search_seconds
+            try:
+                found = gen.matcher.evaluate(parsed.query)
+            except SearchTimedOut:
+                found, partial = Matches.empty(), True
+            finally:
+                gen.matcher.deadline = None
             matched = DocSet.from_docnums(found.docnums, gen.size) & gen.live
         base = matched
         if request.date_from or request.date_to:
@@ -229,8 +243,11 @@ class SearchEngine:
         hits = self._page(gen, parsed, request, final, filtered, found)
         total = len(final)
         suggestion = None
-        if parsed.words and (total == 0 or not all(map(gen.corrector.known, parsed.words))):
-            suggestion = gen.corrector.suggest_query(parsed.words, request.q)
+        misspelt = total == 0 or not all(map(gen.corrector.known, parsed.words))
+        if parsed.words and not partial and misspelt:
+            suggestion = gen.corrector.suggest_query(
+                parsed.words, request.q, deadline=started + SPELLING_SECONDS
+            )
         return SearchResult(
             request=request,
             total=total,
@@ -239,6 +256,7 @@ class SearchEngine:
             timeline=self._timeline(gen, final, request),
             suggestion=suggestion,
             took_ms=(time.perf_counter() - started) * 1000,
+            partial=partial,
         )
 
     @staticmethod

@@ -101,6 +101,8 @@ class QueryBuilder:
         parsed = ParsedQuery(wq.Every())
         clauses: list[_Clause] = []
         pending_or = False
+        chain: _Clause | None = None  # the clause an "a OR b OR c" chain is building
+        used = 0  # clauses, each alternative of an OR chain counted
         prose = reads_as_prose(text)
         text = text if text.count('"') % 2 == 0 else text[::-1].replace('"', " ", 1)[::-1]
         for match in _TOKEN.finditer(text):
@@ -115,10 +117,14 @@ class QueryBuilder:
                 continue
             if pending_or and not clause.negative:
                 previous = clauses.pop()
-                clause = _Clause(wq.Or([previous.query, clause.query]), scored_word=True)
+                # One flat Or for the whole chain: nested two by two it was as deep as
+                # the chain was long, and a 10,000-character one overflowed the stack.
+                alternatives = previous.query.subqueries if previous is chain else [previous.query]
+                clause = chain = _Clause(wq.Or([*alternatives, clause.query]), scored_word=True)
             pending_or = False
             clauses.append(clause)
-            if len(clauses) >= MAX_CLAUSES:
+            used += 1
+            if used >= MAX_CLAUSES:
                 break
         parsed.query, parsed.is_browse = self._combine(clauses)
         return parsed
