@@ -22,8 +22,8 @@ Whoosh's answer. Term posting lists are cached per index generation (an
 
 from __future__ import annotations
 
+import bisect
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -42,10 +42,6 @@ CACHE_BYTES = 64 * 1024 * 1024
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-
-
-class SearchTimedOut(Exception):
-    """The evaluation passed the ArrayMatcher's ``deadline`` and was abandoned."""
 
 
 @dataclass(frozen=True)
@@ -100,18 +96,10 @@ class ArrayMatcher:
         self._cache_bytes = cache_bytes
         self._cached = 0
         self._lock = threading.Lock()
-        # A perf_counter time after which evaluate() raises SearchTimedOut; set by the
-        # one search using this matcher (the engine runs one search at a time).
-        self.deadline: float | None = None
 
     # --- the query tree -----------------------------------------------------------------
 
-    def _check_time(self) -> None:
-        if self.deadline is not None and time.perf_counter() > self.deadline:
-            raise SearchTimedOut
-
     def evaluate(self, query: wq.Query) -> Matches:
-        self._check_time()
         kind = type(query)
         if kind is wq.Term:
             return self._term(query)
@@ -124,7 +112,7 @@ class ArrayMatcher:
         if kind is wq.ConstantScoreQuery:
             found = self.evaluate(query.child)
             return Matches(found.docnums, np.full(len(found), float(query.score)))
-        if kind is wq.Phrase and query.slop == 1 and self._has_positions(query.fieldname):
+        if kind is wq.Phrase and self._has_positions(query.fieldname):
             return self._phrase(query)
         if query is wq.NullQuery:
             return Matches.empty()
@@ -186,13 +174,13 @@ class ArrayMatcher:
             return False
 
     def _phrase(self, query: wq.Phrase) -> Matches:
-        """Whoosh's Phrase (slop 1): the words at consecutive positions, in order.
+        """Whoosh's Phrase: the words in order, each within ``slop`` positions of the last.
 
-        Scored as Whoosh's phrase matcher scores: the sum of the words' BM25F
-        scores (added as its binary tree of intersections adds them), times the
-        phrase's boost.
+        Matched as Whoosh's SpanNear2 matcher matches (see ``_near``), scored as
+        it scores: the sum of the words' BM25F scores (added as its binary tree
+        of intersections adds them), times the phrase's boost.
         """
-        key = ("phrase", query.fieldname, tuple(query.words))
+        key = ("phrase", query.fieldname, tuple(query.words), query.slop)
         with self._lock:
             found = self._cache.get(key)
         if found is None:
@@ -245,15 +233,7 @@ class ArrayMatcher:
         decode = field.format.decode_positions
         keep = np.zeros(len(common), dtype=bool)
         for row in range(len(common)):
-            if row % 512 == 511:
-                self._check_time()
-            starts = decode(positions[0][row])
-            for step, term_values in enumerate(positions[1:], 1):
-                following = set(decode(term_values[row]))
-                starts = [p for p in starts if p + step in following]
-                if not starts:
-                    break
-            keep[row] = bool(starts)
+            keep[row] = _near([decode(values[row]) for values in positions], query.slop)
         return Matches(common[keep] + offset, _tree_sum(scores)[keep])
 
     def _whoosh_in_leaf(self, query: wq.Query, number: int) -> Matches:
@@ -342,6 +322,31 @@ class ArrayMatcher:
             lengths = _LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
             self._lengths[key] = lengths
         return lengths
+
+
+def _near(positions: list[list[int]], slop: int) -> bool:
+    """Whether Whoosh's SpanNear2 (ordered, mindist 1) finds the words in one document.
+
+    ``positions`` holds each word's positions, in phrase order. A port of
+    ``SpanNear2Matcher._get_spans`` on (start, end) pairs: each next word must
+    start at or after the span so far and lie 1 to ``slop`` positions beyond it.
+    """
+    spans = sorted({(p, p) for p in positions[0]})
+    for following in positions[1:]:
+        if not spans:
+            return False
+        starts = sorted(following)
+        joined = set()
+        for start, end in spans:
+            for b in starts[bisect.bisect_left(starts, start) :]:
+                if b > end + slop:
+                    break
+                # distance_to: 0 when overlapping, else the gap between the spans
+                distance = 0 if start <= b <= end else (b - end if b > end else start - b)
+                if 1 <= distance <= slop:
+                    joined.add((min(start, b), max(end, b)))
+        spans = sorted(joined)
+    return bool(spans)
 
 
 def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
