@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -42,6 +43,10 @@ CACHE_BYTES = 64 * 1024 * 1024
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+
+
+class SearchTimedOut(Exception):
+    """The evaluation passed the ArrayMatcher's ``deadline`` and was abandoned."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,18 @@ class ArrayMatcher:
         self._cache_bytes = cache_bytes
         self._cached = 0
         self._lock = threading.Lock()
+        # A perf_counter time after which evaluate() raises SearchTimedOut; set by the
+        # one search using this matcher (the engine runs one search at a time).
+        self.deadline: float | None = None
 
     # --- the query tree -----------------------------------------------------------------
 
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise SearchTimedOut
+
     def evaluate(self, query: wq.Query) -> Matches:
+        self._check_time()
         kind = type(query)
         if kind is wq.Term:
             return self._term(query)
@@ -233,6 +246,8 @@ class ArrayMatcher:
         decode = field.format.decode_positions
         keep = np.zeros(len(common), dtype=bool)
         for row in range(len(common)):
+            if row % 512 == 511:
+                self._check_time()
             keep[row] = _near([decode(values[row]) for values in positions], query.slop)
         return Matches(common[keep] + offset, _tree_sum(scores)[keep])
 
