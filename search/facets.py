@@ -7,9 +7,11 @@ its own, so each count says how many results ticking that box would give.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from whoosh.reading import IndexReader
 
 from search.docsets import DocSet
@@ -24,18 +26,34 @@ def _decode(term: bytes | str) -> str:
 
 @dataclass
 class ValueSets:
-    """Every value of one keyword field and the documents that carry it."""
+    """Every value of one keyword field and the documents that carry it.
+
+    Held twice: a DocSet per value (for filters) and, for counting, every
+    (document, value) pair as two parallel arrays, so one bincount over the
+    pairs whose document matches counts every value at once.
+    """
 
     field: str
     sets: dict[str, DocSet]
+    pair_docs: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pair_values: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def load(cls, reader: IndexReader, field: str, size: int) -> ValueSets:
-        sets = {}
+        sets, docs = {}, []
         for term in reader.lexicon(field):
             value = _decode(term)
-            sets[value] = DocSet.from_docnums(reader.postings(field, term).all_ids(), size)
-        return cls(field, sets)
+            docnums = np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int64)
+            sets[value] = DocSet.from_docnums(docnums, size)
+            docs.append(docnums)
+        pair_values = np.repeat(np.arange(len(docs), dtype=np.int64), [len(d) for d in docs])
+        pair_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64)
+        return cls(field, sets, pair_docs, pair_values)
+
+    def counts(self, matching: DocSet) -> np.ndarray:
+        """How many ``matching`` documents carry each value, in the order of ``sets``."""
+        inside = matching.mask()[self.pair_docs]
+        return np.bincount(self.pair_values[inside], minlength=len(self.sets))
 
     def union(self, values: tuple[str, ...], size: int) -> DocSet:
         """Documents carrying any of ``values`` (unknown values match nothing)."""
@@ -64,14 +82,17 @@ def facet_counts(
     Counting stops at ``deadline`` (a perf_counter time) and says so.
     """
     counted: list[FacetValue] = []
-    timed_out = False
-    for value, docs in values.sets.items():
-        if time.perf_counter() > deadline:
-            timed_out = True
-            break
-        count = matching.count_with(docs)
-        if count or value in selected:
-            counted.append(FacetValue(value, count, value in selected))
+    timed_out = time.perf_counter() > deadline
+    if not timed_out:
+        counts = values.counts(matching)
+        names = list(values.sets)
+        shown = counts > 0
+        for position, value in enumerate(names):
+            if value in selected:
+                shown[position] = True
+        for position in np.flatnonzero(shown).tolist():
+            value = names[position]
+            counted.append(FacetValue(value, int(counts[position]), value in selected))
     listed = {v.value for v in counted}
     counted += [FacetValue(v, 0, True) for v in selected if v not in listed]
     counted.sort(key=lambda v: (-v.count, v.value.casefold()))

@@ -13,6 +13,7 @@ STEM_FIELD = "body"
 # on Reuters. No word worth correcting is longer, and a query gets a bounded number.
 MAX_WORD_LENGTH = 40
 MAX_CORRECTED_WORDS = 10
+MAX_REMEMBERED_CORRECTIONS = 10_000
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -39,6 +40,9 @@ class SpellingCorrector:
     def __init__(self, reader: IndexReader, analyzer: Analyzer):
         self.reader = reader
         self.analyzer = analyzer
+        # Corrections found, by word: the vocabulary is fixed for this reader's
+        # generation, and a correction costs a walk of it (milliseconds).
+        self._corrections: dict[str, str | None] = {}
 
     def _stems(self, word: str) -> list[str]:
         return [token.text for token in self.analyzer(word)]
@@ -53,6 +57,13 @@ class SpellingCorrector:
 
     def correct(self, word: str) -> str | None:
         """The indexed word closest to ``word`` (fewest edits, then most frequent)."""
+        if word not in self._corrections:
+            if len(self._corrections) >= MAX_REMEMBERED_CORRECTIONS:
+                self._corrections.clear()
+            self._corrections[word] = self._correct(word)
+        return self._corrections[word]
+
+    def _correct(self, word: str) -> str | None:
         folded = "".join(token.text for token in self.analyzer(word, no_morph=True))
         if not 3 <= len(folded) <= MAX_WORD_LENGTH or not folded.isalpha():
             return None
