@@ -216,11 +216,16 @@ class FastAnalyzer(Analyzer):
                 found.append(number)
         return positions, set(kept_words)
 
-    def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, term) of every indexed term of ``text``, for highlighting."""
+    def spans(self, text: str, terms: set[str] | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, term) of every indexed term of ``text`` (or of those in ``terms``).
+
+        For highlighting: with ``terms``, each distinct word is stemmed and
+        stop-checked once, and only the words whose term is wanted are placed.
+        """
         if self._plan is None:
+            found = self.chain(text, chars=True, mode="index")
             return [
-                (t.startchar, t.endchar, t.text) for t in self.chain(text, chars=True, mode="index")
+                (t.startchar, t.endchar, t.text) for t in found if terms is None or t.text in terms
             ]
         plan = self._plan
         if plan.ascii_fold_first and text.isascii():
@@ -229,9 +234,15 @@ class FastAnalyzer(Analyzer):
         else:
             matches = list(plan.words.finditer(text))
             words = self._fold_all([m.group() for m in matches])
-        kept = [(m, w) for m, w in zip(matches, words, strict=True) if not plan.is_stop(w)]
-        terms = self._stem_all([w for _, w in kept])
-        return [(m.start(), m.end(), term) for (m, _), term in zip(kept, terms, strict=True)]
+        distinct = [w for w in set(words) if not plan.is_stop(w)]
+        term_of = dict(zip(distinct, self._stem_all(distinct), strict=True))
+        if terms is not None:
+            term_of = {w: t for w, t in term_of.items() if t in terms}
+        return [
+            (m.start(), m.end(), term_of[w])
+            for m, w in zip(matches, words, strict=True)
+            if w in term_of
+        ]
 
     # --- the Analyzer interface --------------------------------------------------------
 

@@ -24,7 +24,7 @@ def _matches(text: str, terms: set[str], analyzer: Analyzer) -> list[tuple[int, 
     text = text[:MAX_ANALYSED_CHARS]
     spans = getattr(analyzer, "spans", None)  # FastAnalyzer: the same tokens, as a list
     if spans is not None:
-        return [span for span in spans(text) if span[2] in terms]
+        return spans(text, terms)
     return [
         (token.startchar, token.endchar, token.text)
         for token in analyzer(text, chars=True, mode="index")
