@@ -20,7 +20,14 @@ from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.lang.stopwords import stoplists
 
-from search.ranking import COORDINATION_BONUS, STRICT_COORDINATION_WORDS, TITLE_BOOST
+from search.ranking import (
+    COORDINATION_BONUS,
+    PROXIMITY_BOOST,
+    PROXIMITY_PAIRS,
+    PROXIMITY_SLOP,
+    STRICT_COORDINATION_WORDS,
+    TITLE_BOOST,
+)
 
 MAX_CLAUSES = 64
 
@@ -63,6 +70,7 @@ class _Clause:
     query: wq.Query
     negative: bool = False
     scored_word: bool = False  # counts towards "all words first"
+    terms: tuple[str, ...] = ()  # a plain word's terms, for proximity with its neighbours
 
 
 def reads_as_prose(text: str) -> bool:
@@ -157,7 +165,9 @@ class QueryBuilder:
             parsed.terms.update(terms)
             if target is None:
                 parsed.words.append(value)
-        return _Clause(query, negative, scored_word=target is None and not negative)
+        plain = target is None and not negative
+        nearby = tuple(terms) if plain and match["phrase"] is None else ()
+        return _Clause(query, negative, scored_word=plain, terms=nearby)
 
     @staticmethod
     def _text_query(terms: list[str], fields: dict[str, float], phrase: bool) -> wq.Query:
@@ -182,8 +192,37 @@ class QueryBuilder:
         excluded = [c.query for c in clauses if c.negative]
         if 1 < len(words) <= STRICT_COORDINATION_WORDS:
             words = [wq.Or([wq.ConstantScoreQuery(w, COORDINATION_BONUS), w]) for w in words]
+        words += QueryBuilder._proximity(clauses)
         parts = ([wq.Or(words)] if words else []) + required
         positive = parts[0] if len(parts) == 1 else wq.And(parts) if parts else wq.Every()
         if excluded:
             positive = wq.AndNot(positive, wq.Or(excluded))
         return positive, not parts
+
+    @staticmethod
+    def _proximity(clauses: list[_Clause]) -> list[wq.Query]:
+        """A bonus for each two plain words typed next to each other found near each other.
+
+        Only adds to the score of articles the words match already, so it orders
+        results without changing which are found.
+        """
+        if not PROXIMITY_BOOST:
+            return []
+        pairs: list[tuple[str, str]] = []
+        previous: str | None = None
+        for clause in clauses:
+            for term in clause.terms:
+                if previous is not None and (previous, term) not in pairs:
+                    pairs.append((previous, term))
+                previous = term
+            if not clause.terms:
+                previous = None
+        return [
+            wq.Or(
+                [
+                    wq.Phrase(name, list(pair), slop=PROXIMITY_SLOP, boost=boost * PROXIMITY_BOOST)
+                    for name, boost in TEXT_FIELDS.items()
+                ]
+            )
+            for pair in pairs[:PROXIMITY_PAIRS]
+        ]
