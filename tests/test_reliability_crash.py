@@ -24,10 +24,11 @@ from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.store import open_live_index
 from tests.generated_corpus import article_id, write_articles
+from tests.test_reliability_concurrency import SearchLoop
 
 ARTICLE_SEARCH = str(Path(sys.executable).parent / "article-search")
-BASE_ARTICLES = 1000
-BATCH = 200  # articles added, and as many deleted, before each incremental trial
+BASE_ARTICLES = 800
+BATCH = 160  # articles added, and as many deleted, before each incremental trial
 INCREMENTAL_KILLS = 16
 REBUILD_KILLS = 6
 PARAGRAPHS = (1, 2)  # short articles, like wire stories: many of them per second
@@ -191,15 +192,18 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(tmp_path):
     seconds = complete_run(index_dir, corpus.folder, "--rebuild", log=log)
     assert indexed_ids(index_dir) == corpus.ids()
     kills = attempts = 0
-    while kills < REBUILD_KILLS:
-        attempts += 1
-        assert attempts < 3 * REBUILD_KILLS, f"too few kills landed; seed {seed}"
-        before = indexed_ids(index_dir)
-        corpus.add(BATCH // 3)
-        corpus.delete(BATCH // 3)
-        kills += kill_trial(
-            index_dir, corpus, before, ("--rebuild",), seconds, rng, log, outcomes, seed
-        )
+    with SearchLoop(index_dir, threads=1) as searches:  # the live index, throughout
+        while kills < REBUILD_KILLS:
+            attempts += 1
+            assert attempts < 3 * REBUILD_KILLS, f"too few kills landed; seed {seed}"
+            before = indexed_ids(index_dir)
+            corpus.add(BATCH // 3)
+            corpus.delete(BATCH // 3)
+            kills += kill_trial(
+                index_dir, corpus, before, ("--rebuild",), seconds, rng, log, outcomes, seed
+            )
+    assert searches.errors == [], searches.errors[:3]
+    assert searches.operations > 0 and 0 not in searches.browse_totals
     complete_run(index_dir, corpus.folder, "--rebuild", log=log)
     assert indexed_ids(index_dir) == corpus.ids()
     builds = sorted(p.name for p in (index_dir / "builds").iterdir())
