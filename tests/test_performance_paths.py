@@ -1,0 +1,434 @@
+"""The fast paths give exactly what the plain Whoosh paths give, on real indexes.
+
+- FastAnalyzer: the tokens of the Whoosh chain it wraps (every option), its
+  index terms and spelling words, its highlighting spans.
+- The indexer's ArticleText/ArticleCodec: the same terms, postings, positions,
+  stored fields, lengths and spelling words as Whoosh's TEXT and W3 codec.
+- ArrayMatcher: Whoosh's match set (docs_for_query) and Whoosh's scores and
+  order when it scores every match (searcher.search(limit=None)).
+- The engine: hits, totals and both facets' counts equal to a plain
+  reference built from Whoosh searches and stored fields (and to Whoosh's
+  groupedby counts), with selections, dates and sorts.
+- bench/bench.py runs end to end on a tiny corpus.
+
+Real articles (the first Reuters stories) when ../shared is present, else the
+demo archive. Timing belongs to the benchmark, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import fields, index, sorting
+from whoosh import query as wq
+
+from index.formats.jsonl import read_jsonl
+from index.formats.text_export import read_text_export
+from index.indexer import index_paths
+from index.sources import file_stamp
+from search.analysis import FastAnalyzer
+from search.article import Article
+from search.engine import SearchEngine, _Generation
+from search.facets import FACET_FIELDS
+from search.highlight import mark_all, snippet
+from search.matching import ArrayMatcher
+from search.ranking import weighting
+from search.results import SearchRequest
+from search.schema import article_document, build_schema, english_analyzer
+from search.store import live_build
+
+ROOT = Path(__file__).resolve().parents[1]
+REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"
+DEMO = ROOT / "demo" / "articles"
+ARTICLES = 800
+
+QUERIES = [
+    "oil",
+    "oil prices",
+    "interest rates",
+    '"interest rates"',
+    '"crude oil" prices',
+    "oil -opec",
+    "shares -dividend -split",
+    "gold OR silver",
+    "wheat OR corn exports",
+    "title:dividend",
+    "title:profit oil",
+    "theme:crude prices",
+    "region:usa trade",
+    '-"net loss" profit',
+    "the company said its board approved a two for one stock split and raised the dividend",
+    "U.S.-Japan trade",
+    "cocoa buffer stock",
+    "author:smith",
+    "said",
+    "zzqqxx",
+    "herring quota",
+    '"low water" barges',
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    """A JSON Lines file of real articles: Reuters' first stories, else the demo archive."""
+    path = tmp_path_factory.mktemp("perf-corpus") / "articles.jsonl"
+    if REUTERS.exists():
+        with REUTERS.open(encoding="utf-8") as lines, path.open("w", encoding="utf-8") as out:
+            for _, line in zip(range(ARTICLES), lines, strict=False):
+                out.write(line)
+    else:
+        articles = [read_text_export(p, p.name) for p in sorted(DEMO.glob("*.txt"))]
+        path.write_text("".join(json.dumps(a.to_json()) + "\n" for a in articles))
+    return path
+
+
+@pytest.fixture(scope="module")
+def articles(corpus) -> list[Article]:
+    return [a for a in read_jsonl(corpus) if isinstance(a, Article)]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, corpus) -> Path:
+    """The corpus indexed by the real indexer, one process: one segment."""
+    folder = tmp_path_factory.mktemp("perf-index")
+    report = index_paths(folder, [corpus], procs=1)
+    assert not report.problems
+    return folder
+
+
+@pytest.fixture(scope="module")
+def generation(index_dir):
+    gen = _Generation.open(index_dir)
+    yield gen
+    gen.searcher.close()
+
+
+# --- the analyzer ------------------------------------------------------------------------
+
+TRICKY = [
+    "Séjourné a ÉTÉ à İstanbul; ΣΊΣΥΦΟΣ straße ǅemal naïve",
+    "U.S.-Japan trade 3.5% vs. 4.25 pct; the THE The a*b heat* ** 1987",
+    "",
+    "the of and to",
+    "Ⅻ ﬁne ǈ ÆON œuvre Ωmega",
+    "x" * 3 + " y " + "long" * 30,
+]
+
+
+def _tokens(analyzer, text: str, **options) -> list[tuple]:
+    return [
+        (
+            t.text,
+            getattr(t, "pos", None),
+            getattr(t, "startchar", None),
+            getattr(t, "endchar", None),
+            t.stopped,
+            getattr(t, "original", None),
+        )
+        for t in analyzer(text, **options)
+    ]
+
+
+def test_fast_analyzer_gives_the_chains_tokens(articles):
+    fast = english_analyzer()
+    assert isinstance(fast, FastAnalyzer) and fast.fast
+    chain = fast.chain
+    texts = TRICKY + [a.body for a in articles[:300]] + [a.title for a in articles[:300]]
+    options = [
+        {},
+        {"positions": True},
+        {"positions": True, "chars": True, "mode": "index"},
+        {"no_morph": True},
+        {"no_morph": True, "removestops": False},
+        {"positions": True, "chars": True, "removestops": False, "keeporiginal": True},
+        {"positions": True, "start_pos": 3, "chars": True, "start_char": 7},
+        {"tokenize": False},
+    ]
+    for text in texts:
+        for option in options:
+            assert _tokens(fast, text, **option) == _tokens(chain, text, **option), (text, option)
+
+
+def test_index_terms_and_spans_match_the_chain(articles):
+    fast = english_analyzer()
+    chain = fast.chain
+    for text in TRICKY + [a.body for a in articles[:300]]:
+        positions: dict[str, list[int]] = {}
+        for token in chain(text, positions=True, mode="index"):
+            positions.setdefault(token.text, []).append(token.pos)
+        terms, words = fast.index_terms(text)
+        assert terms == positions
+        assert words == {t.text for t in chain(text, no_morph=True)}
+        spans = [(t.startchar, t.endchar, t.text) for t in chain(text, chars=True, mode="index")]
+        assert fast.spans(text) == spans
+        wanted = {"oil", "price", "said", "trade", "sejourn"}
+        assert fast.spans(text, wanted) == [s for s in spans if s[2] in wanted]
+
+
+def test_snippets_and_titles_equal_with_the_chain(articles):
+    fast = english_analyzer()
+    terms = {"oil", "price", "compani", "share", "trade", "rate"}
+    for article in articles[:200]:
+        assert snippet(article.body, terms, fast) == snippet(article.body, terms, fast.chain)
+        assert mark_all(article.title, terms, fast) == mark_all(article.title, terms, fast.chain)
+
+
+# --- the index -----------------------------------------------------------------------------
+
+
+def _plain_schema() -> fields.Schema:
+    """build_schema() with Whoosh's own TEXT fields and the bare analyzer chain."""
+    schema = build_schema()
+    chain = english_analyzer().chain
+    plain = fields.Schema()
+    for name, field in schema.items():
+        if name.startswith("spell_"):
+            continue
+        if name in ("title", "body", "author_text"):
+            field = fields.TEXT(
+                analyzer=chain, stored=field.stored, phrase=True, spelling=field.spelling
+            )
+        plain.add(name, field)
+    return plain
+
+
+def _contents(folder: Path, *, live: bool) -> dict:
+    ix = (
+        index.open_dir(live_build(folder), indexname="articles") if live else index.open_dir(folder)
+    )
+    contents: dict = {"postings": {}, "stored": [], "lengths": []}
+    with ix.reader() as reader:
+        for field, text in reader.all_terms():
+            if field.startswith("spell_"):
+                contents.setdefault("spelling", set()).add(text)
+                continue
+            matcher = reader.postings(field, text)
+            items = []
+            while matcher.is_active():
+                items.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            contents["postings"][(field, text)] = items
+        for docnum in range(reader.doc_count_all()):
+            contents["stored"].append(reader.stored_fields(docnum))
+            contents["lengths"].append(
+                [reader.doc_field_length(docnum, f) for f in ("title", "body", "author_text")]
+            )
+    return contents
+
+
+def test_index_equals_one_written_by_plain_whoosh(tmp_path, index_dir, corpus):
+    plain_dir = tmp_path / "plain"
+    plain_dir.mkdir()
+    ix = index.create_in(plain_dir, _plain_schema())
+    writer = ix.writer()
+    stamp = file_stamp(corpus)  # what the indexer records for every article of the file
+    ours = _contents(index_dir, live=True)
+    by_id = {a.id: a for a in read_jsonl(corpus)}
+    for stored in ours["stored"]:  # in the indexer's order (it holds a file's first back)
+        writer.add_document(**article_document(by_id[stored["id"]], stamp))
+    writer.commit()
+    plain = _contents(plain_dir, live=False)
+    assert ours["postings"].keys() == plain["postings"].keys()
+    assert ours["postings"] == plain["postings"]
+    assert ours["stored"] == plain["stored"]
+    assert ours["lengths"] == plain["lengths"]
+    assert ours["spelling"] == plain["spelling"]
+
+
+# --- the matcher ---------------------------------------------------------------------------
+
+
+def _assert_same_ranking(mine: tuple[np.ndarray, np.ndarray], whoosh: list[tuple[int, float]]):
+    """Same documents in the same order; where scores tie to 1e-9 the order may differ."""
+    docnums, scores = mine
+    assert len(docnums) == len(whoosh)
+    assert np.allclose(scores, [s for _, s in whoosh], rtol=1e-9, atol=0)
+    for position, (docnum, score) in enumerate(whoosh):
+        if docnums[position] != docnum:
+            assert np.isclose(scores[position], score, rtol=1e-9, atol=0)
+
+
+def test_array_matcher_equals_whoosh(generation):
+    searcher, matcher = generation.searcher, generation.matcher
+    checked = 0
+    for text in QUERIES:
+        parsed = generation.builder.parse(text)
+        if isinstance(parsed.query, wq.Every):
+            continue
+        found = matcher.evaluate(parsed.query)
+        assert found.docnums.tolist() == sorted(searcher.docs_for_query(parsed.query)), text
+        everything = searcher.search(parsed.query, limit=None)
+        whoosh = [(hit.docnum, hit.score) for hit in everything]
+        _assert_same_ranking(found.top(len(found)), whoosh)
+        checked += len(found) > 0
+    assert checked >= 3
+
+
+def test_array_matcher_reads_several_segments_and_deletions(tmp_path, corpus, articles):
+    folder = tmp_path / "multi"
+    index_paths(folder, [corpus], procs=1)
+    # A second segment, and deletions in the first (an update rewrites an article).
+    changed = tmp_path / "changed.jsonl"
+    rewritten = [
+        json.dumps({**a.to_json(), "body": a.body + " herring quota"}) for a in articles[:40]
+    ]
+    changed.write_text("\n".join(rewritten) + "\n")
+    index_paths(folder, [changed], procs=1)
+    ix = index.open_dir(live_build(folder), indexname="articles")
+    searcher = ix.searcher(weighting=weighting())
+    assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
+    matcher = ArrayMatcher(searcher)
+    for query in (
+        wq.Term("body", "herring"),
+        wq.Or([wq.Term("body", "oil"), wq.Term("title", "oil", boost=1.5)]),
+        wq.Phrase("body", ["herring", "quota"]),
+        wq.And([wq.Term("body", "quota"), wq.Term("body", "herring")]),
+    ):
+        found = matcher.evaluate(query)
+        assert found.docnums.tolist() == sorted(searcher.docs_for_query(query)), query
+        everything = searcher.search(query, limit=None)
+        _assert_same_ranking(found.top(len(found)), [(h.docnum, h.score) for h in everything])
+    searcher.close()
+
+
+# --- the engine ----------------------------------------------------------------------------
+
+
+def _stored_date(stored: dict) -> dt.date | None:
+    return stored["date"].date() if stored.get("date") else None
+
+
+def _plain_search(generation, request: SearchRequest) -> dict:
+    """What the engine should answer, the plain way: Whoosh searches and stored fields."""
+    searcher = generation.searcher
+    reader = searcher.reader()
+    parsed = generation.builder.parse(request.q)
+    stored = {d: reader.stored_fields(d) for d in reader.all_doc_ids()}
+    if isinstance(parsed.query, wq.Every):
+        matched = set(stored)
+    else:
+        matched = set(searcher.docs_for_query(parsed.query))
+
+    def keep(docnum: int, facets: tuple[str, ...]) -> bool:
+        date = _stored_date(stored[docnum])
+        if (request.date_from or request.date_to) and date is None:
+            return False
+        if request.date_from and date < request.date_from:
+            return False
+        if request.date_to and date > request.date_to:
+            return False
+        for facet in facets:
+            chosen = request.selected(facet)
+            if chosen and not set(chosen) & set(stored[docnum].get(FACET_FIELDS[facet], ())):
+                return False
+        return True
+
+    final = {d for d in matched if keep(d, ("region", "theme"))}
+    counts = {}
+    for facet, other in (("region", "theme"), ("theme", "region")):
+        counter = Counter()
+        for docnum in matched:
+            if keep(docnum, (other,)):
+                counter.update(set(stored[docnum].get(FACET_FIELDS[facet], ())))
+        counts[facet] = dict(counter)
+    if request.sort == "relevance" and not parsed.is_browse:
+        ranked = [h.docnum for h in searcher.search(parsed.query, limit=None) if h.docnum in final]
+    else:
+        undated = 10**9 if request.sort == "oldest" else 0
+
+        def day(d):
+            date = _stored_date(stored[d])
+            return date.toordinal() if date else undated
+
+        sign = 1 if request.sort == "oldest" else -1
+        ranked = sorted(final, key=lambda d: (sign * day(d), d))
+    return {
+        "total": len(final),
+        "ids": [stored[d]["id"] for d in ranked[: request.per_page]],
+        "facets": counts,
+    }
+
+
+REQUESTS = [
+    SearchRequest(q="oil prices"),
+    SearchRequest(q="oil prices", regions=("USA",)),
+    SearchRequest(q="trade", regions=("Japan", "USA"), themes=("trade",)),
+    SearchRequest(q="interest rates", sort="newest"),
+    SearchRequest(q="shares", sort="oldest", date_from=dt.date(1987, 3, 1)),
+    SearchRequest(q='"crude oil"', date_to=dt.date(1987, 3, 31)),
+    SearchRequest(q="", themes=("earn",)),
+    SearchRequest(q="", regions=("Canada", "UK"), sort="oldest"),
+    SearchRequest(q="herring quota"),
+    SearchRequest(q="wheat -corn", themes=("grain", "wheat")),
+]
+
+
+def test_engine_answers_as_the_plain_reference(index_dir, generation):
+    engine = SearchEngine(index_dir)
+    for request in REQUESTS:
+        result = engine.search(request)
+        expected = _plain_search(generation, request)
+        assert result.total == expected["total"], request
+        facets = {
+            name: {v.value: v.count for v in f.values if v.count}
+            for name, f in result.facets.items()
+        }
+        assert facets == expected["facets"], request
+        ids = [hit.id for hit in result.hits]
+        if ids != expected["ids"]:  # only ties (to 1e-9) may change places
+            assert sorted(ids) == sorted(expected["ids"]), request
+
+
+def test_facet_counts_equal_whoosh_groupedby(index_dir, generation):
+    engine = SearchEngine(index_dir)
+    searcher = generation.searcher
+    for text in ("oil", "trade", "said"):
+        parsed = generation.builder.parse(text)
+        grouped = searcher.search(
+            parsed.query,
+            limit=None,
+            groupedby={
+                name: sorting.FieldFacet(name, allow_overlap=True) for name in ("regions", "themes")
+            },
+        )
+        result = engine.search(SearchRequest(q=text))
+        for facet, field in FACET_FIELDS.items():
+            groups = {
+                (k.decode() if isinstance(k, bytes) else k): len(v)
+                for k, v in grouped.groups(field).items()
+                if k is not None
+            }
+            assert {v.value: v.count for v in result.facets[facet].values} == groups, text
+
+
+# --- the benchmark ---------------------------------------------------------------------------
+
+
+def test_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
+    tiny = tmp_path / "tiny.jsonl"
+    with corpus.open(encoding="utf-8") as lines:
+        tiny.write_text("".join(line for _, line in zip(range(150), lines, strict=False)))
+    queries = tmp_path / "queries.txt"
+    queries.write_text("# tiny log\nq=oil\nq=trade&region=USA&sort=newest\nq=%22crude+oil%22\n")
+    out = tmp_path / "figures.json"
+    command = [sys.executable, str(ROOT / "bench" / "bench.py"), "--corpus", str(tiny)]
+    command += ["--queries", str(queries), "--work", str(tmp_path / "work")]
+    command += ["--index-runs", "1", "--search-rounds", "1", "--http-seconds", "1"]
+    command += ["--python-load", "--clients", "2", "--json", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    for row in ("full index (s)", "no-change re-run (s)", "search p95 (ms)", "HTTP requests/s"):
+        assert row in done.stdout
+    figures = json.loads(out.read_text())
+    assert figures["articles"] == 150
+    for system in ("ours", "fts5"):
+        assert figures[system]["http_errors"] == 0
+        assert figures[system]["requests"] > 0
+        assert figures[system]["search_p50_ms"] > 0
