@@ -318,6 +318,15 @@ def report(args, latencies, errors, samples, elapsed, server_log) -> dict:
             else f"{start} -> {end} (not alive for the whole run)"
         )
         print(f"worker {pid} RSS after {WARMUP_SECONDS:.0f} s warm-up: {shown}")
+    marks = [elapsed * f for f in (0.25, 0.5, 0.75, 1.0)]
+    for pid in sorted(last):
+        series = [
+            next((s.get(pid) for t, s in samples if t >= mark and s.get(pid)), None)
+            for mark in marks
+        ]
+        memory.setdefault(str(pid), {})["series_mb"] = series
+        shown = " ".join(f"{v:.1f}" if v else "-" for v in series)
+        print(f"worker {pid} RSS at 25/50/75/100% of the run: {shown} MB")
     growth = [
         m["end_mb"] - m["start_mb"]
         for m in memory.values()
