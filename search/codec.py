@@ -10,6 +10,10 @@ it in their segments, so their readers use it too.
 
 from __future__ import annotations
 
+from array import array
+from itertools import groupby
+from operator import itemgetter
+
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
@@ -22,6 +26,7 @@ from whoosh.fields import SpellField
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _UNREAD = object()
+_field_and_term = itemgetter(0, 1)
 
 
 def _column_bytes(perdoc: W3PerDocReader, fieldname: str) -> bytes | None:
@@ -87,17 +92,16 @@ class LengthCachingPerDocReader(W3PerDocReader):
         return byte_to_length(lbyte) if lbyte else None
 
 
-class SpellingOnceFieldWriter(W3FieldWriter):
-    """Writes a spelling word once, not once for every document that has it.
+class TermAtATimeFieldWriter(W3FieldWriter):
+    """Writes the pool's sorted postings a term at a time instead of a posting at a time.
 
+    The same files as W3FieldWriter: each block is still encoded by Whoosh's
+    ``W3PostingsWriter._write_block``, from the same ids, weights, values and
+    length statistics that ``add_posting`` would have collected one by one.
+    Spelling words are written once, not once per document that has them:
     Whoosh posts every word of every document to the spelling field at
-    docnum 0 (only the field's word list is ever read), as many postings as
-    the body has; one per word keeps the same word list.
+    docnum 0, and only the field's word list is ever read.
     """
-
-    def start_term(self, btext):
-        super().start_term(btext)
-        self._last_docnum = None
 
     def add(self, docnum, weight, vbytes, length):
         if isinstance(self._fieldobj, SpellField):
@@ -105,6 +109,56 @@ class SpellingOnceFieldWriter(W3FieldWriter):
                 return
             self._last_docnum = docnum
         self._postwriter.add_posting(docnum, weight, vbytes, length)
+
+    def start_term(self, btext):
+        super().start_term(btext)
+        self._last_docnum = None
+
+    def add_postings(self, schema, lengths, items):
+        # As whoosh.codec.base.FieldWriter.add_postings, which checks the order
+        # and calls add() per posting; the pool hands postings over sorted.
+        dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
+        current_field = None
+        for (fieldname, btext), postings in groupby(items, key=_field_and_term):
+            if fieldname != current_field:
+                if current_field is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                current_field = fieldname
+                spelling = isinstance(self._fieldobj, SpellField)
+            docnums, weights, values = [], [], []
+            last = None
+            for _, _, docnum, weight, value in postings:
+                if docnum == -1 or (spelling and docnum == last):
+                    continue  # Whoosh's spelling-graph marker; a repeated spelling word
+                last = docnum
+                docnums.append(docnum)
+                weights.append(weight)
+                values.append(value)
+            if not docnums:
+                continue
+            self.start_term(btext)
+            self._write_postings(docnums, weights, values, [dfl(d, fieldname) for d in docnums])
+            self.finish_term()
+        if current_field is not None:
+            self.finish_field()
+
+    def _write_postings(self, docnums, weights, values, lengths) -> None:
+        """Fill the postings writer's buffer a block at a time, as add_posting would."""
+        writer = self._postwriter
+        limit = writer._blocklimit
+        for start in range(0, len(docnums), limit):
+            if start:
+                writer._write_block()  # a full block: add_posting writes it on the next
+            end = start + limit
+            writer._ids = array("I", docnums[start:end])
+            writer._weights = array("f", weights[start:end])
+            writer._values = [v for v in values[start:end] if v]
+            known = [n for n in lengths[start:end] if n]
+            writer._minlength = min(known) if known else None
+            writer._maxlength = max(known) if known else 0
+            writer._maxweight = max(0, max(weights[start:end]))
+        # finish_term() writes the last block, as it does after add_posting
 
 
 # Blocks of this many postings or fewer are stored uncompressed: zlib costs more
@@ -143,7 +197,7 @@ class ArticleCodec(W3Codec):
         )
 
     def field_writer(self, storage, segment):
-        return SpellingOnceFieldWriter(self, storage, segment)
+        return TermAtATimeFieldWriter(self, storage, segment)
 
     def per_document_reader(self, storage, segment):
         return LengthCachingPerDocReader(storage, segment)

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 import Stemmer
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -104,6 +104,33 @@ class ArticleText(fields.TEXT):
         return iter(sorted(fresh))
 
 
+class ColumnDate(fields.DATETIME):
+    """A stored date with a column, not indexed.
+
+    The engine filters and sorts dates from the column; no query searches a
+    date's index terms (eight per document, for Whoosh's range queries).
+    """
+
+    indexed = False
+
+
+class ColumnText(fields.COLUMN):
+    """A string kept only as a per-document column (read with ``column_reader``).
+
+    For the indexer's bookkeeping (content hash, source stamp): an ID field
+    would also index each value, one term per article never searched.
+    """
+
+    def __init__(self):
+        super().__init__(columns.VarBytesColumn())
+
+    def to_bytes(self, value):
+        return value.encode("utf-8") if isinstance(value, str) else value
+
+    def from_bytes(self, value):
+        return value.decode("utf-8")
+
+
 def keyword_list_field() -> fields.IDLIST:
     """An exact, multi-valued keyword field usable as a facet and a filter."""
     return fields.IDLIST(stored=True, expression=re.compile(f"[^{VALUE_SEPARATOR}]+"))
@@ -122,12 +149,12 @@ def build_schema() -> fields.Schema:
         themes=keyword_list_field(),
         reports=keyword_list_field(),
         source=fields.STORED(),
-        date=fields.DATETIME(stored=True, sortable=True),
+        date=ColumnDate(stored=True, sortable=True),
         author_bio=fields.STORED(),
         image_caption=fields.STORED(),
-        content_hash=fields.ID(sortable=True),
+        content_hash=ColumnText(),
         source_file=fields.ID(stored=True, sortable=True),
-        source_stamp=fields.ID(sortable=True),
+        source_stamp=ColumnText(),
     )
 
 
