@@ -368,3 +368,22 @@ def test_an_unexpected_error_shows_no_traceback_even_with_flask_debug_set(monkey
         assert "secret detail" not in text and "Traceback" not in text
         assert "Werkzeug Debugger" not in text
     assert not app.debug
+
+
+def test_the_servers_own_error_pages_echo_no_markup(hostile_server):
+    """gunicorn answers a malformed request itself (no Flask, no headers of ours)."""
+    import socket
+
+    host = urlsplit(hostile_server.url)
+    for request in (
+        b"GET /<script>window.__xss=1</script> HTTP/1.1 junk\r\nHost: x\r\n\r\n",
+        b"<script>window.__xss=1</script>\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nBad<script>: y\r\n\r\n",
+    ):
+        with socket.create_connection((host.hostname, host.port), timeout=10) as connection:
+            connection.sendall(request)
+            reply = b""
+            while chunk := connection.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+        assert b"<script>" not in reply
