@@ -22,10 +22,11 @@ from search.analysis import fast_analyzer
 from search.article import Article
 from search.docsets import DocSet
 from search.facets import FACET_FIELDS, ValueSets, facet_counts
+from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, Matches, SearchTimedOut
 from search.query import ParsedQuery, QueryBuilder
-from search.ranking import weighting
+from search.ranking import FEEDBACK_DOCS, weighting
 from search.results import (
     Hit,
     IndexStats,
@@ -214,6 +215,11 @@ class SearchEngine:
             gen.matcher.deadline = started + self.search_seconds
             try:
                 found = gen.matcher.evaluate(parsed.query)
+                if parsed.feedback and request.sort == "relevance" and len(found):
+                    # A long query is re-ranked by its first results (search.feedback).
+                    top = found.top(FEEDBACK_DOCS)
+                    terms = feedback_terms(gen.searcher, gen.builder.analyzer, parsed, *top)
+                    found = gen.matcher.evaluate(with_feedback(parsed.query, terms))
             except SearchTimedOut:
                 found, partial = Matches.empty(), True
             finally:

@@ -122,6 +122,8 @@ class ArrayMatcher:
             return self._combine(query, union=False)
         if kind is wq.AndNot:
             return self._and_not(query)
+        if kind is wq.AndMaybe:
+            return self._and_maybe(query)
         if kind is wq.ConstantScoreQuery:
             found = self.evaluate(query.child)
             return Matches(found.docnums, np.full(len(found), float(query.score)))
@@ -168,6 +170,16 @@ class ArrayMatcher:
         excluded[negative.docnums] = True
         keep = ~excluded[positive.docnums]
         return Matches(positive.docnums[keep], positive.scores[keep])
+
+    def _and_maybe(self, query: wq.AndMaybe) -> Matches:
+        """The documents of ``a``; where ``b`` matches too, its score is added (as Whoosh)."""
+        required = self.evaluate(query.a)
+        optional = self.evaluate(query.b)
+        if not len(required) or not len(optional):
+            return required
+        extra = np.zeros(self.size, dtype=np.float64)
+        extra[optional.docnums] = optional.scores
+        return Matches(required.docnums, required.scores + extra[required.docnums])
 
     def _whoosh(self, query: wq.Query) -> Matches:
         """Any other query: Whoosh's own matcher, per segment, document by document."""

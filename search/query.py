@@ -63,6 +63,7 @@ class ParsedQuery:
     terms: set[str] = field(default_factory=set)  # analysed terms to highlight
     is_browse: bool = False  # no positive search terms: every article matches
     dropped: bool = False  # plain words were left out as stop words
+    feedback: bool = False  # a long query: re-ranked by search.feedback
 
 
 @dataclass
@@ -135,6 +136,7 @@ class QueryBuilder:
             if used >= MAX_CLAUSES:
                 break
         parsed.query, parsed.is_browse = self._combine(clauses)
+        parsed.feedback = sum(c.scored_word for c in clauses) > STRICT_COORDINATION_WORDS
         return parsed
 
     @staticmethod

@@ -32,6 +32,14 @@ PROXIMITY_BOOST = 0.1
 PROXIMITY_SLOP = 2
 PROXIMITY_PAIRS = 16
 
+# A long query (more than STRICT_COORDINATION_WORDS plain words) is re-ranked
+# by pseudo-relevance feedback (search.feedback): the FEEDBACK_TERMS terms most
+# typical of its first FEEDBACK_DOCS results are added as optional body terms
+# boosted FEEDBACK_WEIGHT. Reorders, never adds or removes a result.
+FEEDBACK_DOCS = 10
+FEEDBACK_TERMS = 10
+FEEDBACK_WEIGHT = 0.4
+
 
 def weighting() -> WeightingModel:
     return BM25F(B=BM25_B, K1=BM25_K1)

@@ -1,0 +1,87 @@
+"""Pseudo-relevance feedback: long queries are re-ranked by their first results, nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from whoosh import query as wq
+
+import search.engine as engine_module
+from search.engine import SearchEngine
+from search.feedback import feedback_terms, with_feedback
+from search.matching import ArrayMatcher
+from search.query import QueryBuilder
+from search.ranking import weighting
+from search.results import SearchRequest
+from search.schema import english_analyzer
+from search.store import open_live_index
+
+LONG = "How are governments helping rural households replace oil boilers with something cleaner?"
+
+
+@pytest.fixture(scope="module")
+def engine(demo_index) -> SearchEngine:
+    return SearchEngine(demo_index)
+
+
+@pytest.fixture()
+def searcher(demo_index):
+    ix, _ = open_live_index(demo_index)
+    with ix.searcher(weighting=weighting()) as searcher:
+        yield searcher
+
+
+@pytest.fixture(scope="module")
+def builder() -> QueryBuilder:
+    return QueryBuilder(english_analyzer(), lambda field, typed: [])
+
+
+def search(engine: SearchEngine, q: str):
+    return engine.search(SearchRequest(q=q, per_page=100))
+
+
+def test_only_long_queries_get_feedback(builder):
+    assert builder.parse(LONG).feedback
+    assert not builder.parse("heat pump grants").feedback
+    assert not builder.parse("Why did cocoa prices rise?").feedback
+
+
+def test_feedback_terms_come_from_the_first_results_not_the_query(searcher, builder):
+    parsed = builder.parse(LONG)
+    results = searcher.search(parsed.query, limit=10)
+    docnums = [hit.docnum for hit in results]
+    scores = [hit.score for hit in results]
+    terms = feedback_terms(searcher, builder.analyzer, parsed, docnums, scores)
+    assert terms
+    assert not set(terms) & parsed.terms
+    assert "heat" in terms or "pump" in terms  # what the grant articles are about
+
+
+def test_feedback_reorders_without_changing_the_results(engine, monkeypatch):
+    with_it = search(engine, LONG)
+    monkeypatch.setattr(engine_module, "feedback_terms", lambda *args: [])
+    without = search(engine, LONG)
+    assert with_it.total == without.total
+    assert {h.id for h in with_it.hits} == {h.id for h in without.hits}
+    assert with_it.facets == without.facets
+    assert with_it.hits[0].id == "2019-10-15-rural-households-heat-pump-grants.txt"
+
+
+def test_other_sorts_skip_feedback(engine, monkeypatch):
+    def fail(*args):
+        raise AssertionError("feedback ran for a date sort")
+
+    monkeypatch.setattr(engine_module, "feedback_terms", fail)
+    assert engine.search(SearchRequest(q=LONG, sort="newest")).hits
+    with pytest.raises(AssertionError):
+        engine.search(SearchRequest(q=LONG))
+
+
+def test_array_matcher_scores_and_maybe_as_whoosh_does(searcher, builder):
+    parsed = builder.parse("heat pump")
+    query = with_feedback(parsed.query, ["grant", "boiler", "oil"])
+    assert isinstance(query, wq.AndMaybe)
+    expected = {hit.docnum: hit.score for hit in searcher.search(query, limit=None)}
+    found = ArrayMatcher(searcher).evaluate(query)
+    assert set(found.docnums.tolist()) == set(expected)
+    for docnum, score in zip(found.docnums.tolist(), found.scores.tolist(), strict=True):
+        assert score == pytest.approx(expected[docnum])
