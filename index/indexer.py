@@ -74,6 +74,8 @@ def indexed_articles(ix: FileIndex) -> dict[str, IndexedArticle]:
     """Every article in the index, read from columns (no stored fields loaded)."""
     state: dict[str, IndexedArticle] = {}
     with ix.reader() as reader:
+        if reader.doc_count_all() == 0:
+            return state  # an empty index's reader has no columns at all
         columns = [
             reader.column_reader(name)
             for name in ("id", "content_hash", "source_file", "source_stamp")
@@ -249,6 +251,14 @@ def index_paths(
     index_dir = Path(index_dir)
     procs = procs or os.cpu_count() or 1
     report = IndexReport()
+    paths = list(paths)
+    missing = [path for path in paths if not Path(path).exists()]
+    if rebuild and missing:
+        # A rebuild replaces the whole index: a mistyped or unmounted path would empty it.
+        raise IndexBuildError(
+            f"{Path(missing[0]).absolute()}: no such file or folder; a rebuild replaces "
+            "the whole index, so nothing was changed"
+        )
     with indexer_lock(index_dir):
         sources, roots = _discover(paths, report)
         live = None if rebuild else _open_live(index_dir)
@@ -293,6 +303,13 @@ def _write_new_build(
         raise IndexBuildError(
             f"the new index came out with {built} of the {report.added} articles written; "
             "it was thrown away and the live index left as it was"
+        )
+    if built == 0 and previous is not None and previous.doc_count() > 0:
+        shutil.rmtree(build, ignore_errors=True)
+        raise IndexBuildError(
+            f"the new index would hold no articles, the live one holds "
+            f"{previous.doc_count()}: the live index was kept (to start empty, delete "
+            f"{index_dir} and index again)"
         )
     make_live(index_dir, build)
     _remove_old_builds(index_dir, keep | {build.resolve()})

@@ -205,3 +205,42 @@ def test_a_file_that_turns_bad_keeps_its_articles_until_it_is_fixed(tmp_path):
     assert not fixed.problems and fixed.removed == 0
     assert indexed_ids(index_dir) == everything
     assert not index_paths(index_dir, [folder], procs=1).problems
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_a_rebuild_of_a_missing_or_empty_folder_keeps_the_live_index(tmp_path):
+    folder, index_dir, empty = tmp_path / "import", tmp_path / "ix", tmp_path / "unmounted"
+    write_articles(folder, 5)
+    empty.mkdir()
+    assert cli("index", str(folder), "--index", str(index_dir)).returncode == 0
+    everything = indexed_ids(index_dir)
+
+    typo = cli("index", "--rebuild", str(tmp_path / "imprt"), "--index", str(index_dir))
+    assert typo.returncode == 2
+    assert typo.stderr == (
+        f"article-search: {tmp_path / 'imprt'}: no such file or folder; a rebuild replaces "
+        "the whole index, so nothing was changed\n"
+    )
+    unmounted = cli("index", "--rebuild", str(empty), "--index", str(index_dir))
+    assert unmounted.returncode == 2
+    assert unmounted.stderr.startswith("article-search: the new index would hold no articles")
+    # An incremental run of a missing folder reports it and removes nothing either.
+    incremental = cli("index", str(tmp_path / "imprt"), "--index", str(index_dir))
+    assert incremental.returncode == 1 and "no such file or folder" in incremental.stderr
+    assert indexed_ids(index_dir) == everything
+    assert [p.name for p in (index_dir / "builds").iterdir()] == [
+        (index_dir / "current").resolve().name
+    ]
+
+
+def test_an_index_begun_empty_can_be_added_to(tmp_path):
+    empty, folder, index_dir = tmp_path / "empty", tmp_path / "import", tmp_path / "ix"
+    empty.mkdir()
+    write_articles(folder, 5)
+    assert cli("index", str(empty), "--index", str(index_dir)).returncode == 0
+    added = cli("index", str(folder), "--index", str(index_dir))  # was a traceback
+    assert added.returncode == 0, added.stderr
+    assert len(indexed_ids(index_dir)) == 5
