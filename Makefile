@@ -5,7 +5,7 @@ SYSTEM_PYTHON ?= python3
 INDEX ?= var/index
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install index browser-deps bench lint format clean
+.PHONY: run test install index browser-deps bench relevance lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: install browser-deps
 
 bench: install
 	$(BIN)/python bench/bench.py
+
+# Ranking quality on Cranfield (../shared/corpora/cranfield) beside SQLite FTS5.
+relevance: install
+	$(BIN)/python bench/relevance.py
 
 lint: install
 	$(BIN)/ruff check .
