@@ -132,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IndexNotFoundError as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader stopped reading (``| head``): not an error worth a traceback. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

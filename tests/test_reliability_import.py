@@ -244,3 +244,14 @@ def test_an_index_begun_empty_can_be_added_to(tmp_path):
     added = cli("index", str(folder), "--index", str(index_dir))  # was a traceback
     assert added.returncode == 0, added.stderr
     assert len(indexed_ids(index_dir)) == 5
+
+
+def test_search_output_cut_short_by_head_is_no_traceback(tmp_path):
+    folder, index_dir = tmp_path / "import", tmp_path / "ix"
+    write_articles(folder, 200, paragraphs=(1, 1))
+    assert cli("index", str(folder), "--index", str(index_dir)).returncode == 0
+    # Far more than a pipe holds (64 KB), so the writer is still writing when head exits.
+    shell = f"{CLI[0]} search '' --json --limit 200 --index {index_dir} | head -1"
+    run = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "{"
+    assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr, run.stderr
