@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 
 CURRENT_LINK = "current"
@@ -37,11 +38,17 @@ def live_build(index_dir: Path) -> Path:
 
 
 def open_live_index(index_dir: Path) -> tuple[FileIndex, Path]:
-    """Open the live build read-only; returns the index and its folder."""
+    """Open the live build read-only; returns the index and its folder.
+
+    Without mmap: Whoosh maps a compound segment, then copies each part it
+    opens into a BytesIO, in every process (a search worker held 930 MB at
+    200,000 articles, 140 MB without). Plain file reads answer as fast.
+    """
     build = live_build(index_dir)
     if not whoosh_index.exists_in(build, indexname=INDEX_NAME):
         raise IndexNotFoundError(f"no index in {build}")
-    return whoosh_index.open_dir(build, indexname=INDEX_NAME, readonly=True), build
+    storage = FileStorage(str(build), supports_mmap=False, readonly=True)
+    return storage.open_index(INDEX_NAME), build
 
 
 def new_build_dir(index_dir: Path) -> Path:
