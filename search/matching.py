@@ -209,59 +209,43 @@ class ArrayMatcher:
         with self._lock:
             found = self._cache.get(key)
         if found is None:
-            parts = [self._phrase_in_leaf(query, n) for n in range(len(self.leaves))]
-            parts = [part for part in parts if len(part)]
-            if parts:
-                found = Matches(
-                    np.concatenate([p.docnums for p in parts]),
-                    np.concatenate([p.scores for p in parts]),
-                )
-            else:
-                found = Matches.empty()
+            found = self._phrase_matches(query)
             self._remember(key, found)
         if query.boost != 1.0:
             found = Matches(found.docnums, found.scores * query.boost)
         return found
 
-    def _phrase_in_leaf(self, query: wq.Phrase, number: int) -> Matches:
-        leaf, offset = self.leaves[number]
-        reader = leaf.reader()
-        field = self.schema[query.fieldname]
-        lists = []
-        for word in query.words:
-            try:
-                btext = field.to_bytes(word)
-            except ValueError:
-                return Matches.empty()
-            if (query.fieldname, btext) not in reader:
-                return Matches.empty()
-            docnums, weights, values = _postings(reader, query.fieldname, btext, values=True)
-            if docnums is None:
-                return self._whoosh_in_leaf(query, number)
-            scorer = self.weighting.scorer(leaf, query.fieldname, btext)
-            if type(scorer) is not BM25FScorer:
-                return self._whoosh_in_leaf(query, number)
-            lists.append((docnums, weights, values, scorer))
-        if not lists:
+    def _phrase_matches(self, query: wq.Phrase) -> Matches:
+        # Candidates and scores from the words' (cached) term matches; positions
+        # read only from the posting blocks that hold a candidate.
+        words = [self._term(wq.Term(query.fieldname, word)) for word in query.words]
+        if not words or not all(len(w) for w in words):
             return Matches.empty()
-        common = lists[0][0][self._live[number][lists[0][0]]]
-        for docnums, *_ in lists[1:]:
-            common = np.intersect1d(common, docnums, assume_unique=True)
+        common = words[0].docnums
+        for word in words[1:]:
+            common = np.intersect1d(common, word.docnums, assume_unique=True)
         if not len(common):
             return Matches.empty()
-        lengths = self._field_lengths(number, query.fieldname)[common]
-        scores, positions = [], []
-        for docnums, weights, values, scorer in lists:
-            where = np.searchsorted(docnums, common)
-            scores.append(_bm25(scorer, weights[where], lengths))
-            positions.append([values[i] for i in where.tolist()])
+        scores = _tree_sum([w.scores[np.searchsorted(w.docnums, common)] for w in words])
+        field = self.schema[query.fieldname]
         decode = field.format.decode_positions
         keep = np.zeros(len(common), dtype=bool)
-        for row in range(len(common)):
-            if row % 512 == 511:
-                self._check_time()
-            keep[row] = _near([decode(values[row]) for values in positions], query.slop)
-        return Matches(common[keep] + offset, _tree_sum(scores)[keep])
+        for leaf, offset in self.leaves:
+            reader = leaf.reader()
+            low, high = np.searchsorted(common, [offset, offset + reader.doc_count_all()])
+            if low == high:
+                continue
+            local = common[low:high] - offset
+            values = [
+                _values_of(reader, query.fieldname, field.to_bytes(word), local)
+                for word in query.words
+            ]
+            for row, docnum in enumerate(local.tolist()):
+                if row % 512 == 511:
+                    self._check_time()
+                positions = [decode(found[docnum]) for found in values]
+                keep[low + row] = _near(positions, query.slop)
+        return Matches(common[keep], scores[keep])
 
     def _whoosh_in_leaf(self, query: wq.Query, number: int) -> Matches:
         leaf, offset = self.leaves[number]
@@ -388,6 +372,38 @@ def _bm25(scorer: BM25FScorer, weights: np.ndarray, lengths: np.ndarray) -> np.n
     """whoosh.scoring.bm25 over arrays, operation for operation."""
     idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1  # noqa: N806
     return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
+
+
+def _values_of(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, bytes]:
+    """The posting values (encoded positions) of a term for the ``wanted`` docnums of a segment.
+
+    Only the W3 blocks whose id range holds a wanted document are unpickled;
+    ``wanted`` is sorted and every one of them has the term.
+    """
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    found: dict[int, bytes] = {}
+    if type(matcher) is not W3LeafMatcher:
+        for docnum in wanted.tolist():
+            matcher.skip_to(docnum)
+            found[docnum] = matcher.value()
+        return found
+    first = 0
+    while first < len(wanted):
+        last = int(np.searchsorted(wanted, matcher._maxid, side="right"))
+        if last > first:
+            matcher._read_data()
+            deltas, _, values = matcher._data
+            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+            where = np.searchsorted(ids, wanted[first:last]).tolist()
+            for docnum, index in zip(wanted[first:last].tolist(), where, strict=True):
+                found[docnum] = values[index]
+            first = last
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return found
 
 
 def _postings(reader, fieldname: str, btext: bytes, values: bool = False) -> tuple:
