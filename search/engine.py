@@ -246,7 +246,10 @@ class SearchEngine:
             ),
         }
         filtered = final is not matched  # a date range or a facet selection applies
-        hits = self._page(gen, parsed, request, final, filtered, found)
+        try:
+            hits = self._page(gen, parsed, request, final, filtered, found)
+        except SearchTimedOut:  # proximity phrases are looked for while ranking (matching.py)
+            hits, partial = [], True
         total = len(final)
         suggestion = None
         misspelt = total == 0 or not all(map(gen.corrector.known, parsed.words))

@@ -40,6 +40,7 @@ from whoosh.util.numeric import byte_to_length
 from search.codec import length_bytes
 
 CACHE_BYTES = 64 * 1024 * 1024
+MAX_VERIFIED = 2_000_000  # phrase checks remembered per generation (document, phrase)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -78,6 +79,128 @@ class Matches:
         return docnums[order], scores[order]
 
 
+class PendingMatches:
+    """The matches of an Or whose last parts are phrases not yet looked for.
+
+    Whoosh adds the parts of an Or; phrase parts (the ranking's proximity
+    bonuses) need every candidate's positions, most of the cost of a cold
+    search. Here the match set is final (every phrase candidate matches an
+    earlier part, so a phrase only adds to a score) and each score is held as
+    the earlier parts' sum, then each phrase group's sum over the phrases
+    found (a candidate's phrase score is known before its positions are read),
+    then later exact additions (AndMaybe) -- added in the order the eager
+    evaluation adds them, so every score checked equals the eager one.
+
+    ``top`` looks for phrases only in the documents whose score, counting
+    every unchecked phrase as found, can still reach the top; ``scores`` looks
+    in all of them.
+    """
+
+    def __init__(self, matcher, docnums, base, bonuses, after=()):
+        self._matcher = matcher
+        self.docnums = docnums
+        self._base = base
+        self._bonuses = bonuses  # groups of (phrase, candidate docnums, score if found)
+        self._after = tuple(after)  # (docnums, scores) added where they match
+        self._upper: np.ndarray | None = None
+        self._scores: np.ndarray | None = None
+        # The search's time limit goes on with the phrases checked later (top, scores).
+        self._deadline = matcher.deadline
+
+    def __len__(self) -> int:
+        return len(self.docnums)
+
+    def _like(self, docnums, base, after) -> PendingMatches:
+        pending = PendingMatches(self._matcher, docnums, base, self._bonuses, after)
+        pending._deadline = self._deadline
+        return pending
+
+    def restricted(self, keep: np.ndarray) -> PendingMatches:
+        """These matches but those where ``keep`` (aligned with docnums) is False."""
+        return self._like(self.docnums[keep], self._base[keep], self._after)
+
+    def plus(self, docnums: np.ndarray, scores: np.ndarray) -> PendingMatches:
+        """These matches with ``scores`` added where ``docnums`` match too (AndMaybe)."""
+        return self._like(self.docnums, self._base, (*self._after, (docnums, scores)))
+
+    def _checked(self, rows: np.ndarray) -> np.ndarray:
+        """Scores of docnums[rows], phrases looked for (within the search's time limit)."""
+        matcher = self._matcher
+        outside, matcher.deadline = matcher.deadline, self._deadline
+        try:
+            return self._scores_of(rows, check=True)
+        finally:
+            matcher.deadline = outside
+
+    def _scores_of(self, rows: np.ndarray, check: bool) -> np.ndarray:
+        """Scores of docnums[rows]; with ``check`` False, every candidate phrase counted."""
+        docnums = self.docnums[rows]
+        scores = self._base[rows]
+        for group in self._bonuses:
+            added = np.zeros(len(rows))
+            for phrase, candidates, phrase_scores in group:
+                where, present = _positions_in(candidates, docnums)
+                if check and present.any():
+                    present[present] = self._matcher._verify_phrase(phrase, docnums[present])
+                added[present] += phrase_scores[where[present]]
+            scores = scores + added
+        for later, later_scores in self._after:
+            where, present = _positions_in(later, docnums)
+            extra = np.zeros(len(rows))
+            extra[present] = later_scores[where[present]]
+            scores = scores + extra
+        return scores
+
+    @property
+    def scores(self) -> np.ndarray:
+        if self._scores is None:
+            self._scores = self._checked(np.arange(len(self.docnums)))
+        return self._scores
+
+    def top(self, limit: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As Matches.top, looking for phrases only where they can change the answer."""
+        if self._scores is not None:
+            return Matches(self.docnums, self._scores).top(limit, allowed)
+        if self._upper is None:
+            self._upper = self._scores_of(np.arange(len(self.docnums)), check=False)
+        rows = np.arange(len(self.docnums))
+        if allowed is not None:
+            rows = rows[allowed[self.docnums]]
+        if not len(rows) or limit <= 0:
+            return _EMPTY_IDS, _EMPTY_SCORES
+        upper = self._upper[rows]
+        size = max(4 * limit, 64)
+        while True:
+            if size >= len(rows):
+                chosen, best_left = rows, -np.inf
+            else:
+                # The ``size`` rows with the highest bounds; the best bound left out.
+                split = np.argpartition(upper, len(rows) - size - 1)
+                chosen = rows[split[len(rows) - size :]]
+                best_left = upper[split[len(rows) - size - 1]]
+            scores = self._checked(chosen)
+            order = np.lexsort((self.docnums[chosen], -scores))[:limit]
+            # Done once no document left out could score as high as the last one in.
+            if best_left == -np.inf or (len(order) == limit and best_left < scores[order[-1]]):
+                return self.docnums[chosen[order]], scores[order]
+            size *= 4
+
+
+def _plain_or_parts(query) -> list:
+    if type(query) is wq.Or and query.boost == 1.0 and not query.scale and not query.minmatch:
+        return list(query.subqueries)
+    return []
+
+
+def _positions_in(sorted_docnums: np.ndarray, docnums: np.ndarray) -> tuple:
+    """For each of ``docnums``: its index in ``sorted_docnums``, and whether it is there."""
+    where = np.searchsorted(sorted_docnums, docnums)
+    inside = where < len(sorted_docnums)
+    present = np.zeros(len(docnums), dtype=bool)
+    present[inside] = sorted_docnums[where[inside]] == docnums[inside]
+    return np.minimum(where, max(len(sorted_docnums) - 1, 0)), present
+
+
 class ArrayMatcher:
     """Evaluates Whoosh queries over every segment of one searcher's index."""
 
@@ -101,6 +224,10 @@ class ArrayMatcher:
         self._cache_bytes = cache_bytes
         self._cached = 0
         self._lock = threading.Lock()
+        self._verified: dict[tuple, dict[int, bool]] = {}  # phrase -> docnum -> found
+        self._verified_count = 0
+        # Check proximity phrases only where they can change the top (PendingMatches).
+        self.lazy_phrases = True
         # A perf_counter time after which evaluate() raises SearchTimedOut; set by the
         # one search using this matcher (the engine runs one search at a time).
         self.deadline: float | None = None
@@ -142,6 +269,12 @@ class ArrayMatcher:
             return Matches.empty()
         if len(subqueries) == 1:
             return self.evaluate(subqueries[0])  # Whoosh ignores the boost here too
+        if union and query.boost == 1.0 and self.lazy_phrases:
+            groups = self._phrase_groups(subqueries)
+            if 0 < groups < len(subqueries):
+                pending = self._pending_union(query, groups)
+                if pending is not None:
+                    return pending
         parts = [self.evaluate(q) for q in subqueries]
         total = np.zeros(self.size, dtype=np.float64)
         if union:
@@ -169,6 +302,8 @@ class ArrayMatcher:
         excluded = np.zeros(self.size, dtype=bool)
         excluded[negative.docnums] = True
         keep = ~excluded[positive.docnums]
+        if isinstance(positive, PendingMatches):
+            return positive.restricted(keep)
         return Matches(positive.docnums[keep], positive.scores[keep])
 
     def _and_maybe(self, query: wq.AndMaybe) -> Matches:
@@ -177,6 +312,8 @@ class ArrayMatcher:
         optional = self.evaluate(query.b)
         if not len(required) or not len(optional):
             return required
+        if isinstance(required, PendingMatches):
+            return required.plus(optional.docnums, optional.scores)
         extra = np.zeros(self.size, dtype=np.float64)
         extra[optional.docnums] = optional.scores
         return Matches(required.docnums, required.scores + extra[required.docnums])
@@ -216,36 +353,103 @@ class ArrayMatcher:
         return found
 
     def _phrase_matches(self, query: wq.Phrase) -> Matches:
-        # Candidates and scores from the words' (cached) term matches; positions
-        # read only from the posting blocks that hold a candidate.
+        candidates, scores = self._phrase_candidates(query)
+        found = self._verify_phrase(query, candidates)
+        return Matches(candidates[found], scores[found])
+
+    def _phrase_candidates(self, query: wq.Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """Documents with all the phrase's words, and the phrase's score if found in each.
+
+        From the words' (cached) term matches, before any position is read;
+        the score is before the phrase's boost.
+        """
         words = [self._term(wq.Term(query.fieldname, word)) for word in query.words]
         if not words or not all(len(w) for w in words):
-            return Matches.empty()
+            return _EMPTY_IDS, _EMPTY_SCORES
         common = words[0].docnums
         for word in words[1:]:
             common = np.intersect1d(common, word.docnums, assume_unique=True)
         if not len(common):
-            return Matches.empty()
-        scores = _tree_sum([w.scores[np.searchsorted(w.docnums, common)] for w in words])
-        field = self.schema[query.fieldname]
-        decode = field.format.decode_positions
-        keep = np.zeros(len(common), dtype=bool)
-        for leaf, offset in self.leaves:
-            reader = leaf.reader()
-            low, high = np.searchsorted(common, [offset, offset + reader.doc_count_all()])
-            if low == high:
-                continue
-            local = common[low:high] - offset
-            values = [
-                _values_of(reader, query.fieldname, field.to_bytes(word), local)
-                for word in query.words
-            ]
-            for row, docnum in enumerate(local.tolist()):
-                if row % 512 == 511:
-                    self._check_time()
-                positions = [decode(found[docnum]) for found in values]
-                keep[low + row] = _near(positions, query.slop)
-        return Matches(common[keep], scores[keep])
+            return _EMPTY_IDS, _EMPTY_SCORES
+        return common, _tree_sum([w.scores[np.searchsorted(w.docnums, common)] for w in words])
+
+    def _verify_phrase(self, query: wq.Phrase, docnums: np.ndarray) -> np.ndarray:
+        """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered.
+
+        Positions are read only from the posting blocks that hold a document asked for.
+        """
+        key = ("phrase", query.fieldname, tuple(query.words), query.slop)
+        with self._lock:
+            known = self._verified.setdefault(key, {})
+        unknown = np.unique(
+            np.asarray([d for d in docnums.tolist() if d not in known], dtype=np.int64)
+        )
+        if len(unknown):
+            field = self.schema[query.fieldname]
+            decode = field.format.decode_positions
+            for leaf, offset in self.leaves:
+                reader = leaf.reader()
+                low, high = np.searchsorted(unknown, [offset, offset + reader.doc_count_all()])
+                if low == high:
+                    continue
+                local = unknown[low:high] - offset
+                values = [
+                    _values_of(reader, query.fieldname, field.to_bytes(word), local)
+                    for word in query.words
+                ]
+                for row, docnum in enumerate(local.tolist()):
+                    if row % 512 == 511:
+                        self._check_time()
+                    positions = [decode(found[docnum]) for found in values]
+                    known[docnum + offset] = _near(positions, query.slop)
+            with self._lock:
+                self._verified_count += len(unknown)
+                if self._verified_count > MAX_VERIFIED:
+                    self._verified = {key: known}
+                    self._verified_count = len(known)
+        return np.fromiter((known[d] for d in docnums.tolist()), dtype=bool, count=len(docnums))
+
+    # --- proximity bonuses, checked lazily ----------------------------------------------
+
+    def _phrase_groups(self, subqueries) -> int:
+        """How many of the last ``subqueries`` are phrases, or plain Ors of phrases."""
+        count = 0
+        for query in reversed(subqueries):
+            phrases = [query] if type(query) is wq.Phrase else _plain_or_parts(query)
+            if not phrases or not all(
+                type(p) is wq.Phrase and self._has_positions(p.fieldname) for p in phrases
+            ):
+                break
+            count += 1
+        return count
+
+    def _pending_union(self, query: wq.Or, groups: int) -> PendingMatches | None:
+        """An Or whose last parts are phrase bonuses: exact for the rest, phrases unchecked.
+
+        None when a phrase candidate does not match the other parts (the match
+        set would then depend on the phrase): the Or is evaluated eagerly.
+        """
+        leading, trailing = query.subqueries[:-groups], query.subqueries[-groups:]
+        parts = [self.evaluate(q) for q in leading]
+        total = np.zeros(self.size, dtype=np.float64)
+        hit = np.zeros(self.size, dtype=bool)
+        for part in parts:
+            total[part.docnums] += part.scores
+            hit[part.docnums] = True
+        bonuses = []
+        for group in trailing:
+            phrases = [group] if type(group) is wq.Phrase else group.subqueries
+            bounds = []
+            for phrase in phrases:
+                candidates, scores = self._phrase_candidates(phrase)
+                if not hit[candidates].all():
+                    return None
+                if phrase.boost != 1.0:
+                    scores = scores * phrase.boost
+                bounds.append((phrase, candidates, scores))
+            bonuses.append(bounds)
+        docnums = np.flatnonzero(hit)
+        return PendingMatches(self, docnums, total[docnums], bonuses)
 
     def _whoosh_in_leaf(self, query: wq.Query, number: int) -> Matches:
         leaf, offset = self.leaves[number]

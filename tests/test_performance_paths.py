@@ -38,7 +38,7 @@ from search.article import Article
 from search.engine import SearchEngine, _Generation
 from search.facets import FACET_FIELDS
 from search.highlight import mark_all, snippet
-from search.matching import ArrayMatcher
+from search.matching import ArrayMatcher, PendingMatches
 from search.ranking import weighting
 from search.results import SearchRequest
 from search.schema import article_document, build_schema, english_analyzer
@@ -269,6 +269,32 @@ def test_array_matcher_equals_whoosh(generation):
         _assert_same_ranking(found.top(len(found)), whoosh)
         checked += len(found) > 0
     assert checked >= 3
+
+
+def test_lazy_proximity_phrases_give_the_eager_answer(generation):
+    """PendingMatches (phrases looked for only near the top) against checking them all."""
+    searcher = generation.searcher
+    lazy, eager = ArrayMatcher(searcher), ArrayMatcher(searcher)
+    eager.lazy_phrases = False
+    size = searcher.reader().doc_count_all()
+    some = np.zeros(size, dtype=bool)
+    some[::3] = True
+    texts = ["oil prices", "interest rates", "stock market", "the company said it would buy"]
+    texts += ["trade deficit -japan", "bank lending rates", "herring quota"]
+    pending = 0
+    for text in texts:
+        query = generation.builder.parse(text).query
+        variants = [query, wq.AndMaybe(query, wq.Or([wq.Term("body", "year", boost=0.4)]))]
+        for variant in variants:
+            fast, slow = lazy.evaluate(variant), eager.evaluate(variant)
+            pending += isinstance(fast, PendingMatches)
+            assert fast.docnums.tolist() == slow.docnums.tolist(), text
+            for limit, allowed in ((10, None), (3, some), (len(slow), None)):
+                got, expected = fast.top(limit, allowed), slow.top(limit, allowed)
+                assert got[0].tolist() == expected[0].tolist(), (text, limit)
+                assert got[1].tolist() == expected[1].tolist(), (text, limit)
+            assert fast.scores.tolist() == slow.scores.tolist(), text
+    assert pending >= 4
 
 
 def test_array_matcher_reads_several_segments_and_deletions(tmp_path, corpus, articles):
