@@ -123,9 +123,9 @@ def test_no_route_accepts_a_write(client, path, method):
 
 
 def test_live_server_agrees_with_its_openapi_document(live_server, tmp_path):
-    """``st run`` against the real ``article-search serve`` (gunicorn, 2 workers): every
-    check (no 5xx, documented statuses, content types and schemas, valid requests
-    accepted, invalid ones rejected, response time under 10 s), examples and fuzzing."""
+    """``st run`` against the real ``article-search serve`` (gunicorn, 2 workers): no 5xx,
+    documented statuses, content types and schemas, valid requests accepted, response
+    time under 10 s; examples, coverage and fuzzing phases."""
     here = Path(__file__).parent
     st = Path(sys.executable).with_name("st")
     if not st.exists():
@@ -135,6 +135,11 @@ def test_live_server_agrees_with_its_openapi_document(live_server, tmp_path):
         "--config-file", str(here / "schemathesis.toml"),
         "run", f"{live_server.url}/openapi.json",
         "--checks", "all",
+        # Every parameter is in the query string, where schemathesis' "invalid" values
+        # (null, an object, an empty array) serialise to valid text (the theme "null",
+        # an empty `to`): a 200 is right there, and that check a false alarm. Invalid
+        # text (page=0, from=notadate) gets its 400s tested here and in test_web_params.
+        "--exclude-checks", "negative_data_rejection",
         "--max-examples", "120",
         "--request-timeout", "30",
         "--max-response-time", "10",
