@@ -5,7 +5,7 @@ SYSTEM_PYTHON ?= python3
 INDEX ?= var/index
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install index browser-deps bench relevance lint format clean
+.PHONY: run test install index browser-deps bench relevance soak lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: install
 # Ranking quality on Cranfield (../shared/corpora/cranfield) beside SQLite FTS5.
 relevance: install
 	$(BIN)/python bench/relevance.py
+
+# 60 s of concurrent clients against a real server on loopback.
+soak: install
+	$(BIN)/python bench/soak.py
 
 lint: install
 	$(BIN)/ruff check .
