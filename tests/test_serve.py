@@ -142,9 +142,10 @@ def test_new_article_is_found_without_restart(reindexed_server):
 
         def found() -> bool:
             hits = server.search(q=NEW_WORD)["results"]
-            return [hit["id"] for hit in hits] == [NEW_ARTICLE_ID]
+            counted = server.json("/healthz")["documents"] == before + 1
+            return counted and [hit["id"] for hit in hits] == [NEW_ARTICLE_ID]
 
-        wait_for(found, f"{NEW_ARTICLE_ID} in /api/search?q={NEW_WORD}", server)
+        wait_for(found, f"{NEW_ARTICLE_ID} in /api/search?q={NEW_WORD} and /healthz", server)
 
     assert server.process.poll() is None and server.process.pid == pid  # no restart
     assert server.json("/healthz")["documents"] == before + 1
