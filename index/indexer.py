@@ -17,6 +17,7 @@ from index.formats import ArticleFormatError, ImportProblem
 from index.formats.jsonl import read_jsonl
 from index.formats.text_export import read_text_export
 from index.lock import indexer_lock
+from index.segment_writer import ArticleMpWriter, ArticleSegmentWriter
 from index.sources import SourceFile, covers, find_sources
 from search.article import Article
 from search.codec import ArticleCodec
@@ -29,11 +30,6 @@ from search.store import (
     make_live,
     new_build_dir,
 )
-
-# Memory (MB) each writer process may give Whoosh's posting pool before it
-# spills sorted runs to disk and merges them back (in Python). A cap, not a
-# reservation: 200,000 articles took 256 CPU-seconds with 1024, 267 with 256.
-WRITER_MB = 1024
 
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
 
@@ -243,7 +239,6 @@ def index_paths(
     *,
     rebuild: bool = False,
     procs: int | None = None,
-    limitmb: int = WRITER_MB,
     progress: Progress | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the articles under ``paths``.
@@ -270,9 +265,9 @@ def index_paths(
         run = _Run(indexed_articles(live) if live else {}, report)
         articles = run.changes(progress(sources) if progress else sources)
         if live is None:
-            _write_new_build(index_dir, articles, report, procs, limitmb)
+            _write_new_build(index_dir, articles, report, procs)
         else:
-            _update_live(live, run, articles, roots, report, limitmb)
+            _update_live(live, run, articles, roots, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -282,15 +277,16 @@ def _write_new_build(
     articles: Iterable[tuple[Article, str]],
     report: IndexReport,
     procs: int,
-    limitmb: int,
 ) -> None:
     previous = _open_live(index_dir)
     keep = {live_build(index_dir)} if previous else set()
     _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild
     build = new_build_dir(index_dir)
     ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
-    options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-    writer = ix.writer(limitmb=limitmb, codec=ArticleCodec(), **options)
+    if procs > 1:
+        writer = ArticleMpWriter(ix, procs, codec=ArticleCodec())
+    else:
+        writer = ArticleSegmentWriter(ix, codec=ArticleCodec())
     try:
         for article, stamp in articles:
             writer.add_document(**article_document(article, stamp))
@@ -327,7 +323,6 @@ def _update_live(
     articles: Iterable[tuple[Article, str]],
     roots: list[Path],
     report: IndexReport,
-    limitmb: int,
 ) -> None:
     """Apply the run's changes to the live index in one commit, or not at all.
 
@@ -337,7 +332,7 @@ def _update_live(
     writer = None
     try:
         for article, stamp in articles:
-            writer = writer or ix.writer(limitmb=limitmb, codec=ArticleCodec())
+            writer = writer or ArticleSegmentWriter(ix, codec=ArticleCodec())
             document = article_document(article, stamp)
             if article.id in run.state:
                 writer.update_document(**document)
@@ -346,7 +341,7 @@ def _update_live(
                 writer.add_document(**document)
                 report.added += 1
         for article_id in run.gone(roots):
-            writer = writer or ix.writer(limitmb=limitmb, codec=ArticleCodec())
+            writer = writer or ArticleSegmentWriter(ix, codec=ArticleCodec())
             writer.delete_by_term("id", article_id)
             report.removed += 1
         if writer is not None:

@@ -10,23 +10,30 @@ it in their segments, so their readers use it too.
 
 from __future__ import annotations
 
+import zlib
 from array import array
+from collections.abc import Sequence
 from itertools import groupby
 from operator import itemgetter
+from pickle import dumps
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
     W3PostingsWriter,
+    W3TermInfo,
     _lenfield,
 )
 from whoosh.fields import SpellField
+from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 _UNREAD = object()
 _field_and_term = itemgetter(0, 1)
+_TERMINFO = W3TermInfo._struct
 
 
 def _column_bytes(perdoc: W3PerDocReader, fieldname: str) -> bytes | None:
@@ -46,19 +53,23 @@ def length_bytes(reader, fieldname: str) -> bytes:
 
     ``reader`` is one segment's reader; works for indexes written with any W3 codec.
     """
-    perdoc = getattr(reader, "_perdoc", None)
+    lengths = length_bytes_of(getattr(reader, "_perdoc", reader), fieldname)
+    return lengths if lengths is not None else bytes(reader.doc_count_all())
+
+
+def length_bytes_of(perdoc, fieldname: str) -> bytes | None:
+    """A per-document reader's length bytes for ``fieldname``; None when it keeps none."""
     if isinstance(perdoc, LengthCachingPerDocReader):
         lengths = perdoc._length_bytes.get(fieldname, _UNREAD)
-        if lengths is _UNREAD:
-            lengths = perdoc._load_lengths(fieldname)
-    elif isinstance(perdoc, W3PerDocReader):
-        lengths = _column_bytes(perdoc, fieldname)
-    else:
-        return bytes(
-            length_to_byte(reader.doc_field_length(n, fieldname, 0) or 0)
-            for n in range(reader.doc_count_all())
-        )
-    return lengths if lengths is not None else bytes(reader.doc_count_all())
+        return perdoc._load_lengths(fieldname) if lengths is _UNREAD else lengths
+    if isinstance(perdoc, W3PerDocReader):
+        return _column_bytes(perdoc, fieldname)
+    if perdoc is None:
+        return None
+    return bytes(
+        length_to_byte(perdoc.doc_field_length(n, fieldname, 0) or 0)
+        for n in range(perdoc.doc_count_all())
+    )
 
 
 class LengthCachingPerDocReader(W3PerDocReader):
@@ -93,31 +104,21 @@ class LengthCachingPerDocReader(W3PerDocReader):
 
 
 class TermAtATimeFieldWriter(W3FieldWriter):
-    """Writes the pool's sorted postings a term at a time instead of a posting at a time.
+    """Writes a term's whole posting list in one call instead of a posting at a time.
 
-    The same files as W3FieldWriter: each block is still encoded by Whoosh's
-    ``W3PostingsWriter._write_block``, from the same ids, weights, values and
-    length statistics that ``add_posting`` would have collected one by one.
+    The same files as W3FieldWriter: the same blocks (delta-coded ids, float32
+    weights, values, each block's info tuple, pickled and, past
+    SMALL_BLOCK_POSTINGS, compressed), the same term infos, from the same ids,
+    weights, values and length bytes ``add_posting`` would have collected one
+    by one: ``write_term`` does that work without a method call per posting.
     Spelling words are written once, not once per document that has them:
     Whoosh posts every word of every document to the spelling field at
     docnum 0, and only the field's word list is ever read.
     """
 
-    def add(self, docnum, weight, vbytes, length):
-        if isinstance(self._fieldobj, SpellField):
-            if docnum == self._last_docnum:
-                return
-            self._last_docnum = docnum
-        self._postwriter.add_posting(docnum, weight, vbytes, length)
-
-    def start_term(self, btext):
-        super().start_term(btext)
-        self._last_docnum = None
-
     def add_postings(self, schema, lengths, items):
-        # As whoosh.codec.base.FieldWriter.add_postings, which checks the order
-        # and calls add() per posting; the pool hands postings over sorted.
-        dfl = lengths.doc_field_length if lengths else (lambda docnum, fieldname: 0)
+        # Whoosh's stock writers (merges, incremental runs) hand postings over
+        # sorted by field, term and docnum, as one stream.
         current_field = None
         for (fieldname, btext), postings in groupby(items, key=_field_and_term):
             if fieldname != current_field:
@@ -126,39 +127,88 @@ class TermAtATimeFieldWriter(W3FieldWriter):
                 self.start_field(fieldname, schema[fieldname])
                 current_field = fieldname
                 spelling = isinstance(self._fieldobj, SpellField)
+                field_lengths = length_bytes_of(lengths, fieldname)
             docnums, weights, values = [], [], []
-            last = None
             for _, _, docnum, weight, value in postings:
-                if docnum == -1 or (spelling and docnum == last):
+                if docnum < 0 or (spelling and docnums and docnum == docnums[-1]):
                     continue  # Whoosh's spelling-graph marker; a repeated spelling word
-                last = docnum
                 docnums.append(docnum)
                 weights.append(weight)
                 values.append(value)
-            if not docnums:
-                continue
-            self.start_term(btext)
-            self._write_postings(docnums, weights, values, [dfl(d, fieldname) for d in docnums])
-            self.finish_term()
+            if docnums:
+                self.write_term(btext, docnums, weights, values, field_lengths)
         if current_field is not None:
             self.finish_field()
 
-    def _write_postings(self, docnums, weights, values, lengths) -> None:
-        """Fill the postings writer's buffer a block at a time, as add_posting would."""
-        writer = self._postwriter
-        limit = writer._blocklimit
-        for start in range(0, len(docnums), limit):
-            if start:
-                writer._write_block()  # a full block: add_posting writes it on the next
-            end = start + limit
-            writer._ids = array("I", docnums[start:end])
-            writer._weights = array("f", weights[start:end])
-            writer._values = [v for v in values[start:end] if v]
-            known = [n for n in lengths[start:end] if n]
-            writer._minlength = min(known) if known else None
-            writer._maxlength = max(known) if known else 0
-            writer._maxweight = max(0, max(weights[start:end]))
-        # finish_term() writes the last block, as it does after add_posting
+    def write_term(
+        self,
+        btext: bytes,
+        docnums: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes | None],
+        lengths: bytes | None,
+    ) -> None:
+        """Write one term of the open field: postings in docnum order; ``lengths`` holds
+        each document's length byte in this field (None: the field keeps none)."""
+        postfile = self._postfile
+        postwriter = self._postwriter
+        limit, compression = postwriter._blocklimit, postwriter._compression
+        fixed_size = self._format.fixed_value_size()
+        start = postfile.tell()
+        postfile.write(WHOOSH3_HEADER_MAGIC)
+        count = len(docnums)
+        total_weight = 0.0
+        max_weight = 0
+        min_length = max_length = 0
+        for first in range(0, count, limit):
+            ids = docnums[first : first + limit]
+            raw_weights = weights[first : first + limit]
+            stored_weights = array("f", raw_weights)
+            total_weight += sum(stored_weights)
+            block_max_weight = max(0, max(raw_weights))
+            max_weight = max(max_weight, block_max_weight)
+            block_min = block_max = 0
+            if lengths is not None:
+                block_lengths = [lengths[docnum] for docnum in ids]
+                block_max = max(block_lengths)
+                if block_max:
+                    block_min = min(n for n in block_lengths if n)
+                    min_length = min(min_length, block_min) if min_length else block_min
+                    max_length = max(max_length, block_max)
+            deltas = [ids[0], *(b - a for a, b in zip(ids, ids[1:], strict=False))]
+            if all(w == 1.0 for w in stored_weights):
+                mini_weights = None
+            elif all(w == stored_weights[0] for w in stored_weights):
+                mini_weights = stored_weights[0]
+            else:
+                mini_weights = tuple(stored_weights)
+            kept_values = [v for v in values[first : first + limit] if v]
+            if fixed_size is None or fixed_size < 0:
+                mini_values = tuple(kept_values)
+            elif fixed_size == 0:
+                mini_values = None
+            else:
+                mini_values = b"".join(kept_values)
+            data = dumps((tuple(deltas), mini_weights, mini_values), 2)
+            level = compression if len(ids) > SMALL_BLOCK_POSTINGS else 0
+            if level:
+                data = zlib.compress(data, level)
+            info = dumps((len(ids), ids[-1], block_max_weight, level, block_min, block_max), 2)
+            size = len(info) + len(data)
+            last = first + limit >= count
+            postfile.write(pack_int(-size if last else size) + info + data)
+        terminfo = _TERMINFO.pack(
+            False,
+            total_weight,
+            count,
+            min_length,
+            max_length,
+            max_weight,
+            docnums[0],
+            docnums[-1],
+        )
+        extent = pack_long(start) + pack_int(postfile.tell() - start)
+        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo + extent)
 
 
 # Blocks of this many postings or fewer are stored uncompressed: zlib costs more

@@ -1,0 +1,176 @@
+"""A Whoosh segment writer that keeps each term's postings together as they arrive.
+
+Whoosh's SegmentWriter makes a tuple per posting, adds it to a pool that
+estimates its size one posting at a time, sorts all of them at commit and
+groups them again by term. Documents arrive in docnum order, so a term's
+postings come sorted already: kept in per-term lists, only the terms need
+sorting, and each term is written in one call
+(``search.codec.TermAtATimeFieldWriter.write_term``). The segment files are
+the ones Whoosh writes. Whoosh's ``_boost`` document keys and term vectors
+are not supported (the article schema uses neither).
+
+The pool is not spilled to disk: it holds what the segment will hold (about
+45 MB for Reuters' 2.6 million words, per bench/bench.py's index peak memory).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from whoosh.fields import Schema, SpellField
+from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.writing import SegmentWriter
+
+from search.codec import length_bytes_of
+
+
+class GroupedPostings:
+    """The pool: {field: {term: ([docnums], [weights], [values])}}, spelling words as sets."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.terms: dict[str, dict[bytes, tuple[list, list, list]]] = defaultdict(dict)
+        self.spelling: dict[str, set[str]] = defaultdict(set)
+
+    @property
+    def fieldnames(self) -> set[str]:
+        return set(self.terms) | set(self.spelling)
+
+    def add(self, item: tuple) -> None:
+        """One posting ``(fieldname, btext, docnum, weight, value)``, as Whoosh's pool takes it.
+
+        Whoosh's merges (``add_reader``) come this way, term after term, in docnum order.
+        """
+        fieldname, btext, docnum, weight, value = item
+        if isinstance(self.schema[fieldname], SpellField):
+            self.spelling[fieldname].add(btext.decode("utf-8"))
+        elif docnum >= 0:  # Whoosh's spelling-graph marker is -1
+            add_posting(self.terms[fieldname], btext, docnum, weight, value)
+
+    def cleanup(self) -> None:
+        """Nothing was written to disk (Whoosh's pool interface)."""
+        self.terms.clear()
+        self.spelling.clear()
+
+
+def add_posting(terms: dict, btext: bytes, docnum: int, weight: float, value: bytes) -> None:
+    postings = terms.get(btext)
+    if postings is None:
+        terms[btext] = postings = ([], [], [])
+    postings[0].append(docnum)
+    postings[1].append(weight)
+    postings[2].append(value)
+
+
+class ArticleSegmentWriter(SegmentWriter):
+    """SegmentWriter with GroupedPostings for its pool; takes the same arguments."""
+
+    def __init__(self, ix, **kwargs):
+        super().__init__(ix, **kwargs)
+        if any(field.vector for _, field in self.schema.items()):
+            raise ValueError("ArticleSegmentWriter does not write term vectors")
+        self.pool = GroupedPostings(self.schema)
+
+    def add_document(self, **fields) -> None:
+        self._check_state()
+        schema, docnum, pool = self.schema, self.docnum, self.pool
+        perdoc = self.perdocwriter
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdoc.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    terms = pool.terms[fieldname]
+                    scorable = field.scorable
+                    for btext, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        postings = terms.get(btext)
+                        if postings is None:
+                            terms[btext] = postings = ([], [], [])
+                        postings[0].append(docnum)
+                        postings[1].append(weight)
+                        postings[2].append(vbytes)
+                if field.separate_spelling():
+                    spelling = pool.spelling[field.spelling_fieldname(fieldname)]
+                    spelling.update(field.spellable_words(value))
+                stored_value = fields.get(f"_stored_{fieldname}", value)
+                perdoc.add_field(fieldname, field, stored_value if field.stored else None, length)
+                column = field.column_type
+                if column and stored_value is not None:
+                    perdoc.add_column_value(fieldname, column, field.to_column_value(stored_value))
+        except BaseException:
+            perdoc.cancel_doc()
+            raise
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        lengths = self.per_document_reader()
+        writer = self.fieldwriter
+        try:
+            for fieldname in sorted(self.pool.fieldnames):
+                terms = self.pool.terms.get(fieldname)
+                words = self.pool.spelling.get(fieldname)
+                if not terms and not words:
+                    continue
+                writer.start_field(fieldname, self.schema[fieldname])
+                if words:
+                    # Whoosh posts spelling words at docnum 0; only the word list is read.
+                    for word in sorted(w.encode("utf-8") for w in words):
+                        writer.write_term(word, (0,), (1,), (None,), None)
+                else:
+                    field_lengths = length_bytes_of(lengths, fieldname)
+                    for btext, (docnums, weights, values) in sorted(terms.items()):
+                        writer.write_term(btext, docnums, weights, values, field_lengths)
+                writer.finish_field()
+            writer.close()
+        finally:
+            lengths.close()
+
+
+class _ArticleSubWriterTask(SubWriterTask):
+    """Whoosh's indexing subprocess, its segment written by ArticleSegmentWriter."""
+
+    def run(self) -> None:
+        # As SubWriterTask.run with multisegment, but for the writer's class.
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        fieldnames = writer.pool.fieldnames
+        self.resultqueue.put((None, fieldnames, writer._finalize_segment()), timeout=5)
+
+
+class ArticleMpWriter(MpWriter):
+    """Whoosh's multi-process writer, one segment per process, ArticleSegmentWriter in each."""
+
+    def __init__(self, ix, procs: int, **kwargs):
+        super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+
+    def _new_task(self):
+        task = _ArticleSubWriterTask(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
