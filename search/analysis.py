@@ -104,6 +104,16 @@ class _Plan:
             text = fold(text)
         return text
 
+    def kept(self, words: list[str]) -> list[tuple[int, str]]:
+        """(position, word) of the words the StopFilter keeps, one comprehension for all."""
+        stop = self.stop
+        if stop is None:
+            return list(enumerate(words))
+        if stop.max is None:
+            stops, shortest = stop.stops, stop.min
+            return [(i, w) for i, w in enumerate(words) if len(w) >= shortest and w not in stops]
+        return [(i, w) for i, w in enumerate(words) if not self.is_stop(w)]
+
     def is_stop(self, text: str) -> bool:
         stop = self.stop
         return stop is not None and (
@@ -192,13 +202,8 @@ class FastAnalyzer(Analyzer):
         Positions follow the chain's StopFilter (renumbered after stop words
         when it renumbers); spelling words are the unstemmed kept words.
         """
-        words = self._words(text)
         plan = self._plan
-        if plan.stop is not None:
-            is_stop = plan.is_stop
-            kept = [(i, w) for i, w in enumerate(words) if not is_stop(w)]
-        else:
-            kept = list(enumerate(words))
+        kept = plan.kept(self._words(text))
         if not kept:
             return {}, set()
         kept_words = [w for _, w in kept]

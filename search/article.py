@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class Article:
 
     def to_json(self) -> dict:
         """The article in the JSON Lines field names, date as YYYY-MM-DD."""
-        data = asdict(self)
-        data.pop("source_file")
+        # By hand, not dataclasses.asdict: asdict deep-copies every value, a third
+        # of the indexer's reading time.
+        data = {name: getattr(self, name) for name in _JSON_FIELDS}
         data["date"] = self.date.isoformat() if self.date else None
         for name in ("authors", "regions", "themes", "reports"):
             data[name] = list(data[name])
@@ -44,3 +45,6 @@ class Article:
         """A digest of everything the index stores, to detect changed articles."""
         encoded = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False)
         return hashlib.blake2b(encoded.encode("utf-8"), digest_size=16).hexdigest()
+
+
+_JSON_FIELDS = tuple(f.name for f in fields(Article) if f.name != "source_file")

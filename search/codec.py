@@ -151,52 +151,33 @@ class TermAtATimeFieldWriter(W3FieldWriter):
         """Write one term of the open field: postings in docnum order; ``lengths`` holds
         each document's length byte in this field (None: the field keeps none)."""
         postfile = self._postfile
-        postwriter = self._postwriter
-        limit, compression = postwriter._blocklimit, postwriter._compression
+        limit = self._postwriter._blocklimit
         fixed_size = self._format.fixed_value_size()
+        level = self._postwriter._compression
         start = postfile.tell()
-        postfile.write(WHOOSH3_HEADER_MAGIC)
         count = len(docnums)
         total_weight = 0.0
         max_weight = 0
         min_length = max_length = 0
+        written = [WHOOSH3_HEADER_MAGIC]
         for first in range(0, count, limit):
-            ids = docnums[first : first + limit]
-            raw_weights = weights[first : first + limit]
-            stored_weights = array("f", raw_weights)
-            total_weight += sum(stored_weights)
-            block_max_weight = max(0, max(raw_weights))
+            block, weight, block_max_weight, block_min, block_max = _block(
+                docnums[first : first + limit],
+                weights[first : first + limit],
+                values[first : first + limit],
+                lengths,
+                fixed_size,
+                level,
+                last=first + limit >= count,
+            )
+            written.append(block)
+            total_weight += weight
             max_weight = max(max_weight, block_max_weight)
-            block_min = block_max = 0
-            if lengths is not None:
-                block_lengths = [lengths[docnum] for docnum in ids]
-                block_max = max(block_lengths)
-                if block_max:
-                    block_min = min(n for n in block_lengths if n)
-                    min_length = min(min_length, block_min) if min_length else block_min
-                    max_length = max(max_length, block_max)
-            deltas = [ids[0], *(b - a for a, b in zip(ids, ids[1:], strict=False))]
-            if all(w == 1.0 for w in stored_weights):
-                mini_weights = None
-            elif all(w == stored_weights[0] for w in stored_weights):
-                mini_weights = stored_weights[0]
-            else:
-                mini_weights = tuple(stored_weights)
-            kept_values = [v for v in values[first : first + limit] if v]
-            if fixed_size is None or fixed_size < 0:
-                mini_values = tuple(kept_values)
-            elif fixed_size == 0:
-                mini_values = None
-            else:
-                mini_values = b"".join(kept_values)
-            data = dumps((tuple(deltas), mini_weights, mini_values), 2)
-            level = compression if len(ids) > SMALL_BLOCK_POSTINGS else 0
-            if level:
-                data = zlib.compress(data, level)
-            info = dumps((len(ids), ids[-1], block_max_weight, level, block_min, block_max), 2)
-            size = len(info) + len(data)
-            last = first + limit >= count
-            postfile.write(pack_int(-size if last else size) + info + data)
+            if block_min:
+                min_length = min(min_length, block_min) if min_length else block_min
+            max_length = max(max_length, block_max)
+        data = b"".join(written)
+        postfile.write(data)
         terminfo = _TERMINFO.pack(
             False,
             total_weight,
@@ -207,8 +188,64 @@ class TermAtATimeFieldWriter(W3FieldWriter):
             docnums[0],
             docnums[-1],
         )
-        extent = pack_long(start) + pack_int(postfile.tell() - start)
+        extent = pack_long(start) + pack_int(len(data))
         self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo + extent)
+
+
+def _block(
+    ids: Sequence[int],
+    raw_weights: Sequence[float],
+    values: Sequence[bytes | None],
+    lengths: bytes | None,
+    fixed_size: int | None,
+    level: int,
+    last: bool,
+) -> tuple[bytes, float, float, int, int]:
+    """One W3 posting block as W3PostingsWriter._write_block writes it, with its
+    statistics: (bytes, sum of float32 weights, max weight, min and max length bytes)."""
+    stored_weights = array("f", raw_weights)
+    if len(ids) == 1:  # most terms: a shortcut with the same result
+        docnum, first_weight = ids[0], stored_weights[0]
+        deltas = (docnum,)
+        mini_weights = None if first_weight == 1.0 else first_weight
+        kept_values = [values[0]] if values[0] else []
+        weight_sum, block_max_weight = first_weight, max(0, raw_weights[0])
+        block_min = block_max = lengths[docnum] if lengths is not None else 0
+    else:
+        deltas = (ids[0], *(b - a for a, b in zip(ids, ids[1:], strict=False)))
+        if all(w == 1.0 for w in stored_weights):
+            mini_weights = None
+        elif all(w == stored_weights[0] for w in stored_weights):
+            mini_weights = stored_weights[0]
+        else:
+            mini_weights = tuple(stored_weights)
+        kept_values = [v for v in values if v]
+        weight_sum, block_max_weight = sum(stored_weights), max(0, max(raw_weights))
+        block_min = block_max = 0
+        if lengths is not None:
+            block_lengths = [lengths[docnum] for docnum in ids]
+            block_max = max(block_lengths)
+            if block_max:
+                block_min = min(n for n in block_lengths if n)
+    if fixed_size is None or fixed_size < 0:
+        mini_values = tuple(kept_values)
+    elif fixed_size == 0:
+        mini_values = None
+    else:
+        mini_values = b"".join(kept_values)
+    data = dumps((deltas, mini_weights, mini_values), 2)
+    level = level if len(ids) > SMALL_BLOCK_POSTINGS else 0
+    if level:
+        data = zlib.compress(data, level)
+    info = dumps((len(ids), ids[-1], block_max_weight, level, block_min, block_max), 2)
+    size = len(info) + len(data)
+    return (
+        pack_int(-size if last else size) + info + data,
+        weight_sum,
+        block_max_weight,
+        block_min,
+        block_max,
+    )
 
 
 # Blocks of this many postings or fewer are stored uncompressed: zlib costs more

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
 
 import Stemmer
@@ -16,6 +17,7 @@ from whoosh.analysis import (
     StopFilter,
 )
 from whoosh.support.charset import accent_map
+from whoosh.system import pack_uint
 
 from search.analysis import FastAnalyzer
 from search.article import Article
@@ -53,6 +55,24 @@ def english_analyzer() -> Analyzer:
     )
 
 
+def encode_positions(numbers: list[int]) -> bytes:
+    """``whoosh.formats.Positions().encode(numbers)``: the count, then the pickled deltas.
+
+    Most terms occur once in an article: their bytes are made once per position.
+    """
+    if len(numbers) == 1 and numbers[0] < _ONE_POSITION_CACHED:
+        encoded = _ONE_POSITION.get(numbers[0])
+        if encoded is None:
+            encoded = _ONE_POSITION[numbers[0]] = pack_uint(1) + pickle.dumps(numbers, 2)
+        return encoded
+    deltas = [numbers[0], *(b - a for a, b in zip(numbers, numbers[1:], strict=False))]
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+_ONE_POSITION: dict[int, bytes] = {}
+_ONE_POSITION_CACHED = 20_000  # positions past this are rare: not worth keeping
+
+
 class ArticleText(fields.TEXT):
     """A TEXT field that analyses each value once for its terms and its spelling words.
 
@@ -81,9 +101,14 @@ class ArticleText(fields.TEXT):
             return super().index(value, **kwargs)
         positions, words = analyzer.index_terms(value)
         self._spelling = (value, words)
-        boost, encode = self.format.field_boost, self.format.encode
+        boost = self.format.field_boost
         return [
-            (term.encode("utf-8"), len(numbers), float(len(numbers)) * boost, encode(numbers))
+            (
+                term.encode("utf-8"),
+                len(numbers),
+                float(len(numbers)) * boost,
+                encode_positions(numbers),
+            )
             for term, numbers in positions.items()
         ]
 
