@@ -5,8 +5,8 @@ estimates its size one posting at a time, sorts all of them at commit and
 groups them again by term. Documents arrive in docnum order, so a term's
 postings come sorted already: kept in per-term lists, only the terms need
 sorting, and each term is written in one call
-(``search.codec.TermAtATimeFieldWriter.write_term``). The segment files are
-the ones Whoosh writes. Whoosh's ``_boost`` document keys and term vectors
+(``search.codec.TermAtATimeFieldWriter.write_term``). The segment holds the
+postings Whoosh's writer would write. Whoosh's ``_boost`` document keys and term vectors
 are not supported (the article schema uses neither).
 
 The pool is not spilled to disk: it holds what the segment will hold (about

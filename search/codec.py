@@ -106,11 +106,12 @@ class LengthCachingPerDocReader(W3PerDocReader):
 class TermAtATimeFieldWriter(W3FieldWriter):
     """Writes a term's whole posting list in one call instead of a posting at a time.
 
-    The same files as W3FieldWriter: the same blocks (delta-coded ids, float32
-    weights, values, each block's info tuple, pickled and, past
-    SMALL_BLOCK_POSTINGS, compressed), the same term infos, from the same ids,
-    weights, values and length bytes ``add_posting`` would have collected one
-    by one: ``write_term`` does that work without a method call per posting.
+    What W3FieldWriter writes, read by Whoosh's W3 reader: the same blocks
+    (delta-coded ids, float32 weights, values, each block's info tuple, pickled
+    and, past SMALL_BLOCK_POSTINGS, compressed; the data pickled with
+    BLOCK_PICKLE_PROTOCOL), the same term infos, from the same ids, weights,
+    values and length bytes ``add_posting`` would have collected one by one:
+    ``write_term`` does that work without a method call per posting.
     Spelling words are written once, not once per document that has them:
     Whoosh posts every word of every document to the spelling field at
     docnum 0, and only the field's word list is ever read.
@@ -233,7 +234,7 @@ def _block(
         mini_values = None
     else:
         mini_values = b"".join(kept_values)
-    data = dumps((deltas, mini_weights, mini_values), 2)
+    data = dumps((deltas, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
     level = level if len(ids) > SMALL_BLOCK_POSTINGS else 0
     if level:
         data = zlib.compress(data, level)
@@ -247,6 +248,12 @@ def _block(
         block_max,
     )
 
+
+# Whoosh pickles a block's data with protocol 2, where each bytes value (the
+# encoded positions) becomes a call to codecs.encode: protocol 5 pickles them
+# as bytes, six times faster and half the size. Whoosh's reader unpickles any
+# protocol.
+BLOCK_PICKLE_PROTOCOL = 5
 
 # Blocks of this many postings or fewer are stored uncompressed: zlib costs more
 # (about 15 us a call, mostly setting up) than it saves on a few dozen bytes.

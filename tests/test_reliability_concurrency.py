@@ -129,7 +129,7 @@ def test_searches_through_reindex_and_rebuild_never_fail_nor_see_an_empty_index(
         sizes.add(1450)
         time.sleep(1.0)
 
-    assert loop.errors == [], '\n'.join(loop.errors[:3])
+    assert loop.errors == [], "\n".join(loop.errors[:3])
     assert loop.operations > 20, "the search threads hardly ran"
     # Every browse saw a whole index: one of the finished runs' sizes, never 0 or between.
     assert set(loop.browse_totals) <= sizes, loop.browse_totals
