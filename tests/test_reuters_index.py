@@ -2,16 +2,14 @@
 
 - A seeded sample of stories, imported once from their text-export files and
   once from their JSON lines, comes back the same from both indexes.
-- Facet counts of filter-only searches over the indexed articles.jsonl equal
-  counts made directly from the JSON (its first 5,000 stories, or all with
-  ARTICLE_SEARCH_FULL_REUTERS=1). bench/import_reuters.py does the full
-  two-format comparison of all 21,578 and prints the times.
+- Facet counts of filter-only searches over all of articles.jsonl, indexed,
+  equal counts made directly from the JSON. bench/import_reuters.py does the
+  full two-format comparison of all 21,578 and prints the times.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 from collections import Counter
@@ -31,10 +29,6 @@ SAMPLE_SIZE = 300
 KNOWN_ODD = ["reuters-4", "reuters-99", "reuters-993", "reuters-934", "reuters-17192"]
 KNOWN_ODD += ["reuters-12793", "reuters-6484", "reuters-5749"]
 COMPARED = ("date", "authors", "regions", "themes", "reports")
-# Indexing all 21,578 stories takes 30 s to minutes, too slow for every test run: the
-# facet tests index the first 5,000 lines unless ARTICLE_SEARCH_FULL_REUTERS=1.
-FACET_PREFIX = 5_000
-FULL_REUTERS = os.environ.get("ARTICLE_SEARCH_FULL_REUTERS") == "1"
 
 
 @pytest.fixture(scope="session")
@@ -158,25 +152,11 @@ def test_sample_searches_agree_between_formats(sample_engines, request_):
 
 
 @pytest.fixture(scope="session")
-def indexed_stories(raw_stories) -> dict[str, dict]:
-    """The stories the facet tests index: a fixed prefix of articles.jsonl, or all of it."""
-    if FULL_REUTERS:
-        return raw_stories
-    return dict(list(raw_stories.items())[:FACET_PREFIX])
-
-
-@pytest.fixture(scope="session")
-def reuters_engine(tmp_path_factory, reuters_dir, indexed_stories) -> SearchEngine:
-    """The facet tests' stories, indexed once per test session."""
+def reuters_engine(tmp_path_factory, reuters_dir) -> SearchEngine:
+    """All of articles.jsonl, indexed once per test session."""
     work = tmp_path_factory.mktemp("reuters-jsonl")
-    source = reuters_dir / "articles.jsonl"
-    if len(indexed_stories) < STORIES:
-        source = work / "prefix.jsonl"
-        with open(source, "w", encoding="utf-8") as out:
-            for story in indexed_stories.values():
-                out.write(json.dumps(story, ensure_ascii=False) + "\n")
-    report = index_paths(work / "index", [source])
-    assert (report.added, report.skipped) == (len(indexed_stories), 0)
+    report = index_paths(work / "index", [reuters_dir / "articles.jsonl"])
+    assert (report.added, report.skipped) == (STORIES, 0)
     # A generous facet budget: these tests check counts, not speed on a busy machine.
     return SearchEngine(work / "index", facet_seconds=60)
 
@@ -219,9 +199,9 @@ def expected_facets(raw_stories, regions=(), themes=()):
         (("no-such-place",), ("acq",)),
     ],
 )
-def test_facet_counts_equal_counts_from_the_json(reuters_engine, indexed_stories, regions, themes):
+def test_facet_counts_equal_counts_from_the_json(reuters_engine, raw_stories, regions, themes):
     result = reuters_engine.search(SearchRequest(regions=regions, themes=themes))
-    total, region_counts, theme_counts = expected_facets(indexed_stories, regions, themes)
+    total, region_counts, theme_counts = expected_facets(raw_stories, regions, themes)
 
     assert result.total == total
     assert not result.facets["region"].timed_out and not result.facets["theme"].timed_out
@@ -232,8 +212,6 @@ def test_facet_counts_equal_counts_from_the_json(reuters_engine, indexed_stories
 
 
 def test_whole_corpus_facets_have_the_documented_shape(reuters_engine):
-    if not FULL_REUTERS:
-        pytest.skip("indexes only a prefix; set ARTICLE_SEARCH_FULL_REUTERS=1 for the whole")
     result = reuters_engine.search(SearchRequest())
     regions, themes = result.facets["region"].values, result.facets["theme"].values
     assert result.total == STORIES
