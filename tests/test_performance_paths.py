@@ -2,8 +2,10 @@
 
 - FastAnalyzer: the tokens of the Whoosh chain it wraps (every option), its
   index terms and spelling words, its highlighting spans.
-- The indexer's ArticleText/ArticleCodec: the same terms, postings, positions,
-  stored fields, lengths and spelling words as Whoosh's TEXT and W3 codec.
+- The indexer's ArticleText, ArticleSegmentWriter and ArticleCodec, in one
+  process and in two: the same terms, postings, positions, term and block
+  statistics, stored fields, lengths and spelling words as Whoosh's TEXT,
+  SegmentWriter and W3 codec.
 - ArrayMatcher: Whoosh's match set (docs_for_query) and Whoosh's scores and
   order when it scores every match (searcher.search(limit=None)).
 - The engine: hits, totals and both facets' counts equal to a plain
@@ -203,18 +205,27 @@ def _contents(folder: Path, *, live: bool) -> dict:
     ix = (
         index.open_dir(live_build(folder), indexname="articles") if live else index.open_dir(folder)
     )
-    contents: dict = {"postings": {}, "stored": [], "lengths": []}
+    contents: dict = {"postings": {}, "stats": {}, "stored": [], "lengths": []}
     with ix.reader() as reader:
         for field, text in reader.all_terms():
             if field.startswith("spell_"):
                 contents.setdefault("spelling", set()).add(text)
                 continue
             matcher = reader.postings(field, text)
-            items = []
+            items, blocks = [], []
             while matcher.is_active():
                 items.append((matcher.id(), matcher.weight(), matcher.value()))
+                if reader.is_atomic():  # block statistics belong to one segment
+                    block = (matcher.block_min_length(), matcher.block_max_length())
+                    blocks.append(block + (matcher.block_max_weight(),))
                 matcher.next()
             contents["postings"][(field, text)] = items
+            info = reader.term_info(field, text)
+            contents["stats"][(field, text)] = (
+                (info.weight(), info.doc_frequency(), info.min_length(), info.max_length()),
+                (info.max_weight(), info.min_id(), info.max_id()),
+                blocks,
+            )
         for docnum in range(reader.doc_count_all()):
             contents["stored"].append(reader.stored_fields(docnum))
             contents["lengths"].append(
@@ -223,19 +234,39 @@ def _contents(folder: Path, *, live: bool) -> dict:
     return contents
 
 
-def test_index_equals_one_written_by_plain_whoosh(tmp_path, index_dir, corpus):
-    plain_dir = tmp_path / "plain"
-    plain_dir.mkdir()
-    ix = index.create_in(plain_dir, _plain_schema())
+def _plain_contents(folder: Path, corpus: Path, stored_order: list[dict]) -> dict:
+    """The corpus written by Whoosh's own writer, schema and codec, in ``stored_order``."""
+    folder.mkdir()
+    ix = index.create_in(folder, _plain_schema())
     writer = ix.writer()
     stamp = file_stamp(corpus)  # what the indexer records for every article of the file
-    ours = _contents(index_dir, live=True)
     by_id = {a.id: a for a in read_jsonl(corpus)}
-    for stored in ours["stored"]:  # in the indexer's order (it holds a file's first back)
+    for stored in stored_order:  # the indexer's order (it holds a file's first back)
         writer.add_document(**article_document(by_id[stored["id"]], stamp))
     writer.commit()
-    plain = _contents(plain_dir, live=False)
+    return _contents(folder, live=False)
+
+
+def test_index_equals_one_written_by_plain_whoosh(tmp_path, index_dir, corpus):
+    ours = _contents(index_dir, live=True)
+    plain = _plain_contents(tmp_path / "plain", corpus, ours["stored"])
     assert ours["postings"].keys() == plain["postings"].keys()
+    assert ours["postings"] == plain["postings"]
+    # Term and block statistics (BM25 bounds, Whoosh's block skipping) too.
+    assert ours["stats"] == plain["stats"]
+    assert ours["stored"] == plain["stored"]
+    assert ours["lengths"] == plain["lengths"]
+    assert ours["spelling"] == plain["spelling"]
+
+
+def test_two_process_build_holds_what_plain_whoosh_writes(tmp_path, corpus):
+    """Two indexing processes, one segment each: the same postings, documents and words."""
+    report = index_paths(tmp_path / "two", [corpus], procs=2)
+    assert not report.problems
+    ours = _contents(tmp_path / "two", live=True)
+    ix = index.open_dir(live_build(tmp_path / "two"), indexname="articles")
+    assert len(ix.reader().leaf_readers()) == 2
+    plain = _plain_contents(tmp_path / "plain", corpus, ours["stored"])
     assert ours["postings"] == plain["postings"]
     assert ours["stored"] == plain["stored"]
     assert ours["lengths"] == plain["lengths"]
