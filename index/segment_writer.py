@@ -20,6 +20,7 @@ from collections import defaultdict
 
 from whoosh.fields import Schema, SpellField
 from whoosh.multiproc import MpWriter, SubWriterTask
+from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 from search.codec import length_bytes_of
@@ -120,9 +121,11 @@ class ArticleSegmentWriter(SegmentWriter):
                     continue
                 writer.start_field(fieldname, self.schema[fieldname])
                 if words:
-                    # Whoosh posts spelling words at docnum 0; only the word list is read.
+                    # Whoosh posts spelling words at docnum 0 with a frequency of 1; only
+                    # the word list is searched, but a merge reads the postings too.
+                    value = pack_uint(1)  # whoosh.formats.Frequency's value
                     for word in sorted(w.encode("utf-8") for w in words):
-                        writer.write_term(word, (0,), (1,), (None,), None)
+                        writer.write_term(word, (0,), (1,), (value,), None)
                 else:
                     field_lengths = length_bytes_of(lengths, fieldname)
                     for btext, (docnums, weights, values) in sorted(terms.items()):
@@ -133,7 +136,7 @@ class ArticleSegmentWriter(SegmentWriter):
             lengths.close()
 
 
-class _ArticleSubWriterTask(SubWriterTask):
+class ArticleSubWriterTask(SubWriterTask):
     """Whoosh's indexing subprocess, its segment written by ArticleSegmentWriter."""
 
     def run(self) -> None:
@@ -159,7 +162,7 @@ class ArticleMpWriter(MpWriter):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
 
     def _new_task(self):
-        task = _ArticleSubWriterTask(
+        task = ArticleSubWriterTask(
             self.storage,
             self.indexname,
             self.jobqueue,

@@ -34,9 +34,11 @@ from whoosh import query as wq
 from index.formats.jsonl import read_jsonl
 from index.formats.text_export import read_text_export
 from index.indexer import index_paths
+from index.segment_writer import ArticleSegmentWriter
 from index.sources import file_stamp
 from search.analysis import FastAnalyzer
 from search.article import Article
+from search.codec import ArticleCodec
 from search.engine import SearchEngine, _Generation
 from search.facets import FACET_FIELDS
 from search.highlight import mark_all, snippet
@@ -253,6 +255,22 @@ def test_index_equals_one_written_by_plain_whoosh(tmp_path, index_dir, corpus):
     assert ours["postings"].keys() == plain["postings"].keys()
     assert ours["postings"] == plain["postings"]
     # Term and block statistics (BM25 bounds, Whoosh's block skipping) too.
+    assert ours["stats"] == plain["stats"]
+    assert ours["stored"] == plain["stored"]
+    assert ours["lengths"] == plain["lengths"]
+    assert ours["spelling"] == plain["spelling"]
+
+
+def test_segments_merged_hold_what_plain_whoosh_writes(tmp_path, corpus):
+    """Whoosh's merge (an incremental run's, here an optimize) reads our segments'
+    postings back through its pool: spelling words and all."""
+    index_paths(tmp_path / "merged", [corpus], procs=2)
+    ix = index.open_dir(live_build(tmp_path / "merged"), indexname="articles")
+    ArticleSegmentWriter(ix, codec=ArticleCodec()).commit(optimize=True)
+    assert len(ix.reader().leaf_readers()) == 1
+    ours = _contents(tmp_path / "merged", live=True)
+    plain = _plain_contents(tmp_path / "plain", corpus, ours["stored"])
+    assert ours["postings"] == plain["postings"]
     assert ours["stats"] == plain["stats"]
     assert ours["stored"] == plain["stored"]
     assert ours["lengths"] == plain["lengths"]

@@ -217,9 +217,8 @@ def test_a_rebuild_whose_worker_processes_die_is_thrown_away_not_swapped_in(
     """Whoosh's writer commits whatever its subprocesses returned, even nothing: an
     indexing process that crashes, or is killed by the OOM killer, must not make an
     incomplete (or empty) index live."""
-    from whoosh.multiproc import SubWriterTask
-
     from index.cli import main
+    from index.segment_writer import ArticleSubWriterTask
 
     folder, index_dir = tmp_path / "import", tmp_path / "index"
     write_articles(folder, 400, paragraphs=PARAGRAPHS)
@@ -227,7 +226,7 @@ def test_a_rebuild_whose_worker_processes_die_is_thrown_away_not_swapped_in(
     live = (index_dir / "current").resolve()
     capsys.readouterr()
 
-    monkeypatch.setattr(SubWriterTask, "run", lambda self: os._exit(9))  # dies in the child
+    monkeypatch.setattr(ArticleSubWriterTask, "run", lambda self: os._exit(9))  # dies in the child
     status = main(["index", "--rebuild", str(folder), "--index", str(index_dir), "--procs", "2"])
 
     assert status == 2
