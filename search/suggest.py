@@ -1,8 +1,19 @@
-"""Completions for the search box: facet values, authors, titles and frequent words."""
+"""Completions for the search box: facet values, authors, titles and frequent words.
+
+Called on every keystroke, so each call does bounded work: the facet values'
+folded words are worked out once per index generation; titles and words look
+at a bounded number of index words with the prefix (the words stemmed in one
+analyzer call); and the answers are remembered per generation, since the
+same prefixes come again and again as people type.
+"""
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import itertools
+from collections import OrderedDict
+from functools import cached_property
 
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
@@ -13,8 +24,15 @@ from search.results import Suggestion
 from search.spelling import SPELLING_FIELD
 
 MIN_PREFIX = 2
-MAX_EXPANSIONS = 500
 KINDS = {"regions": "region", "themes": "theme", "authors": "author"}
+VALUES_SHOWN = 4
+TITLES_SHOWN = 3
+TERMS_SHOWN = 4
+# Index words with the prefix looked at (in alphabetical order), and how many of
+# the most frequent title words the title lookup takes.
+EXPANSIONS = 300
+TITLE_TERMS = 8
+REMEMBERED = 4096  # completions kept per generation
 
 
 class Completer:
@@ -24,11 +42,23 @@ class Completer:
         self.searcher = searcher
         self.analyzer = analyzer
         self.values = values
+        self._remembered: OrderedDict[tuple[str, int], list[Suggestion]] = OrderedDict()
 
     def _fold(self, text: str) -> str:
         return " ".join(t.text for t in self.analyzer(text, no_morph=True, removestops=False))
 
     def complete(self, text: str, limit: int = 8) -> list[Suggestion]:
+        key = (text, limit)
+        found = self._remembered.get(key)
+        if found is None:
+            found = self._remembered[key] = self._complete(text, limit)
+            if len(self._remembered) > REMEMBERED:
+                self._remembered.popitem(last=False)
+        else:
+            self._remembered.move_to_end(key)
+        return list(found)
+
+    def _complete(self, text: str, limit: int) -> list[Suggestion]:
         head, _, last = text.rstrip().rpartition(" ")
         prefix = self._fold(last)
         if len(prefix) < MIN_PREFIX or " " in prefix:
@@ -42,26 +72,57 @@ class Completer:
                 unique.append(suggestion)
         return unique[:limit]
 
+    @cached_property
+    def _value_words(self) -> list[tuple[Suggestion, tuple[str, ...]]]:
+        """Every facet value and author as a suggestion, with its folded words."""
+        return [
+            (Suggestion(value, kind, len(docs)), tuple(self._fold(value).split()))
+            for field, kind in KINDS.items()
+            for value, docs in self.values[field].sets.items()
+        ]
+
     def _values(self, prefix: str) -> list[Suggestion]:
-        matches = []
-        for field, kind in KINDS.items():
-            for value, docs in self.values[field].sets.items():
-                if any(word.startswith(prefix) for word in self._fold(value).split()):
-                    matches.append(Suggestion(value, kind, len(docs)))
-        return sorted(matches, key=lambda s: -s.count)[:4]
+        matches = [
+            suggestion
+            for suggestion, words in self._value_words
+            if any(word.startswith(prefix) for word in words)
+        ]
+        return sorted(matches, key=lambda s: -s.count)[:VALUES_SHOWN]
 
     def _titles(self, prefix: str) -> list[Suggestion]:
-        results = self.searcher.search(wq.Prefix("title", prefix), limit=3)
-        return [Suggestion(hit["title"], "title", 1) for hit in results]
+        reader = self.searcher.reader()
+        expansions = itertools.islice(reader.expand_prefix("title", prefix), EXPANSIONS)
+        frequent = heapq.nlargest(
+            TITLE_TERMS, expansions, key=lambda term: reader.doc_frequency("title", term)
+        )
+        if not frequent:
+            return []
+        # The first titles in index order: a union matcher stepped a few times,
+        # not every match scored.
+        query = wq.Or([wq.Term("title", term) for term in frequent])
+        docnums = itertools.islice(self.searcher.docs_for_query(query), TITLES_SHOWN)
+        stored = self.searcher.stored_fields
+        return [Suggestion(stored(docnum)["title"], "title", 1) for docnum in docnums]
 
     def _terms(self, prefix: str, keep: str) -> list[Suggestion]:
         reader = self.searcher.reader()
-        words = itertools.islice(reader.expand_prefix(SPELLING_FIELD, prefix), MAX_EXPANSIONS)
-        scored = []
-        for word in words:
-            word = word.decode("utf-8") if isinstance(word, bytes) else word
-            stems = [t.text for t in self.analyzer(word)]
-            frequency = sum(reader.doc_frequency("body", s) for s in stems)
-            if frequency:
-                scored.append(Suggestion(keep + word, "term", frequency))
-        return sorted(scored, key=lambda s: -s.count)[:4]
+        words = [
+            word.decode("utf-8") if isinstance(word, bytes) else word
+            for word in itertools.islice(reader.expand_prefix(SPELLING_FIELD, prefix), EXPANSIONS)
+        ]
+        frequency = dict.fromkeys(words, 0)
+        for word, stem in self._stems(words):
+            frequency[word] += reader.doc_frequency("body", stem)
+        best = heapq.nlargest(TERMS_SHOWN, words, key=frequency.__getitem__)
+        return [
+            Suggestion(keep + word, "term", frequency[word]) for word in best if frequency[word]
+        ]
+
+    def _stems(self, words: list[str]) -> list[tuple[str, str]]:
+        """(word, stem) for each indexed stem of each word, from one analyzer call."""
+        text = " ".join(words)
+        starts = list(itertools.accumulate((len(word) + 1 for word in words[:-1]), initial=0))
+        spans = self.analyzer.spans(text) if hasattr(self.analyzer, "spans") else None
+        if spans is None:
+            return [(word, token.text) for word in words for token in self.analyzer(word)]
+        return [(words[bisect.bisect_right(starts, start) - 1], stem) for start, _, stem in spans]

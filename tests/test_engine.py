@@ -436,6 +436,18 @@ def test_completions_for_a_prefix(engine):
     assert len(engine.suggest("he", limit=3)) == 3
 
 
+def test_word_completions_count_the_articles_whose_body_has_the_word(engine, demo_articles):
+    analyzer = english_analyzer()
+    bodies = [{t.text for t in analyzer(a.body)} for a in demo_articles.values()]
+    words = [s for s in engine.suggest("pum") + engine.suggest("farm") if s.kind == "term"]
+    assert words
+    for suggestion in words:
+        (stem,) = [t.text for t in analyzer(suggestion.text)]
+        assert suggestion.count == sum(stem in body for body in bodies), suggestion
+    # Asked again (answers are remembered per index generation): the same answer.
+    assert engine.suggest("pum") == engine.suggest("pum")
+
+
 def test_completion_counts_are_article_counts(engine, demo_articles):
     (europe,) = [s for s in engine.suggest("europ") if s.kind == "region"]
     assert europe.count == sum("Europe" in a.regions for a in demo_articles.values())
