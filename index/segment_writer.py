@@ -47,21 +47,27 @@ class GroupedPostings:
         if isinstance(self.schema[fieldname], SpellField):
             self.spelling[fieldname].add(btext.decode("utf-8"))
         elif docnum >= 0:  # Whoosh's spelling-graph marker is -1
-            add_posting(self.terms[fieldname], btext, docnum, weight, value)
+            self.add_field(fieldname, docnum, [(btext, 0, weight, value)])
+
+    def add_field(self, fieldname: str, docnum: int, items) -> int:
+        """A document's postings in one field, as ``field.index`` gives them:
+        (btext, frequency, weight, value); returns the frequencies' sum."""
+        terms = self.terms[fieldname]
+        length = 0
+        for btext, frequency, weight, value in items:
+            length += frequency
+            postings = terms.get(btext)
+            if postings is None:
+                terms[btext] = postings = ([], [], [])
+            postings[0].append(docnum)
+            postings[1].append(weight)
+            postings[2].append(value)
+        return length
 
     def cleanup(self) -> None:
         """Nothing was written to disk (Whoosh's pool interface)."""
         self.terms.clear()
         self.spelling.clear()
-
-
-def add_posting(terms: dict, btext: bytes, docnum: int, weight: float, value: bytes) -> None:
-    postings = terms.get(btext)
-    if postings is None:
-        terms[btext] = postings = ([], [], [])
-    postings[0].append(docnum)
-    postings[1].append(weight)
-    postings[2].append(value)
 
 
 class ArticleSegmentWriter(SegmentWriter):
@@ -88,12 +94,8 @@ class ArticleSegmentWriter(SegmentWriter):
                 field = schema[fieldname]
                 length = 0
                 if field.indexed:
-                    terms = pool.terms[fieldname]
-                    scorable = field.scorable
-                    for btext, freq, weight, vbytes in field.index(value):
-                        if scorable:
-                            length += freq
-                        add_posting(terms, btext, docnum, weight, vbytes)
+                    frequencies = pool.add_field(fieldname, docnum, field.index(value))
+                    length = frequencies if field.scorable else 0
                 if field.separate_spelling():
                     spelling = pool.spelling[field.spelling_fieldname(fieldname)]
                     spelling.update(field.spellable_words(value))
