@@ -3,8 +3,9 @@
 Whoosh looks up a document's field length for every posting it writes (at
 commit) and every document it scores, each time through a file seek, and for
 fields without lengths (ids, keywords, the spelling field) through a file
-system ``stat``. ``ArticleCodec`` writes the same files; its per-document
-reader loads each length column once, as bytes. Indexes written with it name
+system ``stat``. ``ArticleCodec`` writes what W3 writes (see
+TermAtATimeFieldWriter), read by W3's own reader; its per-document reader
+loads each length column once, as bytes. Indexes written with it name
 it in their segments, so their readers use it too.
 """
 
@@ -23,7 +24,6 @@ from whoosh.codec.whoosh3 import (
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
-    W3PostingsWriter,
     W3TermInfo,
     _lenfield,
 )
@@ -152,9 +152,8 @@ class TermAtATimeFieldWriter(W3FieldWriter):
         """Write one term of the open field: postings in docnum order; ``lengths`` holds
         each document's length byte in this field (None: the field keeps none)."""
         postfile = self._postfile
-        limit = self._postwriter._blocklimit
+        limit, level = self._codec._blocklimit, self._codec._compression
         fixed_size = self._format.fixed_value_size()
-        level = self._postwriter._compression
         start = postfile.tell()
         count = len(docnums)
         total_weight = 0.0
@@ -255,40 +254,15 @@ def _block(
 # protocol.
 BLOCK_PICKLE_PROTOCOL = 5
 
-# Blocks of this many postings or fewer are stored uncompressed: zlib costs more
-# (about 15 us a call, mostly setting up) than it saves on a few dozen bytes.
+# Blocks of this many postings or fewer are stored uncompressed (each block says
+# which): zlib costs more (about 15 us a call, mostly setting up) than it saves
+# on a few dozen bytes. Whoosh meant to skip them too: its ``_write_block`` has
+# the test, then overwrites the result.
 SMALL_BLOCK_POSTINGS = 8
 
 
-class SmallBlocksPlainPostingsWriter(W3PostingsWriter):
-    """W3 postings; blocks of a few postings not compressed (each block says which).
-
-    Whoosh meant to skip compressing small blocks (its ``_write_block`` has the
-    test, then overwrites the result); most terms of an index have a handful
-    of postings, so this is most of its zlib calls.
-    """
-
-    def _write_block(self, last=False):
-        if len(self._ids) > SMALL_BLOCK_POSTINGS or not self._compression:
-            return super()._write_block(last)
-        compression, self._compression = self._compression, 0
-        try:
-            return super()._write_block(last)
-        finally:
-            self._compression = compression
-
-
 class ArticleCodec(W3Codec):
-    """W3 with field lengths read once, spelling words written once, small blocks plain."""
-
-    def postings_writer(self, dbfile, byteids=False):
-        return SmallBlocksPlainPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
+    """W3 with field lengths read once, terms written whole, small blocks plain."""
 
     def field_writer(self, storage, segment):
         return TermAtATimeFieldWriter(self, storage, segment)

@@ -120,9 +120,8 @@ class Completer:
 
     def _stems(self, words: list[str]) -> list[tuple[str, str]]:
         """(word, stem) for each indexed stem of each word, from one analyzer call."""
-        text = " ".join(words)
-        starts = list(itertools.accumulate((len(word) + 1 for word in words[:-1]), initial=0))
-        spans = self.analyzer.spans(text) if hasattr(self.analyzer, "spans") else None
-        if spans is None:
+        if not hasattr(self.analyzer, "spans"):  # not a FastAnalyzer: a call per word
             return [(word, token.text) for word in words for token in self.analyzer(word)]
+        starts = list(itertools.accumulate((len(word) + 1 for word in words[:-1]), initial=0))
+        spans = self.analyzer.spans(" ".join(words))
         return [(words[bisect.bisect_right(starts, start) - 1], stem) for start, _, stem in spans]
