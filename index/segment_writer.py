@@ -126,8 +126,7 @@ class ArticleSegmentWriter(SegmentWriter):
                     # Whoosh posts spelling words at docnum 0 with a frequency of 1; only
                     # the word list is searched, but a merge reads the postings too.
                     value = pack_uint(1)  # whoosh.formats.Frequency's value
-                    for word in sorted(w.encode("utf-8") for w in words):
-                        writer.write_term(word, (0,), (1,), (value,), None)
+                    writer.write_terms_alike(sorted(w.encode("utf-8") for w in words), 0, value)
                 else:
                     field_lengths = length_bytes_of(lengths, fieldname)
                     for btext, (docnums, weights, values) in sorted(terms.items()):

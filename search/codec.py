@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
 from pickle import dumps
@@ -30,6 +30,8 @@ from whoosh.codec.whoosh3 import (
 from whoosh.fields import SpellField
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from search.terms_table import TermsTableWriter
 
 _UNREAD = object()
 _field_and_term = itemgetter(0, 1)
@@ -117,6 +119,24 @@ class TermAtATimeFieldWriter(W3FieldWriter):
     docnum 0, and only the field's word list is ever read.
     """
 
+    def __init__(self, codec, storage, segment):
+        # W3FieldWriter.__init__ with TermsTableWriter for the terms table.
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
+        self._tindex = TermsTableWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+        self._postings_end: int | None = None  # where the next block goes (known after a tell)
+
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        self._postings_end = None  # Whoosh's own postings writer may have written since
+
     def add_postings(self, schema, lengths, items):
         # Whoosh's stock writers (merges, incremental runs) hand postings over
         # sorted by field, term and docnum, as one stream.
@@ -151,10 +171,8 @@ class TermAtATimeFieldWriter(W3FieldWriter):
     ) -> None:
         """Write one term of the open field: postings in docnum order; ``lengths`` holds
         each document's length byte in this field (None: the field keeps none)."""
-        postfile = self._postfile
         limit, level = self._codec._blocklimit, self._codec._compression
         fixed_size = self._format.fixed_value_size()
-        start = postfile.tell()
         count = len(docnums)
         total_weight = 0.0
         max_weight = 0
@@ -176,8 +194,6 @@ class TermAtATimeFieldWriter(W3FieldWriter):
             if block_min:
                 min_length = min(min_length, block_min) if min_length else block_min
             max_length = max(max_length, block_max)
-        data = b"".join(written)
-        postfile.write(data)
         terminfo = _TERMINFO.pack(
             False,
             total_weight,
@@ -188,8 +204,32 @@ class TermAtATimeFieldWriter(W3FieldWriter):
             docnums[0],
             docnums[-1],
         )
-        extent = pack_long(start) + pack_int(len(data))
-        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo + extent)
+        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo + self._write(written))
+
+    def write_terms_alike(self, btexts: Iterable[bytes], docnum: int, value: bytes) -> None:
+        """Write terms of the open field that each have one posting, ``docnum`` with
+        weight 1 and ``value``, all pointing at one copy of that posting list.
+
+        For the spelling field, where Whoosh posts every word at docnum 0: its
+        readers follow each term's extent, wherever it points.
+        """
+        fixed_size = self._format.fixed_value_size()
+        block, *_ = _block((docnum,), (1.0,), (value,), None, fixed_size, 0, last=True)
+        terminfo = _TERMINFO.pack(False, 1.0, 1, 0, 0, 1.0, docnum, docnum)
+        extent = self._write([WHOOSH3_HEADER_MAGIC, block])
+        add, prefix = self._tindex.add, pack_ushort(self._fieldid)
+        for btext in btexts:
+            add(prefix + btext, terminfo + extent)
+
+    def _write(self, parts: list[bytes]) -> bytes:
+        """Append ``parts`` to the postings file; their extent, as a term info ends."""
+        start = self._postings_end
+        if start is None:
+            start = self._postfile.tell()
+        data = b"".join(parts)
+        self._postfile.write(data)
+        self._postings_end = start + len(data)
+        return pack_long(start) + pack_int(len(data))
 
 
 def _block(
