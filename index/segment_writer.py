@@ -2,12 +2,14 @@
 
 Whoosh's SegmentWriter makes a tuple per posting, adds it to a pool that
 estimates its size one posting at a time, sorts all of them at commit and
-groups them again by term. Documents arrive in docnum order, so a term's
-postings come sorted already: kept in per-term lists, only the terms need
-sorting, and each term is written in one call
-(``search.codec.TermAtATimeFieldWriter.write_term``). The segment holds the
-postings Whoosh's writer would write. Whoosh's ``_boost`` document keys and term vectors
-are not supported (the article schema uses neither).
+groups them again by term. Here the text fields' words go into TextPostings
+(one number per word, cut into postings by numpy at the end), and other
+fields' postings into per-term lists: documents arrive in docnum order, so
+a term's postings come sorted already and only the terms need sorting.
+Each term is written in one call (``search.codec.TermAtATimeFieldWriter.write_term``).
+The segment holds the postings Whoosh's writer would write. Whoosh's
+``_boost`` document keys and term vectors are not supported (the article
+schema uses neither).
 
 The pool is not spilled to disk: it holds what the segment will hold.
 bench/bench.py measured the indexer's peak memory (all its processes) at
@@ -17,26 +19,70 @@ bench/bench.py measured the indexer's peak memory (all its processes) at
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
 from whoosh.fields import Schema, SpellField
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
+from index.text_postings import TextPostings, streams
 from search.codec import length_bytes_of
 
 
 class GroupedPostings:
-    """The pool: {field: {term: ([docnums], [weights], [values])}}, spelling words as sets."""
+    """The pool: text fields as TextPostings, other fields' postings as
+    {field: {term: ([docnums], [weights], [values])}}, spelling words as sets."""
 
     def __init__(self, schema: Schema):
         self.schema = schema
+        self.texts: dict[str, TextPostings] = {}
         self.terms: dict[str, dict[bytes, tuple[list, list, list]]] = defaultdict(dict)
         self.spelling: dict[str, set[str]] = defaultdict(set)
 
     @property
     def fieldnames(self) -> set[str]:
-        return set(self.terms) | set(self.spelling)
+        spelled = {
+            self.schema[name].spelling_fieldname(name)
+            for name in self.texts
+            if self.schema[name].separate_spelling()
+        }
+        return set(self.texts) | set(self.terms) | set(self.spelling) | spelled
+
+    def add_text(self, fieldname: str, docnum: int, text: str) -> int:
+        """A document's text in a field that ``streams``; its length in the field."""
+        postings = self.texts.get(fieldname)
+        if postings is None:
+            postings = self.texts[fieldname] = TextPostings(self.schema[fieldname])
+        return postings.add(docnum, text)
+
+    def term_postings(self, fieldname: str) -> Iterator[tuple[bytes, list, list, list]]:
+        """(term, docnums, weights, values) of each term of a field, in term order."""
+        text = self.texts.get(fieldname)
+        others = self.terms.get(fieldname)
+        if not others:  # a first import: only what documents added
+            yield from text.postings() if text else ()
+            return
+        combined = {btext: postings for btext, *postings in text.postings()} if text else {}
+        for btext, postings in others.items():  # a merge's postings, and their documents'
+            if btext not in combined:
+                combined[btext] = postings
+                continue
+            joined = [a + b for a, b in zip(combined[btext], postings, strict=True)]
+            if joined[0] != sorted(joined[0]):
+                joined = [list(c) for c in zip(*sorted(zip(*joined, strict=True)), strict=True)]
+            combined[btext] = joined
+        for btext, (docnums, weights, values) in sorted(combined.items()):
+            yield btext, docnums, weights, values
+
+    def spelling_words(self, fieldname: str) -> set[str]:
+        """The words of a spelling field, from merges and from the fields it spells."""
+        words = set(self.spelling.get(fieldname, ()))
+        for name, text in self.texts.items():
+            field = self.schema[name]
+            if field.separate_spelling() and field.spelling_fieldname(name) == fieldname:
+                words.update(text.spelling_words())
+        return words
 
     def add(self, item: tuple) -> None:
         """One posting ``(fieldname, btext, docnum, weight, value)``, as Whoosh's pool takes it.
@@ -66,6 +112,7 @@ class GroupedPostings:
 
     def cleanup(self) -> None:
         """Nothing was written to disk (Whoosh's pool interface)."""
+        self.texts.clear()
         self.terms.clear()
         self.spelling.clear()
 
@@ -78,6 +125,7 @@ class ArticleSegmentWriter(SegmentWriter):
         if any(field.vector for _, field in self.schema.items()):
             raise ValueError("ArticleSegmentWriter does not write term vectors")
         self.pool = GroupedPostings(self.schema)
+        self._streamed = {name for name, field in self.schema.items() if streams(field)}
 
     def add_document(self, **fields) -> None:
         self._check_state()
@@ -93,12 +141,15 @@ class ArticleSegmentWriter(SegmentWriter):
                     continue
                 field = schema[fieldname]
                 length = 0
-                if field.indexed:
+                if fieldname in self._streamed and isinstance(value, str):
+                    # Its spelling words are the stream's vocabulary, taken at the end.
+                    length = pool.add_text(fieldname, docnum, value)
+                elif field.indexed:
                     frequencies = pool.add_field(fieldname, docnum, field.index(value))
                     length = frequencies if field.scorable else 0
-                if field.separate_spelling():
-                    spelling = pool.spelling[field.spelling_fieldname(fieldname)]
-                    spelling.update(field.spellable_words(value))
+                    if field.separate_spelling():
+                        spelling = pool.spelling[field.spelling_fieldname(fieldname)]
+                        spelling.update(field.spellable_words(value))
                 stored_value = fields.get(f"_stored_{fieldname}", value)
                 perdoc.add_field(fieldname, field, stored_value if field.stored else None, length)
                 column = field.column_type
@@ -117,21 +168,25 @@ class ArticleSegmentWriter(SegmentWriter):
         writer = self.fieldwriter
         try:
             for fieldname in sorted(self.pool.fieldnames):
-                terms = self.pool.terms.get(fieldname)
-                words = self.pool.spelling.get(fieldname)
-                if not terms and not words:
+                field = self.schema[fieldname]
+                if isinstance(field, SpellField):
+                    words = sorted(w.encode("utf-8") for w in self.pool.spelling_words(fieldname))
+                    if words:
+                        # Whoosh posts spelling words at docnum 0 with a frequency of 1;
+                        # only the word list is searched, but a merge reads postings too.
+                        writer.start_field(fieldname, field)
+                        writer.write_terms_alike(words, 0, pack_uint(1))  # Frequency's value
+                        writer.finish_field()
                     continue
-                writer.start_field(fieldname, self.schema[fieldname])
-                if words:
-                    # Whoosh posts spelling words at docnum 0 with a frequency of 1; only
-                    # the word list is searched, but a merge reads the postings too.
-                    value = pack_uint(1)  # whoosh.formats.Frequency's value
-                    writer.write_terms_alike(sorted(w.encode("utf-8") for w in words), 0, value)
-                else:
-                    field_lengths = length_bytes_of(lengths, fieldname)
-                    for btext, (docnums, weights, values) in sorted(terms.items()):
-                        writer.write_term(btext, docnums, weights, values, field_lengths)
-                writer.finish_field()
+                started = False
+                field_lengths = length_bytes_of(lengths, fieldname)
+                for btext, docnums, weights, values in self.pool.term_postings(fieldname):
+                    if not started:
+                        writer.start_field(fieldname, field)
+                        started = True
+                    writer.write_term(btext, docnums, weights, values, field_lengths)
+                if started:
+                    writer.finish_field()
             writer.close()
         finally:
             lengths.close()

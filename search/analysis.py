@@ -187,12 +187,25 @@ class FastAnalyzer(Analyzer):
             return list(map(folds[0], raw))
         return [self._plan.fold(word) for word in raw]
 
-    def _words(self, text: str) -> list[str]:
-        """The folded words of ``text``, in order, stop words included."""
+    def folded_words(self, text: str) -> list[str]:
+        """The folded words of ``text``, in order, stop words included (fast chains only)."""
         plan = self._plan
         if plan.ascii_fold_first and text.isascii():
             return plan.findall(text.lower())
         return self._fold_all(plan.findall(text))
+
+    def terms_of(self, words: list[str]) -> list[str | None]:
+        """The term each folded word is indexed as; None for a stop word."""
+        plan = self._plan
+        kept = [word for word in words if not plan.is_stop(word)]
+        term_of = dict(zip(kept, self._stem_all(kept), strict=True))
+        return [term_of.get(word) for word in words]
+
+    @property
+    def renumbers_positions(self) -> bool:
+        """Whether positions skip stop words (Whoosh's StopFilter ``renumber``)."""
+        stop = self._plan.stop
+        return stop is not None and stop.renumber
 
     # --- shortcuts for the indexer and the highlighter --------------------------------
 
@@ -203,11 +216,11 @@ class FastAnalyzer(Analyzer):
         when it renumbers); spelling words are the unstemmed kept words.
         """
         plan = self._plan
-        kept = plan.kept(self._words(text))
+        kept = plan.kept(self.folded_words(text))
         if not kept:
             return {}, set()
         kept_words = [w for _, w in kept]
-        if plan.stop is not None and plan.stop.renumber:
+        if self.renumbers_positions:
             first = kept[0][0]
             numbers = range(first, first + len(kept))
         else:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 import re
 
 import Stemmer
-from whoosh import columns, fields, formats
+from whoosh import columns, fields
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
@@ -17,7 +16,6 @@ from whoosh.analysis import (
     StopFilter,
 )
 from whoosh.support.charset import accent_map
-from whoosh.system import pack_uint
 
 from search.analysis import FastAnalyzer
 from search.article import Article
@@ -55,78 +53,12 @@ def english_analyzer() -> Analyzer:
     )
 
 
-def encode_positions(numbers: list[int]) -> bytes:
-    """``whoosh.formats.Positions().encode(numbers)``: the count, then the pickled deltas.
-
-    Most terms occur once in an article: their bytes are made once per position.
-    """
-    if len(numbers) == 1 and numbers[0] < _ONE_POSITION_CACHED:
-        encoded = _ONE_POSITION.get(numbers[0])
-        if encoded is None:
-            encoded = _ONE_POSITION[numbers[0]] = pack_uint(1) + pickle.dumps(numbers, 2)
-        return encoded
-    deltas = [numbers[0], *(b - a for a, b in zip(numbers, numbers[1:], strict=False))]
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
-
-
-_ONE_POSITION: dict[int, bytes] = {}
-_ONE_POSITION_CACHED = 20_000  # positions past this are rare: not worth keeping
-
-
 class ArticleText(fields.TEXT):
-    """A TEXT field that analyses each value once for its terms and its spelling words.
+    """Whoosh's TEXT, marked as a field the indexer may analyse its own faster way.
 
-    Whoosh's TEXT runs the analyzer once for the postings and again (unstemmed)
-    for the spelling field; with a FastAnalyzer both come from one pass. The
-    postings are exactly the ones TEXT makes.
+    ``index.text_postings`` indexes these fields (with a FastAnalyzer and
+    positions) to exactly the postings and spelling words TEXT gives.
     """
-
-    _spelling: tuple[str, set[str]] | None = None
-
-    def __getstate__(self) -> dict:
-        state = dict(self.__dict__)
-        state.pop("_spelling", None)
-        state.pop("_spelled", None)
-        return state
-
-    def index(self, value, **kwargs):
-        analyzer = self.analyzer
-        if (
-            kwargs
-            or not isinstance(value, str)
-            or not isinstance(analyzer, FastAnalyzer)
-            or not analyzer.fast
-            or type(self.format) is not formats.Positions
-        ):
-            return super().index(value, **kwargs)
-        positions, words = analyzer.index_terms(value)
-        self._spelling = (value, words)
-        boost = self.format.field_boost
-        return [
-            (
-                term.encode("utf-8"),
-                len(numbers),
-                float(len(numbers)) * boost,
-                encode_positions(numbers),
-            )
-            for term, numbers in positions.items()
-        ]
-
-    def spellable_words(self, value):
-        remembered = self._spelling
-        if remembered is not None and remembered[0] is value:
-            self._spelling = None
-            words = remembered[1]
-        else:
-            words = set(super().spellable_words(value))
-        # Whoosh posts spelling words at docnum 0 of the segment (only the word
-        # list is ever read), so a word already posted adds nothing but pool
-        # and sort work. Each writer unpickles its own schema from the index,
-        # so this field object, and what it has seen, belongs to one writer.
-        seen = self.__dict__.setdefault("_spelled", set())
-        fresh = words - seen
-        seen |= fresh
-        return iter(sorted(fresh))
 
 
 class ColumnDate(fields.DATETIME):

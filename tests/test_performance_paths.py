@@ -2,8 +2,9 @@
 
 - FastAnalyzer: the tokens of the Whoosh chain it wraps (every option), its
   index terms and spelling words, its highlighting spans.
-- The indexer's ArticleText, ArticleSegmentWriter and ArticleCodec, in one
-  process and in two: the same terms, postings, positions, term and block
+- The indexer's TextPostings, ArticleSegmentWriter and ArticleCodec, in one
+  process and in two, with awkward texts, and with new and merged documents
+  in one segment: the same terms, postings, positions, term and block
   statistics, stored fields, lengths and spelling words as Whoosh's TEXT,
   SegmentWriter and W3 codec.
 - ArrayMatcher: Whoosh's match set (docs_for_query) and Whoosh's scores and
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from whoosh import fields, index, sorting
+from whoosh import fields, index, sorting, writing
 from whoosh import query as wq
 
 from index.formats.jsonl import read_jsonl
@@ -286,6 +287,53 @@ def test_two_process_build_holds_what_plain_whoosh_writes(tmp_path, corpus):
     assert len(ix.reader().leaf_readers()) == 2
     plain = _plain_contents(tmp_path / "plain", corpus, ours["stored"])
     _assert_same_contents(ours, plain, statistics=False)  # statistics are per segment
+
+
+def test_awkward_texts_index_as_plain_whoosh(tmp_path, articles):
+    """Texts that start with or are only stop words, accents, one-letter words, empty
+    author fields: the streamed postings, lengths and spelling words are TEXT's."""
+    awkward = [
+        Article(id=f"awkward-{n}", title=f"{text} title", body=f"{text} {other}", authors=(text,))
+        for n, (text, other) in enumerate(zip(TRICKY, reversed(TRICKY), strict=True))
+    ]
+    corpus = tmp_path / "awkward.jsonl"
+    corpus.write_text(
+        "".join(json.dumps(a.to_json()) + "\n" for a in [*awkward, *articles[:50]]),
+        encoding="utf-8",
+    )
+    assert not index_paths(tmp_path / "ours", [corpus], procs=1).problems
+    ours = _contents(tmp_path / "ours", live=True)
+    _assert_same_contents(ours, _plain_contents(tmp_path / "plain", corpus, ours["stored"]))
+
+
+@pytest.mark.parametrize("merged_first", [False, True], ids=["added-then-merged", "merged-first"])
+def test_added_and_merged_documents_in_one_segment(tmp_path, corpus, merged_first):
+    """One commit that writes new documents and merges an older segment (as an
+    incremental run's merge does), in either order: the terms both hold are joined
+    in docnum order."""
+    stamp = file_stamp(corpus)
+    documents = [article_document(a, stamp) for a in read_jsonl(corpus)]
+    half = len(documents) // 2
+    folder = tmp_path / "ours"
+    folder.mkdir()
+    ix = index.create_in(folder, build_schema())
+    writer = ArticleSegmentWriter(ix, codec=ArticleCodec())
+    for document in documents[:half]:
+        writer.add_document(**document)
+    writer.commit()
+    writer = ArticleSegmentWriter(ix, codec=ArticleCodec())
+    if merged_first:
+        with ix.reader() as reader:
+            writer.add_reader(reader)
+    for document in documents[half:]:
+        writer.add_document(**document)
+    if merged_first:
+        writer.commit(mergetype=writing.CLEAR)
+    else:
+        writer.commit(optimize=True)
+    assert len(ix.reader().leaf_readers()) == 1
+    ours = _contents(folder, live=False)
+    _assert_same_contents(ours, _plain_contents(tmp_path / "plain", corpus, ours["stored"]))
 
 
 # --- the matcher ---------------------------------------------------------------------------

@@ -1,0 +1,167 @@
+"""A text field's postings for one segment, kept as an array of term numbers.
+
+Indexing a document the usual way makes, for every term, its positions, a
+posting tuple and three list appends. Here a document adds one number per
+word to an array (the word's term, looked up in a vocabulary that stems each
+distinct word once; -1 for a stop word), and at the end of the segment
+numpy sorts the whole array by term and cuts it into postings: the same
+ids, weights and encoded positions Whoosh's TEXT field would have given,
+term after term in the order the terms table wants.
+"""
+
+from __future__ import annotations
+
+import pickle
+from array import array
+from collections.abc import Iterator
+
+import numpy as np
+from whoosh import formats
+from whoosh.system import pack_uint
+
+from search.analysis import FastAnalyzer
+from search.schema import ArticleText
+
+TermPostings = tuple[bytes, list[int], list[float], list[bytes]]
+
+
+def streams(field) -> bool:
+    """Whether ``field``'s postings can be kept as a TextPostings stream."""
+    analyzer = getattr(field, "analyzer", None)
+    return (
+        isinstance(field, ArticleText)
+        and isinstance(analyzer, FastAnalyzer)
+        and analyzer.fast
+        and type(field.format) is formats.Positions
+    )
+
+
+class TextPostings:
+    """One text field's documents, as term numbers; see the module."""
+
+    def __init__(self, field: ArticleText):
+        self.analyzer: FastAnalyzer = field.analyzer
+        self.boost = field.format.field_boost
+        self.vocabulary: dict[str, int] = {}  # folded word -> term number, -1: a stop word
+        self.terms: list[str] = []
+        self._term_numbers: dict[str, int] = {}
+        self._tokens = array("i")  # every word of every document, as its number
+        self._starts = array("q")  # where each document's words begin in _tokens
+        self._docnums = array("q")
+
+    def add(self, docnum: int, text: str) -> int:
+        """Add a document's ``text``; its length (the words kept) in this field."""
+        words = self.analyzer.folded_words(text)
+        numbers = list(map(self.vocabulary.get, words))
+        if None in numbers:
+            numbers = self._learn(words)
+        length = len(numbers) - numbers.count(-1)
+        if length:
+            self._docnums.append(docnum)
+            self._starts.append(len(self._tokens))
+            self._tokens.extend(numbers)
+        return length
+
+    def _learn(self, words: list[str]) -> list[int]:
+        vocabulary, numbers = self.vocabulary, self._term_numbers
+        new = sorted(set(words).difference(vocabulary))
+        for word, term in zip(new, self.analyzer.terms_of(new), strict=True):
+            if term is None:
+                vocabulary[word] = -1
+                continue
+            number = numbers.get(term)
+            if number is None:
+                number = numbers[term] = len(self.terms)
+                self.terms.append(term)
+            vocabulary[word] = number
+        return [vocabulary[word] for word in words]
+
+    def spelling_words(self) -> list[str]:
+        """The unstemmed words kept in this field (what Whoosh's spelling field takes)."""
+        return [word for word, number in self.vocabulary.items() if number >= 0]
+
+    def postings(self) -> Iterator[TermPostings]:
+        """(term bytes, docnums, weights, encoded positions) for each term, in term order."""
+        if not self._docnums:
+            return
+        tokens = np.frombuffer(self._tokens, dtype=np.int32)
+        starts = np.frombuffer(self._starts, dtype=np.int64)
+        counts = np.diff(starts, append=len(tokens))
+        kept = tokens >= 0
+        positions = self._positions(kept, starts, counts)[kept]
+        docnums = np.repeat(np.frombuffer(self._docnums, dtype=np.int64), counts)[kept]
+        encoded = [term.encode("utf-8") for term in self.terms]
+        order = sorted(range(len(encoded)), key=encoded.__getitem__)
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        keys = rank[tokens[kept]]
+        # A stable sort keeps each term's words in document, then position, order.
+        by_term = np.argsort(keys, kind="stable")
+        keys, docnums, positions = keys[by_term], docnums[by_term], positions[by_term]
+        first = np.empty(len(keys), dtype=bool)  # the first word of a posting
+        first[0] = True
+        first[1:] = (keys[1:] != keys[:-1]) | (docnums[1:] != docnums[:-1])
+        posting_starts = np.flatnonzero(first)
+        frequencies = np.diff(posting_starts, append=len(keys))
+        deltas = positions.copy()
+        deltas[1:] -= positions[:-1]
+        deltas[posting_starts] = positions[posting_starts]
+        values = self._values(
+            posting_starts.tolist(), frequencies.tolist(), positions.tolist(), deltas.tolist()
+        )
+        weights = (frequencies.astype(np.float64) * self.boost).tolist()
+        posting_keys = keys[posting_starts]
+        term_starts = np.flatnonzero(np.diff(posting_keys, prepend=-1)).tolist()
+        term_ends = [*term_starts[1:], len(posting_keys)]
+        posting_docnums = docnums[posting_starts].tolist()
+        for start, end, key in zip(
+            term_starts, term_ends, posting_keys[term_starts].tolist(), strict=True
+        ):
+            yield (
+                encoded[order[key]],
+                posting_docnums[start:end],
+                weights[start:end],
+                values[start:end],
+            )
+
+    def _positions(self, kept: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Each word's position in its document, as the analyzer's stop filter numbers it."""
+        index_in_document = np.arange(len(kept)) - np.repeat(starts, counts)
+        if not self.analyzer.renumbers_positions:
+            return index_in_document
+        # The first kept word keeps its place; each kept word after it is one further.
+        kept_before = np.cumsum(kept) - kept
+        rank = kept_before - np.repeat(kept_before[starts], counts)
+        first_kept = np.minimum.reduceat(np.where(kept, index_in_document, len(kept)), starts)
+        return np.repeat(first_kept, counts) + rank
+
+    @staticmethod
+    def _values(
+        posting_starts: list[int], frequencies: list[int], positions: list[int], deltas: list[int]
+    ) -> list[bytes]:
+        return [
+            encode_one_position(positions[start])
+            if frequency == 1
+            else encode_position_deltas(deltas[start : start + frequency])
+            for start, frequency in zip(posting_starts, frequencies, strict=True)
+        ]
+
+
+def encode_position_deltas(deltas: list[int]) -> bytes:
+    """``whoosh.formats.Positions`` encoding of positions given as the first, then the gaps."""
+    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+def encode_one_position(position: int) -> bytes:
+    """The encoding of one position; most terms occur once in an article, so the bytes
+    of each position are made once."""
+    encoded = _ONE_POSITION.get(position)
+    if encoded is None:
+        encoded = encode_position_deltas([position])
+        if position < _ONE_POSITION_CACHED:
+            _ONE_POSITION[position] = encoded
+    return encoded
+
+
+_ONE_POSITION: dict[int, bytes] = {}
+_ONE_POSITION_CACHED = 20_000  # positions past this are rare: not worth keeping
