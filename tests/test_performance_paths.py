@@ -46,7 +46,7 @@ from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, PendingMatches
 from search.ranking import weighting
 from search.results import SearchRequest
-from search.schema import article_document, build_schema, english_analyzer
+from search.schema import KEYWORD_FIELDS, article_document, build_schema, english_analyzer
 from search.store import live_build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +189,8 @@ def test_snippets_and_titles_equal_with_the_chain(articles):
 
 
 def _plain_schema() -> fields.Schema:
-    """build_schema() with Whoosh's own TEXT fields and the bare analyzer chain."""
+    """build_schema() with Whoosh's own TEXT fields and the bare analyzer chain, and
+    Whoosh's own IDLIST for the keyword fields."""
     schema = build_schema()
     chain = english_analyzer().chain
     plain = fields.Schema()
@@ -200,6 +201,8 @@ def _plain_schema() -> fields.Schema:
             field = fields.TEXT(
                 analyzer=chain, stored=field.stored, phrase=True, spelling=field.spelling
             )
+        if name in KEYWORD_FIELDS:
+            field = fields.IDLIST(stored=True, expression=field.analyzer.expression)
         plain.add(name, field)
     return plain
 
