@@ -88,11 +88,11 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
-def rss_mb(pid: int, key: str = "VmRSS") -> float:
-    """A process's resident memory (VmRSS) or its peak (VmHWM), in MB; 0 once gone."""
+def rss_mb(pid: int) -> float:
+    """A process's resident memory (VmRSS), in MB; 0 once gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
+            if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -100,17 +100,25 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
 
 
 class TreeMemory:
-    """Samples the summed resident memory of a process and its descendants."""
+    """Samples the summed resident memory of a process and its descendants (``peak``),
+    and the largest of any one descendant (``largest_descendant``): a server's worker,
+    even one that was replaced (gunicorn recycles workers) before the end."""
 
     def __init__(self, pid: int, interval: float = 0.05):
         self.pid, self.interval, self.peak = pid, interval, 0.0
+        self.largest_descendant = 0.0
+        self.descendants: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, sum(rss_mb(p) for p in process_tree(self.pid)))
+            tree = process_tree(self.pid)
+            sizes = [rss_mb(p) for p in tree]
+            self.peak = max(self.peak, sum(sizes))
+            self.largest_descendant = max(self.largest_descendant, *sizes[1:], 0.0)
+            self.descendants.update(tree[1:])
             self._stop.wait(self.interval)
 
     def stop(self) -> float:
@@ -366,8 +374,8 @@ def measure_http(
 ) -> dict:
     paths = ["/api/search?" + q for q in queries]
     process = start_server(command, env, port)
+    memory = TreeMemory(process.pid, interval=0.25)
     try:
-        workers = _children(process.pid)
         python_load(port, paths, clients, min(3.0, seconds))  # warm every worker up
         if tool == "wrk":
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
@@ -380,9 +388,9 @@ def measure_http(
             figures = python_load(port, paths, clients, seconds)
         figures["http_rps"] = figures["requests"] / figures["seconds"]
         figures["http_errors"] = figures["errors"] + figures["non_2xx"]
-        figures["worker_mb"] = max((rss_mb(pid) for pid in workers), default=0.0)
-        figures["worker_peak_mb"] = max((rss_mb(pid, "VmHWM") for pid in workers), default=0.0)
-        figures["workers"] = len(workers)
+        memory.stop()
+        figures["worker_mb"] = memory.largest_descendant
+        figures["workers"] = len(memory.descendants)  # more than --workers: some recycled
         figures["load_tool"] = tool
     finally:
         stop_server(process)

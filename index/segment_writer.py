@@ -68,10 +68,12 @@ class GroupedPostings:
             if btext not in combined:
                 combined[btext] = postings
                 continue
-            joined = [a + b for a, b in zip(combined[btext], postings, strict=True)]
-            if joined[0] != sorted(joined[0]):
-                joined = [list(c) for c in zip(*sorted(zip(*joined, strict=True)), strict=True)]
-            combined[btext] = joined
+            added = combined[btext]
+            if added[0][-1] < postings[0][0]:  # merged after the documents added (commit)
+                combined[btext] = [a + b for a, b in zip(added, postings, strict=True)]
+            else:  # add_reader called between documents: put them in docnum order
+                joined = sorted([*zip(*added, strict=True), *zip(*postings, strict=True)])
+                combined[btext] = [list(column) for column in zip(*joined, strict=True)]
         for btext, (docnums, weights, values) in sorted(combined.items()):
             yield btext, docnums, weights, values
 

@@ -556,3 +556,4 @@ def test_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
         assert figures[system]["http_errors"] == 0
         assert figures[system]["requests"] > 0
         assert figures[system]["search_p50_ms"] > 0
+        assert figures[system]["worker_mb"] > 10  # a real worker's memory, not a lost pid
