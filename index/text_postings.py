@@ -23,6 +23,7 @@ from search.analysis import FastAnalyzer
 from search.schema import ArticleText
 
 TermPostings = tuple[bytes, list[int], list[float], list[bytes]]
+BATCH_POSTINGS = 50_000  # postings turned into Python lists at a time
 
 
 def streams(field) -> bool:
@@ -84,11 +85,57 @@ class TextPostings:
         """(term bytes, docnums, weights, encoded positions) for each term, in term order."""
         if not self._docnums:
             return
+        terms, keys, docnums, positions = self._words_by_term()
+        first = np.empty(len(keys), dtype=bool)  # the first word of a posting
+        first[0] = True
+        first[1:] = (keys[1:] != keys[:-1]) | (docnums[1:] != docnums[:-1])
+        posting_starts = np.flatnonzero(first)
+        frequencies = np.diff(posting_starts, append=len(keys))
+        posting_keys, posting_docnums = keys[posting_starts], docnums[posting_starts]
+        del keys, docnums, first
+        deltas = positions.copy()
+        deltas[1:] -= positions[:-1]
+        deltas[posting_starts] = positions[posting_starts]
+        term_starts = np.flatnonzero(np.diff(posting_keys, prepend=-1))
+        # Python lists are made a batch of terms at a time: for a whole large segment
+        # at once they would take several times the memory of these arrays.
+        batch_starts = np.unique(
+            np.searchsorted(term_starts, np.arange(0, len(posting_starts), BATCH_POSTINGS))
+        ).tolist()
+        term_bounds = [*term_starts.tolist(), len(posting_starts)]
+        word_bounds = [*posting_starts.tolist(), len(positions)]
+        for batch_start, batch_end in zip(
+            batch_starts, [*batch_starts[1:], len(term_starts)], strict=True
+        ):
+            first_posting, end_posting = term_bounds[batch_start], term_bounds[batch_end]
+            first_word, end_word = word_bounds[first_posting], word_bounds[end_posting]
+            batch = slice(first_posting, end_posting)
+            values = self._values(
+                (posting_starts[batch] - first_word).tolist(),
+                frequencies[batch].tolist(),
+                positions[first_word:end_word].tolist(),
+                deltas[first_word:end_word].tolist(),
+            )
+            weights = (frequencies[batch] * self.boost).tolist()
+            batch_docnums = posting_docnums[batch].tolist()
+            for term in range(batch_start, batch_end):
+                start, end = term_bounds[term], term_bounds[term + 1]
+                local = slice(start - first_posting, end - first_posting)
+                yield (
+                    terms[posting_keys[start]],
+                    batch_docnums[local],
+                    weights[local],
+                    values[local],
+                )
+
+    def _words_by_term(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
+        """The terms in order, and every kept word's term key (its place in that order),
+        docnum and position, sorted by term, then docnum, then position."""
         tokens = np.frombuffer(self._tokens, dtype=np.int32)
         starts = np.frombuffer(self._starts, dtype=np.int64)
         counts = np.diff(starts, append=len(tokens))
         kept = tokens >= 0
-        positions = self._positions(kept, starts, counts)[kept]
+        positions = self._positions(kept, starts, counts)[kept].astype(np.int32)
         docnums = np.repeat(np.frombuffer(self._docnums, dtype=np.int64), counts)[kept]
         encoded = [term.encode("utf-8") for term in self.terms]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
@@ -97,32 +144,8 @@ class TextPostings:
         keys = rank[tokens[kept]]
         # A stable sort keeps each term's words in document, then position, order.
         by_term = np.argsort(keys, kind="stable")
-        keys, docnums, positions = keys[by_term], docnums[by_term], positions[by_term]
-        first = np.empty(len(keys), dtype=bool)  # the first word of a posting
-        first[0] = True
-        first[1:] = (keys[1:] != keys[:-1]) | (docnums[1:] != docnums[:-1])
-        posting_starts = np.flatnonzero(first)
-        frequencies = np.diff(posting_starts, append=len(keys))
-        deltas = positions.copy()
-        deltas[1:] -= positions[:-1]
-        deltas[posting_starts] = positions[posting_starts]
-        values = self._values(
-            posting_starts.tolist(), frequencies.tolist(), positions.tolist(), deltas.tolist()
-        )
-        weights = (frequencies.astype(np.float64) * self.boost).tolist()
-        posting_keys = keys[posting_starts]
-        term_starts = np.flatnonzero(np.diff(posting_keys, prepend=-1)).tolist()
-        term_ends = [*term_starts[1:], len(posting_keys)]
-        posting_docnums = docnums[posting_starts].tolist()
-        for start, end, key in zip(
-            term_starts, term_ends, posting_keys[term_starts].tolist(), strict=True
-        ):
-            yield (
-                encoded[order[key]],
-                posting_docnums[start:end],
-                weights[start:end],
-                values[start:end],
-            )
+        terms = [encoded[number] for number in order]
+        return terms, keys[by_term], docnums[by_term].astype(np.int32), positions[by_term]
 
     def _positions(self, kept: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Each word's position in its document, as the analyzer's stop filter numbers it."""

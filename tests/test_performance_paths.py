@@ -32,6 +32,7 @@ import pytest
 from whoosh import fields, index, sorting, writing
 from whoosh import query as wq
 
+from index import text_postings
 from index.formats.jsonl import read_jsonl
 from index.formats.text_export import read_text_export
 from index.indexer import index_paths
@@ -292,9 +293,11 @@ def test_two_process_build_holds_what_plain_whoosh_writes(tmp_path, corpus):
     _assert_same_contents(ours, plain, statistics=False)  # statistics are per segment
 
 
-def test_awkward_texts_index_as_plain_whoosh(tmp_path, articles):
+def test_awkward_texts_index_as_plain_whoosh(tmp_path, articles, monkeypatch):
     """Texts that start with or are only stop words, accents, one-letter words, empty
-    author fields: the streamed postings, lengths and spelling words are TEXT's."""
+    author fields, postings cut into many small batches: the streamed postings,
+    lengths and spelling words are TEXT's."""
+    monkeypatch.setattr(text_postings, "BATCH_POSTINGS", 7)
     awkward = [
         Article(id=f"awkward-{n}", title=f"{text} title", body=f"{text} {other}", authors=(text,))
         for n, (text, other) in enumerate(zip(TRICKY, reversed(TRICKY), strict=True))
