@@ -2,8 +2,8 @@
 
 Indexing a document the usual way makes, for every term, its positions, a
 posting tuple and three list appends. Here a document adds one number per
-word to an array (the word's term, looked up in a vocabulary that stems each
-distinct word once; -1 for a stop word), and at the end of the segment
+kept word to an array (the word's term, looked up in a vocabulary that stems
+each distinct word once and knows the stop words), and at the end of the segment
 numpy sorts the whole array by term and cuts it into postings: the same
 ids, weights and encoded positions Whoosh's TEXT field would have given,
 term after term in the order the terms table wants.
@@ -33,6 +33,7 @@ def streams(field) -> bool:
         isinstance(field, ArticleText)
         and isinstance(analyzer, FastAnalyzer)
         and analyzer.fast
+        and analyzer.renumbers_positions
         and type(field.format) is formats.Positions
     )
 
@@ -46,8 +47,9 @@ class TextPostings:
         self.vocabulary: dict[str, int] = {}  # folded word -> term number, -1: a stop word
         self.terms: list[str] = []
         self._term_numbers: dict[str, int] = {}
-        self._tokens = array("i")  # every word of every document, as its number
+        self._tokens = array("i")  # every kept word of every document, as its number
         self._starts = array("q")  # where each document's words begin in _tokens
+        self._firsts = array("q")  # each document's first position (stop words before it)
         self._docnums = array("q")
 
     def add(self, docnum: int, text: str) -> int:
@@ -56,16 +58,20 @@ class TextPostings:
         numbers = list(map(self.vocabulary.get, words))
         if None in numbers:
             numbers = self._learn(words)
-        length = len(numbers) - numbers.count(-1)
-        if length:
+        kept = [number for number in numbers if number >= 0]
+        if kept:
+            # The stop filter renumbers: the first kept word keeps its place, and
+            # each kept word after it is one further.
+            first = 0 if numbers[0] >= 0 else numbers.index(kept[0])
             self._docnums.append(docnum)
             self._starts.append(len(self._tokens))
-            self._tokens.extend(numbers)
-        return length
+            self._firsts.append(first)
+            self._tokens.extend(kept)
+        return len(kept)
 
     def _learn(self, words: list[str]) -> list[int]:
         vocabulary, numbers = self.vocabulary, self._term_numbers
-        new = sorted(set(words).difference(vocabulary))
+        new = list(set(words).difference(vocabulary))
         for word, term in zip(new, self.analyzer.terms_of(new), strict=True):
             if term is None:
                 vocabulary[word] = -1
@@ -89,7 +95,7 @@ class TextPostings:
         first = np.empty(len(keys), dtype=bool)  # the first word of a posting
         first[0] = True
         first[1:] = (keys[1:] != keys[:-1]) | (docnums[1:] != docnums[:-1])
-        posting_starts = np.flatnonzero(first)
+        posting_starts = np.flatnonzero(first).astype(positions.dtype)
         frequencies = np.diff(posting_starts, append=len(keys))
         posting_keys, posting_docnums = keys[posting_starts], docnums[posting_starts]
         del keys, docnums, first
@@ -103,12 +109,12 @@ class TextPostings:
             np.searchsorted(term_starts, np.arange(0, len(posting_starts), BATCH_POSTINGS))
         ).tolist()
         term_bounds = [*term_starts.tolist(), len(posting_starts)]
-        word_bounds = [*posting_starts.tolist(), len(positions)]
+        word_bounds = np.append(posting_starts, len(positions))
         for batch_start, batch_end in zip(
             batch_starts, [*batch_starts[1:], len(term_starts)], strict=True
         ):
             first_posting, end_posting = term_bounds[batch_start], term_bounds[batch_end]
-            first_word, end_word = word_bounds[first_posting], word_bounds[end_posting]
+            first_word, end_word = word_bounds[[first_posting, end_posting]].tolist()
             batch = slice(first_posting, end_posting)
             values = self._values(
                 (posting_starts[batch] - first_word).tolist(),
@@ -132,31 +138,25 @@ class TextPostings:
         """The terms in order, and every kept word's term key (its place in that order),
         docnum and position, sorted by term, then docnum, then position."""
         tokens = np.frombuffer(self._tokens, dtype=np.int32)
+        index = np.int32 if len(tokens) < 2**31 else np.int64
         starts = np.frombuffer(self._starts, dtype=np.int64)
         counts = np.diff(starts, append=len(tokens))
-        kept = tokens >= 0
-        positions = self._positions(kept, starts, counts)[kept].astype(np.int32)
-        docnums = np.repeat(np.frombuffer(self._docnums, dtype=np.int64), counts)[kept]
+        offsets = starts - np.frombuffer(self._firsts, dtype=np.int64)
+        positions = np.arange(len(tokens), dtype=index)
+        positions -= np.repeat(offsets.astype(index), counts)
         encoded = [term.encode("utf-8") for term in self.terms]
         order = sorted(range(len(encoded)), key=encoded.__getitem__)
         rank = np.empty(len(order), dtype=np.int32)
         rank[order] = np.arange(len(order), dtype=np.int32)
-        keys = rank[tokens[kept]]
+        keys = rank[tokens]
         # A stable sort keeps each term's words in document, then position, order.
+        # (One array re-ordered at a time: a large segment's words take memory.)
         by_term = np.argsort(keys, kind="stable")
-        terms = [encoded[number] for number in order]
-        return terms, keys[by_term], docnums[by_term].astype(np.int32), positions[by_term]
-
-    def _positions(self, kept: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """Each word's position in its document, as the analyzer's stop filter numbers it."""
-        index_in_document = np.arange(len(kept)) - np.repeat(starts, counts)
-        if not self.analyzer.renumbers_positions:
-            return index_in_document
-        # The first kept word keeps its place; each kept word after it is one further.
-        kept_before = np.cumsum(kept) - kept
-        rank = kept_before - np.repeat(kept_before[starts], counts)
-        first_kept = np.minimum.reduceat(np.where(kept, index_in_document, len(kept)), starts)
-        return np.repeat(first_kept, counts) + rank
+        keys = keys[by_term]
+        positions = positions[by_term]
+        docnums = np.frombuffer(self._docnums, dtype=np.int64).astype(index)
+        docnums = np.repeat(docnums, counts)[by_term]
+        return [encoded[number] for number in order], keys, docnums, positions
 
     @staticmethod
     def _values(
