@@ -15,7 +15,7 @@ import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import groupby
-from operator import itemgetter
+from operator import itemgetter, sub
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import (
@@ -252,21 +252,23 @@ def _block(
         weight_sum, block_max_weight = first_weight, max(0, raw_weights[0])
         block_min = block_max = lengths[docnum] if lengths is not None else 0
     else:
-        deltas = (ids[0], *(b - a for a, b in zip(ids, ids[1:], strict=False)))
-        if all(w == 1.0 for w in stored_weights):
+        # Each step a C loop (map, set, bytes): blocks of many postings cost most.
+        deltas = (ids[0], *map(sub, ids[1:], ids[:-1]))
+        distinct_weights = set(stored_weights)
+        if distinct_weights == {1.0}:
             mini_weights = None
-        elif all(w == stored_weights[0] for w in stored_weights):
+        elif len(distinct_weights) == 1:
             mini_weights = stored_weights[0]
         else:
             mini_weights = tuple(stored_weights)
-        kept_values = [v for v in values if v]
+        kept_values = values if all(values) else [v for v in values if v]
         weight_sum, block_max_weight = sum(stored_weights), max(0, max(raw_weights))
         block_min = block_max = 0
         if lengths is not None:
-            block_lengths = [lengths[docnum] for docnum in ids]
+            block_lengths = bytes(map(lengths.__getitem__, ids))
             block_max = max(block_lengths)
             if block_max:
-                block_min = min(n for n in block_lengths if n)
+                block_min = min(block_lengths.replace(b"\x00", b""))
     if fixed_size is None or fixed_size < 0:
         mini_values = tuple(kept_values)
     elif fixed_size == 0:
