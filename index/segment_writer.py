@@ -13,7 +13,7 @@ schema uses neither).
 
 The pool is not spilled to disk: it holds what the segment will hold.
 bench/bench.py measured the indexer's peak memory (all its processes) at
-313 MB for Reuters' 21,578 stories and 1,333 MB for 200,000 articles.
+270 MB for Reuters' 21,578 stories and 919 MB for 200,000 articles.
 """
 
 from __future__ import annotations
