@@ -42,12 +42,13 @@ class GroupedPostings:
 
     @property
     def fieldnames(self) -> set[str]:
-        spelled = {
-            self.schema[name].spelling_fieldname(name)
-            for name in self.texts
-            if self.schema[name].separate_spelling()
-        }
+        spelled = {self._spelling_field(name) for name in self.texts} - {None}
         return set(self.texts) | set(self.terms) | set(self.spelling) | spelled
+
+    def _spelling_field(self, fieldname: str) -> str | None:
+        """The separate spelling field that takes ``fieldname``'s words, if any."""
+        field = self.schema[fieldname]
+        return field.spelling_fieldname(fieldname) if field.separate_spelling() else None
 
     def add_text(self, fieldname: str, docnum: int, text: str) -> int:
         """A document's text in a field that ``streams``; its length in the field."""
@@ -81,8 +82,7 @@ class GroupedPostings:
         """The words of a spelling field, from merges and from the fields it spells."""
         words = set(self.spelling.get(fieldname, ()))
         for name, text in self.texts.items():
-            field = self.schema[name]
-            if field.separate_spelling() and field.spelling_fieldname(name) == fieldname:
+            if self._spelling_field(name) == fieldname:
                 words.update(text.spelling_words())
         return words
 

@@ -9,16 +9,9 @@ writes, read by Whoosh's OrderedHashReader.
 
 from __future__ import annotations
 
-from hashlib import md5
-
 from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
 
 _BATCH = 4096  # records held before one write
-
-
-def _md5_hash(key: bytes) -> int:
-    """``whoosh.filedb.filetables.md5_hash``: the digest's low 32 bits."""
-    return int.from_bytes(md5(key, usedforsecurity=False).digest()[-4:], "big")
 
 
 class TermsTableWriter(OrderedHashWriter):
@@ -26,8 +19,6 @@ class TermsTableWriter(OrderedHashWriter):
 
     def __init__(self, dbfile):
         super().__init__(dbfile)
-        if self.hashfn.__name__ != "md5_hash":
-            raise ValueError("TermsTableWriter writes MD5-hashed tables only")
         self._position = dbfile.tell()
         self._pending: list[bytes] = []
 
@@ -39,7 +30,7 @@ class TermsTableWriter(OrderedHashWriter):
         record = _lengths.pack(len(key), len(value)) + key + value
         self._pending.append(record)
         self._position = position + len(record)
-        hashed = _md5_hash(key)
+        hashed = self.hashfn(key)
         self.buckets[hashed & 255].append((hashed, position))
         self.lastkey = key
         if len(self._pending) >= _BATCH:
