@@ -18,6 +18,7 @@ from itertools import groupby
 from operator import itemgetter, sub
 from pickle import dumps
 
+import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
@@ -27,6 +28,7 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
+from whoosh.columns import NumericColumn
 from whoosh.fields import SpellField
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -48,6 +50,23 @@ def _column_bytes(perdoc: W3PerDocReader, fieldname: str) -> bytes | None:
     except AttributeError:
         lengths = bytes(reader[n] for n in range(reader._count))
     return lengths + bytes(perdoc._doccount - len(lengths))
+
+
+def numeric_column(reader, fieldname: str) -> np.ndarray:
+    """A segment's numeric column as one array (values not written: the column's default).
+
+    Whoosh's column reader unpacks one value per call (0.9 s for 200,000
+    dates); its fixed-width big-endian values are read here in one piece.
+    Any other kind of column goes through Whoosh's reader.
+    """
+    column = reader.column_reader(fieldname, translate=False)
+    count = reader.doc_count_all()
+    if type(column) is not NumericColumn.Reader:
+        return np.fromiter(column, count=count, dtype=np.uint64)
+    raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
+    values = np.full(count, column._default, dtype=np.dtype(column._typecode))
+    values[: column._count] = np.frombuffer(raw, dtype=np.dtype(column._typecode).newbyteorder(">"))
+    return values
 
 
 def length_bytes(reader, fieldname: str) -> bytes:

@@ -20,6 +20,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
+from search.codec import numeric_column
 from search.docsets import DocSet
 from search.facets import FACET_FIELDS, ValueSets, facet_counts
 from search.feedback import feedback_terms, with_feedback
@@ -65,16 +66,22 @@ def _date_columns(reader, size: int) -> tuple[np.ndarray, np.ndarray]:
     raw = np.full(size, np.iinfo(np.uint64).max, dtype=np.uint64)  # undated
     for leaf, offset in reader.leaf_readers():
         if leaf.has_column("date"):
-            count = leaf.doc_count_all()
-            column = leaf.column_reader("date", translate=False)
-            raw[offset : offset + count] = np.fromiter(column, dtype=np.uint64, count=count)
+            raw[offset : offset + leaf.doc_count_all()] = numeric_column(leaf, "date")
     day = (raw // MICROSECONDS_PER_DAY + 1).astype(np.int64)
     day[(day < 1) | (day > LATEST_ORDINAL)] = 0
-    month = np.full(size, -1, dtype=np.int64)
-    for ordinal in np.unique(day[day > 0]):
-        date = dt.date.fromordinal(int(ordinal))
-        month[day == ordinal] = date.year * 12 + date.month - 1
+    # One date conversion per distinct day, spread back by np.unique's inverse.
+    ordinals, inverse = np.unique(day, return_inverse=True)
+    months = [_month_number(int(ordinal)) for ordinal in ordinals.tolist()]
+    month = np.asarray(months, dtype=np.int64)[inverse.reshape(-1)]
     return day, month
+
+
+def _month_number(ordinal: int) -> int:
+    """year * 12 + month - 1 of a proleptic ordinal day, -1 for 0 (undated)."""
+    if ordinal <= 0:
+        return -1
+    date = dt.date.fromordinal(ordinal)
+    return date.year * 12 + date.month - 1
 
 
 @dataclass
@@ -101,8 +108,9 @@ class _Generation:
         reader = searcher.reader()
         size = reader.doc_count_all()
         live = DocSet.from_docnums(reader.all_doc_ids(), size)
+        faceted = set(FACET_FIELDS.values())
         values = {
-            name: ValueSets.load(reader, name, size)
+            name: ValueSets.load(reader, name, documents=name in faceted)
             for name in ("regions", "themes", "authors", "reports")
         }
         day, month = _date_columns(reader, size)
@@ -198,7 +206,7 @@ class SearchEngine:
         return IndexStats(
             documents=gen.searcher.doc_count(),
             generation=gen.generation,
-            values={name: len(v.sets) for name, v in gen.values.items()},
+            values={name: len(v) for name, v in gen.values.items()},
         )
 
     @_one_thread_at_a_time

@@ -76,9 +76,11 @@ class Completer:
     def _value_words(self) -> list[tuple[Suggestion, tuple[str, ...]]]:
         """Every facet value and author as a suggestion, with its folded words."""
         return [
-            (Suggestion(value, kind, len(docs)), tuple(self._fold(value).split()))
+            (Suggestion(value, kind, int(count)), tuple(self._fold(value).split()))
             for field, kind in KINDS.items()
-            for value, docs in self.values[field].sets.items()
+            for value, count in zip(
+                self.values[field].names, self.values[field].frequencies, strict=True
+            )
         ]
 
     def _values(self, prefix: str) -> list[Suggestion]:
