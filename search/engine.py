@@ -296,11 +296,15 @@ class SearchEngine:
             docnums = final.docnums()
             days = gen.day[docnums]
             if request.sort == "oldest":
-                days = np.where(days > 0, days, np.iinfo(np.int64).max)
-                order = np.lexsort((docnums, days))
+                days = np.where(days > 0, days, LATEST_ORDINAL + 1)  # undated last
             else:
-                order = np.lexsort((docnums, -days))
-            ranked = [(int(d), None) for d in docnums[order[start:end]]]
+                days = -days
+            # By day, then docnum, as one number; only the page's first ``end`` are sorted.
+            keys = days * gen.size + docnums
+            if end < len(keys):
+                keys = keys[np.argpartition(keys, end - 1)[:end]]
+            page = np.sort(keys)[start:end] % gen.size
+            ranked = [(int(d), None) for d in page]
         else:
             # By score, then docnum: Whoosh's order when it scores every match
             # (searcher.search with limit=None). With a limit, Whoosh's block-quality

@@ -40,6 +40,9 @@ from whoosh.util.numeric import byte_to_length
 from search.codec import length_bytes
 
 CACHE_BYTES = 64 * 1024 * 1024
+# Or and And of matches this many times fewer than the index's documents are
+# summed over the matches alone, not over arrays of every document.
+SPARSE_RATIO = 16
 MAX_VERIFIED = 2_000_000  # phrase checks remembered per generation (document, phrase)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -92,8 +95,9 @@ class PendingMatches:
     evaluation adds them, so every score checked equals the eager one.
 
     ``top`` looks for phrases only in the documents whose score, counting
-    every unchecked phrase as found, can still reach the top; ``scores`` looks
-    in all of them.
+    every unchecked phrase as found, can still reach the top (and works that
+    bound out only for the documents that the largest bonuses could lift
+    into the top); ``scores`` looks in all of them.
     """
 
     def __init__(self, matcher, docnums, base, bonuses, after=()):
@@ -102,7 +106,6 @@ class PendingMatches:
         self._base = base
         self._bonuses = bonuses  # groups of (phrase, candidate docnums, score if found)
         self._after = tuple(after)  # (docnums, scores) added where they match
-        self._upper: np.ndarray | None = None
         self._scores: np.ndarray | None = None
         # The search's time limit goes on with the phrases checked later (top, scores).
         self._deadline = matcher.deadline
@@ -131,6 +134,28 @@ class PendingMatches:
             return self._scores_of(rows, check=True)
         finally:
             matcher.deadline = outside
+
+    def _may_reach_top(self, rows: np.ndarray, limit: int) -> np.ndarray:
+        """The ``rows`` whose score can still reach the first ``limit`` (MaxScore's cut).
+
+        Every addition (a phrase bonus, an AndMaybe part) adds at most its
+        largest score and at least its smallest (never below 0), so the
+        ``limit``-th best sum of the exact parts alone is a floor for the
+        ``limit``-th final score, and a row whose exact parts plus every
+        addition's largest score stay under that floor cannot make the top:
+        its bonuses are never looked up, its phrases never read.
+        """
+        if len(rows) <= limit:
+            return rows
+        additions = [scores for group in self._bonuses for _, _, scores in group]
+        additions += [scores for _, scores in self._after]
+        most = sum(float(scores.max()) for scores in additions if len(scores))
+        least = sum(min(float(scores.min()), 0.0) for scores in additions if len(scores))
+        base = self._base[rows]
+        floor = np.partition(base, len(base) - limit)[len(base) - limit] + least
+        # A sum may round differently from base + most: a margin far above that.
+        margin = 1e-9 * (abs(floor) + most + 1.0)
+        return rows[base + most + margin >= floor]
 
     def _scores_of(self, rows: np.ndarray, check: bool) -> np.ndarray:
         """Scores of docnums[rows]; with ``check`` False, every candidate phrase counted."""
@@ -161,14 +186,13 @@ class PendingMatches:
         """As Matches.top, looking for phrases only where they can change the answer."""
         if self._scores is not None:
             return Matches(self.docnums, self._scores).top(limit, allowed)
-        if self._upper is None:
-            self._upper = self._scores_of(np.arange(len(self.docnums)), check=False)
         rows = np.arange(len(self.docnums))
         if allowed is not None:
             rows = rows[allowed[self.docnums]]
         if not len(rows) or limit <= 0:
             return _EMPTY_IDS, _EMPTY_SCORES
-        upper = self._upper[rows]
+        rows = self._may_reach_top(rows, limit)
+        upper = self._scores_of(rows, check=False)
         size = max(4 * limit, 64)
         while True:
             if size >= len(rows):
@@ -231,6 +255,7 @@ class ArrayMatcher:
         # A perf_counter time after which evaluate() raises SearchTimedOut; set by the
         # one search using this matcher (the engine runs one search at a time).
         self.deadline: float | None = None
+        self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
 
     # --- the query tree -----------------------------------------------------------------
 
@@ -239,6 +264,21 @@ class ArrayMatcher:
             raise SearchTimedOut
 
     def evaluate(self, query: wq.Query) -> Matches:
+        """Every match of ``query`` and its score.
+
+        The last query's answer is kept: a search re-ranked by feedback asks
+        for ``AndMaybe(query, feedback terms)`` right after ``query``, whose
+        matches (and unchecked phrases) are then taken as they are. Only
+        within one search: the same query object under the same deadline.
+        """
+        last = self._last
+        if last is not None and last[0] is query and last[1] == self.deadline:
+            return last[2]
+        found = self._evaluate(query)
+        self._last = (query, self.deadline, found)
+        return found
+
+    def _evaluate(self, query: wq.Query) -> Matches:
         self._check_time()
         kind = type(query)
         if kind is wq.Term:
@@ -252,7 +292,7 @@ class ArrayMatcher:
         if kind is wq.AndMaybe:
             return self._and_maybe(query)
         if kind is wq.ConstantScoreQuery:
-            found = self.evaluate(query.child)
+            found = self._evaluate(query.child)
             return Matches(found.docnums, np.full(len(found), float(query.score)))
         if kind is wq.Phrase and self._has_positions(query.fieldname):
             return self._phrase(query)
@@ -268,14 +308,19 @@ class ArrayMatcher:
         if not subqueries:
             return Matches.empty()
         if len(subqueries) == 1:
-            return self.evaluate(subqueries[0])  # Whoosh ignores the boost here too
+            return self._evaluate(subqueries[0])  # Whoosh ignores the boost here too
         if union and query.boost == 1.0 and self.lazy_phrases:
             groups = self._phrase_groups(subqueries)
             if 0 < groups < len(subqueries):
                 pending = self._pending_union(query, groups)
                 if pending is not None:
                     return pending
-        parts = [self.evaluate(q) for q in subqueries]
+        parts = [self._evaluate(q) for q in subqueries]
+        if sum(len(part) for part in parts) * SPARSE_RATIO < self.size:
+            docnums, scores = _sparse_combine(parts, union)
+            if query.boost != 1.0:
+                scores = scores * query.boost
+            return Matches(docnums, scores)
         total = np.zeros(self.size, dtype=np.float64)
         if union:
             hit = np.zeros(self.size, dtype=bool)
@@ -295,8 +340,8 @@ class ArrayMatcher:
         return Matches(docnums, scores)
 
     def _and_not(self, query: wq.AndNot) -> Matches:
-        positive = self.evaluate(query.a)
-        negative = self.evaluate(query.b)
+        positive = self._evaluate(query.a)
+        negative = self._evaluate(query.b)
         if not len(positive) or not len(negative):
             return positive
         excluded = np.zeros(self.size, dtype=bool)
@@ -309,7 +354,7 @@ class ArrayMatcher:
     def _and_maybe(self, query: wq.AndMaybe) -> Matches:
         """The documents of ``a``; where ``b`` matches too, its score is added (as Whoosh)."""
         required = self.evaluate(query.a)
-        optional = self.evaluate(query.b)
+        optional = self._evaluate(query.b)
         if not len(required) or not len(optional):
             return required
         if isinstance(required, PendingMatches):
@@ -363,15 +408,24 @@ class ArrayMatcher:
         From the words' (cached) term matches, before any position is read;
         the score is before the phrase's boost.
         """
+        key = ("candidates", query.fieldname, tuple(query.words))
+        with self._lock:
+            found = self._cache.get(key)
+        if found is not None:
+            return found.docnums, found.scores
         words = [self._term(wq.Term(query.fieldname, word)) for word in query.words]
         if not words or not all(len(w) for w in words):
             return _EMPTY_IDS, _EMPTY_SCORES
-        common = words[0].docnums
-        for word in words[1:]:
-            common = np.intersect1d(common, word.docnums, assume_unique=True)
+        # From the rarest word: each step a binary search of the few into the many.
+        common = min(words, key=len).docnums
+        for word in words:
+            _, present = _positions_in(word.docnums, common)
+            common = common[present]
         if not len(common):
             return _EMPTY_IDS, _EMPTY_SCORES
-        return common, _tree_sum([w.scores[np.searchsorted(w.docnums, common)] for w in words])
+        scores = _tree_sum([w.scores[np.searchsorted(w.docnums, common)] for w in words])
+        self._remember(key, Matches(common, scores))
+        return common, scores
 
     def _verify_phrase(self, query: wq.Phrase, docnums: np.ndarray) -> np.ndarray:
         """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered.
@@ -430,7 +484,7 @@ class ArrayMatcher:
         set would then depend on the phrase): the Or is evaluated eagerly.
         """
         leading, trailing = query.subqueries[:-groups], query.subqueries[-groups:]
-        parts = [self.evaluate(q) for q in leading]
+        parts = [self._evaluate(q) for q in leading]
         total = np.zeros(self.size, dtype=np.float64)
         hit = np.zeros(self.size, dtype=bool)
         for part in parts:
@@ -562,6 +616,22 @@ def _near(positions: list[list[int]], slop: int) -> bool:
                     joined.add((min(start, b), max(end, b)))
         spans = sorted(joined)
     return bool(spans)
+
+
+def _sparse_combine(parts: list[Matches], union: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Or (``union``) or And of a few matches, summed as the whole-index arrays sum them.
+
+    ``bincount`` adds each document's scores in the parts' order, starting
+    from 0.0, as ``total[part.docnums] += part.scores`` does part after part.
+    """
+    docnums = np.concatenate([part.docnums for part in parts])
+    unique, inverse = np.unique(docnums, return_inverse=True)
+    scores = np.concatenate([part.scores for part in parts])
+    totals = np.bincount(inverse, weights=scores, minlength=len(unique))
+    if union:
+        return unique, totals
+    complete = np.bincount(inverse, minlength=len(unique)) == len(parts)
+    return unique[complete], totals[complete]
 
 
 def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:

@@ -20,6 +20,7 @@ demo archive. Timing belongs to the benchmark, not here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -43,9 +44,10 @@ from search.article import Article
 from search.codec import ArticleCodec
 from search.engine import SearchEngine, _Generation
 from search.facets import FACET_FIELDS
+from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, PendingMatches
-from search.ranking import weighting
+from search.ranking import FEEDBACK_DOCS, weighting
 from search.results import SearchRequest
 from search.schema import KEYWORD_FIELDS, article_document, build_schema, english_analyzer
 from search.store import live_build
@@ -532,6 +534,56 @@ def test_facet_counts_equal_whoosh_groupedby(index_dir, generation):
                 if k is not None
             }
             assert {v.value: v.count for v in result.facets[facet].values} == groups, text
+
+
+LONG_REQUESTS = [
+    SearchRequest(q="the company said its board approved a two for one stock split and dividend"),
+    SearchRequest(q="federal reserve said it would add reserves to the banking system"),
+    SearchRequest(q="opec oil ministers meeting to discuss production quotas", regions=("USA",)),
+    SearchRequest(q="japan trade surplus with the united states widened", themes=("trade",)),
+    SearchRequest(q="bank lending rates rose in the first quarter", page=2),
+    SearchRequest(q="what did analysts say about crude oil prices and supply?"),
+]
+
+
+def test_long_queries_pruned_answer_as_full_evaluation(index_dir, generation):
+    """Phrase bonuses and feedback looked up only where they can reach the top, the
+    feedback run reusing the query's matches: the answer of Whoosh scoring every match."""
+    engine = SearchEngine(index_dir)
+    searcher, analyzer = generation.searcher, generation.builder.analyzer
+    for request in LONG_REQUESTS:
+        parsed = generation.builder.parse(request.q)
+        assert parsed.feedback, request.q
+        everything = [(h.docnum, h.score) for h in searcher.search(parsed.query, limit=None)]
+        docnums, scores = zip(*everything[:FEEDBACK_DOCS], strict=True)
+        terms = feedback_terms(searcher, analyzer, parsed, docnums, scores)
+        everyone = dataclasses.replace(request, page=1, per_page=len(everything) + 1)
+        plain = _plain_search(generation, everyone)
+        final = set(plain["ids"])
+        ranked = searcher.search(with_feedback(parsed.query, terms), limit=None)
+        ids = [searcher.stored_fields(h.docnum)["id"] for h in ranked]
+        ids = [i for i in ids if i in final]
+        start = (request.page - 1) * request.per_page
+        expected = ids[start : start + request.per_page]
+        result = engine.search(request)
+        assert result.total == plain["total"], request.q
+        counted = {
+            n: {v.value: v.count for v in f.values if v.count} for n, f in result.facets.items()
+        }
+        assert counted == plain["facets"], request.q
+        got = [hit.id for hit in result.hits]
+        if got != expected:  # only ties (to 1e-9) may change places
+            assert sorted(got) == sorted(expected), request.q
+
+
+def test_pruning_leaves_most_matches_unscored(generation):
+    """The cut that spares the bonuses' lookups really cuts (else the tests above prove little)."""
+    matcher = ArrayMatcher(generation.searcher)
+    for request in LONG_REQUESTS[:2]:
+        found = matcher.evaluate(generation.builder.parse(request.q).query)
+        assert isinstance(found, PendingMatches)
+        rows = np.arange(len(found))
+        assert len(found._may_reach_top(rows, 10)) < len(rows) / 2, request.q
 
 
 # --- the benchmark ---------------------------------------------------------------------------
