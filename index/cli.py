@@ -11,6 +11,7 @@ from pathlib import Path
 
 from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
+from index.memory import BudgetError
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.store import IndexNotFoundError
@@ -34,9 +35,14 @@ def _progress(sources):
 def run_index(args: argparse.Namespace) -> int:
     try:
         report = index_paths(
-            _index_dir(args), args.paths, rebuild=args.rebuild, procs=args.procs, progress=_progress
+            _index_dir(args),
+            args.paths,
+            rebuild=args.rebuild,
+            procs=args.procs,
+            progress=_progress,
+            memory_mb=args.memory,
         )
-    except (IndexLockedError, IndexBuildError) as error:
+    except (IndexLockedError, IndexBuildError, BudgetError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
     for problem in report.problems:
@@ -103,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--rebuild", action="store_true", help="build a fresh index beside the live one and swap"
     )
     index.add_argument("--procs", type=int, default=None, help="processes (default: all cores)")
+    index.add_argument(
+        "--memory",
+        type=int,
+        metavar="MB",
+        help="memory for a first import or rebuild, all processes together "
+        "(default: ARTICLE_SEARCH_INDEX_MEMORY, else 1024)",
+    )
     index.set_defaults(run=run_index)
 
     search = commands.add_parser("search", parents=[common], help="search the index")

@@ -17,6 +17,8 @@ from index.formats import ArticleFormatError, ImportProblem
 from index.formats.jsonl import read_jsonl
 from index.formats.text_export import read_text_export
 from index.lock import indexer_lock
+from index.memory import budget_mb
+from index.merge_policy import merge_small_segments
 from index.segment_writer import ArticleMpWriter, ArticleSegmentWriter
 from index.sources import SourceFile, covers, find_sources
 from search.article import Article
@@ -240,16 +242,20 @@ def index_paths(
     rebuild: bool = False,
     procs: int | None = None,
     progress: Progress | None = None,
+    memory_mb: int | None = None,
 ) -> IndexReport:
     """Bring the index in ``index_dir`` up to date with the articles under ``paths``.
 
     Incremental unless ``rebuild`` (or there is no index yet): then a new
-    build is written beside the live one and swapped in when complete.
+    build is written beside the live one and swapped in when complete, its
+    processes held within ``memory_mb`` (index.memory.budget_mb: the
+    environment's or 1 GB when not given).
     Raises IndexLockedError when another indexer holds the folder.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
     procs = procs or os.cpu_count() or 1
+    budget_bytes = budget_mb(memory_mb) * 1024 * 1024
     report = IndexReport()
     paths = list(paths)
     missing = [path for path in paths if not Path(path).exists()]
@@ -265,7 +271,7 @@ def index_paths(
         run = _Run(indexed_articles(live) if live else {}, report)
         articles = run.changes(progress(sources) if progress else sources)
         if live is None:
-            _write_new_build(index_dir, articles, report, procs)
+            _write_new_build(index_dir, articles, report, procs, budget_bytes)
         else:
             _update_live(live, run, articles, roots, report)
     report.seconds = time.perf_counter() - started
@@ -277,16 +283,16 @@ def _write_new_build(
     articles: Iterable[tuple[Article, str]],
     report: IndexReport,
     procs: int,
+    budget_bytes: int,
 ) -> None:
     previous = _open_live(index_dir)
     keep = {live_build(index_dir)} if previous else set()
     _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild
     build = new_build_dir(index_dir)
     ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
-    if procs > 1:
-        writer = ArticleMpWriter(ix, procs, codec=ArticleCodec())
-    else:
-        writer = ArticleSegmentWriter(ix, codec=ArticleCodec())
+    # Even with one process: the indexing process writes a segment whenever the budget
+    # is used, which the main process (reading the articles) could not do alone.
+    writer = ArticleMpWriter(ix, procs, budget=budget_bytes, codec=ArticleCodec())
     try:
         for article, stamp in articles:
             writer.add_document(**article_document(article, stamp))
@@ -345,7 +351,7 @@ def _update_live(
             writer.delete_by_term("id", article_id)
             report.removed += 1
         if writer is not None:
-            writer.commit()
+            writer.commit(mergetype=merge_small_segments)
     except BaseException:
         if writer is not None:
             writer.cancel()

@@ -11,13 +11,16 @@ The segment holds the postings Whoosh's writer would write. Whoosh's
 ``_boost`` document keys and term vectors are not supported (the article
 schema uses neither).
 
-The pool is not spilled to disk: it holds what the segment will hold.
-bench/bench.py measured the indexer's peak memory (all its processes) at
-270 MB for Reuters' 21,578 stories and 919 MB for 200,000 articles.
+The pool is not spilled to disk: it holds what the segment will hold. A
+first import bounds it with a memory budget instead: each indexing process
+writes its segment out when its share of the budget is used and starts
+another (ArticleMpWriter, MemoryBudget).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -26,8 +29,16 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
+from index.memory import release_freed_memory, resident_bytes
 from index.text_postings import TextPostings, streams
 from search.codec import length_bytes_of
+
+# A segment holds at least this many documents before the budget may cut it.
+MIN_SEGMENT_DOCUMENTS = 1_000
+# A process's memory while writing a segment, over what it held at the segment's
+# start, against what collecting the segment added: about 4.2 measured
+# (200,000 realistic articles: 54 MB added by 43,000 articles, 170 MB more while writing).
+WRITE_PEAK = 5.0
 
 
 class GroupedPostings:
@@ -194,30 +205,81 @@ class ArticleSegmentWriter(SegmentWriter):
             lengths.close()
 
 
+class MemoryBudget:
+    """A memory budget shared by the main indexing process and its segment writers.
+
+    The main process (reading articles, remembering ids) notes what it holds
+    as it hands out work; each of the ``procs`` indexing processes may then
+    hold an equal share of the rest. Writing a segment takes far more memory
+    for a moment than collecting it (numpy sorts and cuts every posting): a
+    process writes its segment out while what it held at the segment's start
+    plus WRITE_PEAK times what the segment has added still fits its share.
+    """
+
+    def __init__(self, total_bytes: int, procs: int):
+        self.total_bytes = total_bytes
+        self.procs = procs
+        self._main = multiprocessing.Value("q", resident_bytes(), lock=False)
+
+    def note_main_process(self) -> None:
+        self._main.value = resident_bytes()
+
+    def segment_full(self, documents: int, held_at_start: int) -> bool:
+        """Whether the calling indexing process should write its segment out now."""
+        if documents < MIN_SEGMENT_DOCUMENTS:
+            return False
+        share = (self.total_bytes - self._main.value) / self.procs
+        added = resident_bytes() - held_at_start
+        return held_at_start + WRITE_PEAK * added > share
+
+
 class ArticleSubWriterTask(SubWriterTask):
-    """Whoosh's indexing subprocess, its segment written by ArticleSegmentWriter."""
+    """Whoosh's indexing subprocess, its segments written by ArticleSegmentWriter.
+
+    With a budget it writes a segment whenever its share of the budget is
+    used, then starts another: its result is the list of its segments.
+    """
+
+    def __init__(self, *args, budget: MemoryBudget | None = None):
+        super().__init__(*args)
+        self.budget = budget
 
     def run(self) -> None:
         # As SubWriterTask.run with multisegment, but for the writer's class.
         ix = self.storage.open_index(self.indexname)
-        writer = self.writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
+        self.writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
+        held_at_start = resident_bytes()
+        segments = []
         while self.running:
             job = self.jobqueue.get()
             if job is None:
                 break
             self._process_file(*job)
+            budget = self.budget
+            if budget is not None and budget.segment_full(self.writer.docnum, held_at_start):
+                segments.append(self.writer._finalize_segment())
+                release_freed_memory()
+                self.writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
+                held_at_start = resident_bytes()
         if not self.running:
-            writer.cancel()
+            self.writer.cancel()
             return
-        fieldnames = writer.pool.fieldnames
-        self.resultqueue.put((None, fieldnames, writer._finalize_segment()), timeout=5)
+        if self.writer.docnum or not segments:
+            segments.append(self.writer._finalize_segment())
+        else:
+            # Not cancel(): that deletes the temporary folder every writer shares.
+            self.writer._close_segment()
+        self.resultqueue.put((None, None, segments), timeout=5)
 
 
 class ArticleMpWriter(MpWriter):
-    """Whoosh's multi-process writer, one segment per process, ArticleSegmentWriter in each."""
+    """Whoosh's multi-process writer, ArticleSegmentWriter in each process, one
+    segment per process or, with a ``budget`` (bytes for all the processes),
+    as many as keep them within it."""
 
-    def __init__(self, ix, procs: int, **kwargs):
+    def __init__(self, ix, procs: int, budget: int | None = None, **kwargs):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        self.budget = MemoryBudget(budget, procs) if budget else None
 
     def _new_task(self):
         task = ArticleSubWriterTask(
@@ -227,7 +289,35 @@ class ArticleMpWriter(MpWriter):
             self.resultqueue,
             self.subargs,
             self.multisegment,
+            budget=self.budget,
         )
         self.tasks.append(task)
         task.start()
         return task
+
+    def _enqueue(self):
+        if self.budget is not None:
+            self.budget.note_main_process()
+        super()._enqueue()
+
+    def _commit(self, mergetype, optimize, merge):
+        # MpWriter._commit's multisegment path, each process giving a list of segments.
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            task.join()
+        for _ in self.tasks:
+            try:
+                _, _, segments = self.resultqueue.get(timeout=1)
+            except queue.Empty:  # a process died: the indexer counts what was written
+                continue
+            finalsegments += segments
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()

@@ -1,0 +1,104 @@
+"""The indexer within a memory budget: segments written as the budget is used, small
+segments merged a bounded number at a time, the budget from arguments and the environment."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from index import merge_policy, segment_writer
+from index.indexer import index_paths
+from index.memory import BUDGET_ENV, DEFAULT_BUDGET_MB, BudgetError, budget_mb
+from search.engine import SearchEngine
+from search.results import SearchRequest
+from search.store import open_live_index
+from tests.conftest import article_search_command
+from tests.generated_corpus import write_articles
+
+ARTICLES = 600
+QUERIES = ("", "kari", "tosa melvin", "Europe")
+
+
+def _segment_sizes(index_dir) -> list[int]:
+    ix, _ = open_live_index(index_dir)
+    return [segment.doc_count_all() for segment in ix._segments()]
+
+
+def _answers(index_dir) -> list[tuple]:
+    engine = SearchEngine(index_dir)
+    answers = []
+    for q in QUERIES:
+        result = engine.search(SearchRequest(q=q, per_page=100))
+        facets = {name: [(v.value, v.count) for v in f.values] for name, f in result.facets.items()}
+        answers.append((result.total, sorted(h.id for h in result.hits), facets))
+    return answers
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("budget-articles")
+    write_articles(folder, ARTICLES, paragraphs=(1, 2))
+    return folder
+
+
+def test_a_used_budget_writes_more_segments_holding_the_same_index(tmp_path, articles, monkeypatch):
+    whole = tmp_path / "whole"
+    index_paths(whole, [articles], procs=2)
+    assert len([n for n in _segment_sizes(whole) if n]) == 2
+    # Any growth fills the budget once a segment has 100 articles (the processes
+    # are forked, so they see these settings).
+    monkeypatch.setattr(segment_writer, "MIN_SEGMENT_DOCUMENTS", 100)
+    monkeypatch.setattr(segment_writer, "WRITE_PEAK", 1e9)
+    cut = tmp_path / "cut"
+    report = index_paths(cut, [articles], procs=2)
+    sizes = _segment_sizes(cut)
+    assert report.added == sum(sizes) == ARTICLES
+    assert len([n for n in sizes if n]) >= 4
+    assert min(n for n in sizes if n) >= 100 or len(sizes) > 4
+    assert _answers(cut) == _answers(whole)
+
+
+def test_small_segments_merge_a_bounded_number_at_a_time(tmp_path, articles, monkeypatch):
+    index_dir = tmp_path / "daily"
+    index_paths(index_dir, [articles], procs=1)
+    first = _segment_sizes(index_dir)
+    monkeypatch.setattr(merge_policy, "MERGE_MAX_DOCUMENTS", 50)
+    daily = tmp_path / "daily-in"
+    for day in range(merge_policy.MERGE_AT + 2):
+        write_articles(daily, 5, start=ARTICLES + 5 * day, seed=2)
+        index_paths(index_dir, [articles, daily], procs=1)
+    sizes = _segment_sizes(index_dir)
+    assert sum(sizes) == ARTICLES + 5 * (merge_policy.MERGE_AT + 2)
+    # The first import's segment was never rewritten; the daily ones were merged
+    # once MERGE_AT of them were there, at most MERGE_MAX_DOCUMENTS together (with
+    # the run's own 5 articles, written in the same new segment).
+    assert set(first) <= set(sizes)
+    later = list(sizes)
+    for size in first:
+        later.remove(size)
+    assert len(later) <= merge_policy.MERGE_AT
+    assert 45 <= max(later) <= 50 + 5
+    assert _answers(index_dir)[0][0] == sum(sizes)
+
+
+def test_the_budget_comes_from_the_argument_then_the_environment(monkeypatch):
+    monkeypatch.delenv(BUDGET_ENV, raising=False)
+    assert budget_mb() == DEFAULT_BUDGET_MB
+    monkeypatch.setenv(BUDGET_ENV, "2048")
+    assert budget_mb() == 2048
+    assert budget_mb(512) == 512
+    for bad in ("lots", "-5", "1.5"):
+        monkeypatch.setenv(BUDGET_ENV, bad)
+        with pytest.raises(BudgetError, match=BUDGET_ENV):
+            budget_mb()
+    with pytest.raises(BudgetError, match="too small"):
+        budget_mb(10)
+
+
+def test_a_bad_budget_on_the_command_line_changes_nothing(tmp_path, articles):
+    command = [article_search_command(), "index", str(articles), "--index", str(tmp_path / "ix")]
+    done = subprocess.run([*command, "--memory", "10"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "too small" in done.stderr
+    assert not (tmp_path / "ix").exists()
