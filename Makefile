@@ -5,7 +5,7 @@ SYSTEM_PYTHON ?= python3
 INDEX ?= var/index
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install index browser-deps bench relevance soak lint format clean
+.PHONY: run test install index browser-deps replica-deps bench relevance soak lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(SYSTEM_PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser-deps
+# The read-replica tests copy the index with Debian's rsync; install it when it is missing.
+replica-deps:
+	@command -v rsync >/dev/null 2>&1 || { \
+	  echo "Installing Debian's rsync for the replica tests"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq rsync >/dev/null; }
+
+test: install browser-deps replica-deps
 	$(BIN)/pytest
 
 bench: install

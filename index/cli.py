@@ -12,9 +12,10 @@ from pathlib import Path
 from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
 from index.memory import BudgetError
+from index.publish import PublishError, publish
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import IndexNotFoundError
+from search.store import IndexNotFoundError, open_live_index
 
 DEFAULT_INDEX = "var/index"
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -73,7 +74,8 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     index_dir = _index_dir(args).absolute()
-    stats = SearchEngine(index_dir).stats()
+    # The article count from the table of contents: each worker opens the index itself.
+    documents = open_live_index(index_dir)[0].doc_count()
     os.environ["ARTICLE_SEARCH_INDEX"] = str(index_dir)
     command = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"]
     command += ["--bind", args.bind]
@@ -81,12 +83,23 @@ def run_serve(args: argparse.Namespace) -> int:
         command += ["--workers", str(args.workers)]
     command.append("web:create_app()")
     print(
-        f"article-search: serving {stats.documents} articles from {index_dir} "
-        f"at http://{args.bind}/",
+        f"article-search: serving {documents} articles from {index_dir} at http://{args.bind}/",
         flush=True,
     )
     os.execv(sys.executable, command)
     return EXIT_ERROR  # not reached: execv replaces this process
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    index_dir = _index_dir(args)
+    for replica in args.replicas:
+        try:
+            name = publish(index_dir, replica)
+        except (IndexLockedError, PublishError) as error:
+            print(f"article-search: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        print(f"{replica}: serving {name}")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--workers", type=int, help="worker processes (default: from the cores)")
     serve.set_defaults(run=run_serve)
+
+    publish_command = commands.add_parser(
+        "publish",
+        parents=[common],
+        help="copy the live index to read replicas (rsync) and switch them to it",
+    )
+    publish_command.add_argument(
+        "replicas", nargs="+", metavar="REPLICA", help="a replica's index folder, or HOST:FOLDER"
+    )
+    publish_command.set_defaults(run=run_publish)
     return parser
 
 

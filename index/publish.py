@@ -1,0 +1,125 @@
+"""Copy the live index generation to a read replica with rsync, and switch the replica to it.
+
+The index is a series of immutable generations, so read traffic scales by
+more hosts each serving a copy. A publish, run on the indexing host after
+each indexer run:
+
+1. holds the indexer lock, so no commit changes the generation while it is copied;
+2. copies the live build with ``rsync`` into ``REPLICA/builds/.<name>.partial``,
+   hard-linking the files the replica already has from the generation it
+   serves (``--link-dest``: Whoosh never rewrites a segment's files, so only
+   new segments and the new table of contents travel);
+3. renames the finished copy to ``REPLICA/builds/<name>`` and points
+   ``REPLICA/current`` at it with one atomic rename, so a replica serves the
+   old generation or the new one, never a half-copied one;
+4. deletes the replica's older copies but the one it served before.
+
+Each replica's ``article-search serve`` moves to the new generation by itself
+within a second. ``REPLICA`` is a folder on this host or ``host:folder``
+(rsync and the replica-side steps then go through ssh).
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from whoosh import index as whoosh_index
+
+from index.lock import indexer_lock
+from search.store import BUILDS_DIR, CURRENT_LINK, INDEX_NAME, live_build
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class PublishError(RuntimeError):
+    """rsync or a replica-side step failed; the replica still serves what it served."""
+
+
+@dataclass(frozen=True)
+class Replica:
+    """Where a replica's index folder is: ``host`` None for a folder on this host."""
+
+    host: str | None
+    folder: PurePosixPath
+
+    @classmethod
+    def parse(cls, text: str) -> Replica:
+        host, colon, folder = text.partition(":")
+        if colon and host and "/" not in host:
+            return cls(host, PurePosixPath(folder))
+        return cls(None, PurePosixPath(text))
+
+    def rsync_target(self, path: PurePosixPath) -> str:
+        return f"{self.host}:{path}" if self.host else str(path)
+
+    def run(self, script: str) -> str:
+        """Run a POSIX shell ``script`` where the replica's folder is; its output."""
+        command = ["sh", "-c", script]
+        if self.host:
+            command = ["ssh", self.host, shlex.join(command)]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            raise PublishError(f"{self}: {done.stderr.strip() or 'failed'}")
+        return done.stdout
+
+    def __str__(self) -> str:
+        return self.rsync_target(self.folder)
+
+
+def generation_name(index_dir) -> str:
+    """The live generation's name: its build folder and Whoosh generation, ``<build>.<n>``."""
+    build = live_build(index_dir)
+    generation = whoosh_index.open_dir(build, indexname=INDEX_NAME).latest_generation()
+    return f"{build.name}.{generation}"
+
+
+def publish(index_dir, replica_text: str) -> str:
+    """Publish the live generation of ``index_dir`` to one replica; its name.
+
+    Raises IndexLockedError while an indexer runs (try again after it), and
+    PublishError when a step fails (the replica keeps serving what it served).
+    """
+    replica = Replica.parse(replica_text)
+    builds = replica.folder / BUILDS_DIR
+    with indexer_lock(index_dir):
+        name = generation_name(index_dir)
+        link = _quoted(replica.folder / CURRENT_LINK)
+        serving = replica.run(f"mkdir -p {_quoted(builds)} && readlink {link} || true").strip()
+        served = PurePosixPath(serving).name if serving else None
+        if served == name:
+            return name
+        partial = builds / f".{name}{PARTIAL_SUFFIX}"
+        command = ["rsync", "--archive", "--delete", "--exclude", "*.tmp/"]
+        if served:
+            command.append(f"--link-dest={builds / served}")
+        command += [f"{live_build(index_dir)}/", replica.rsync_target(partial) + "/"]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True)
+        except OSError as error:  # no rsync installed
+            raise PublishError(f"cannot run rsync: {error.strerror}") from None
+        if done.returncode:
+            raise PublishError(f"rsync to {replica} failed: {done.stderr.strip()}")
+        replica.run(_switch_script(replica.folder, partial, name, served))
+    return name
+
+
+def _quoted(path: PurePosixPath | str) -> str:
+    return shlex.quote(str(path))
+
+
+def _switch_script(folder: PurePosixPath, partial: PurePosixPath, name: str, served) -> str:
+    """The replica-side shell steps: finish the copy, switch ``current``, drop old copies."""
+    builds = folder / BUILDS_DIR
+    incoming = folder / f".{CURRENT_LINK}.incoming"
+    keep = " ".join(sorted({name, served} - {None}))
+    return (
+        f"set -e; rm -rf {_quoted(builds / name)}; mv {_quoted(partial)} {_quoted(builds / name)}; "
+        f"ln -sfn {_quoted(f'{BUILDS_DIR}/{name}')} {_quoted(incoming)}; "
+        f"mv -T {_quoted(incoming)} {_quoted(folder / CURRENT_LINK)}; "
+        f"cd {_quoted(builds)}; for old in * .*{PARTIAL_SUFFIX}; do "
+        f'case " {keep} " in *" $old "*) ;; '
+        '*) if [ -e "$old" ]; then rm -rf -- "$old"; fi ;; esac; done'
+    )

@@ -1,0 +1,139 @@
+"""Read replicas on loopback: two served copies of the index, a publish between them,
+searches throughout with zero errors, /healthz naming the generation each one serves."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+from index.indexer import index_paths
+from index.publish import generation_name, publish
+from tests.conftest import article_search_command, serving
+from tests.generated_corpus import write_articles
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("rsync") is None, reason="rsync (Debian's package; make test installs it)"
+)
+SWITCH_SECONDS = 20
+
+
+def _healthz(server) -> dict:
+    return server.json("/healthz")
+
+
+def _wait_for_generation(server, generation: str) -> dict:
+    deadline = time.monotonic() + SWITCH_SECONDS
+    while time.monotonic() < deadline:
+        health = _healthz(server)
+        if health["generation"].startswith(generation):
+            return health
+        time.sleep(0.1)
+    pytest.fail(f"{server.url} still serves {_healthz(server)['generation']}, not {generation}")
+
+
+def test_two_replicas_switch_generation_without_an_error(tmp_path):
+    articles, primary = tmp_path / "articles", tmp_path / "primary"
+    write_articles(articles, 200, paragraphs=(1, 2))
+    index_paths(primary, [articles], procs=1)
+    replicas = [tmp_path / "replica-a", tmp_path / "replica-b"]
+    first = generation_name(primary)
+    for replica in replicas:
+        assert publish(primary, str(replica)) == first
+        assert publish(primary, str(replica)) == first  # nothing new: nothing copied
+
+    with serving(replicas[0], tmp_path) as one, serving(replicas[1], tmp_path) as two:
+        for server in (one, two):
+            assert _wait_for_generation(server, first)["documents"] == 200
+        stop, failures, answered = threading.Event(), [], [0]
+
+        def search_all_along(server, query: str) -> None:
+            while not stop.is_set():
+                try:
+                    status, _ = server.get("/api/search", {"q": query})
+                except OSError as error:
+                    failures.append(f"{server.url}: {error}")
+                    continue
+                if status != 200:
+                    failures.append(f"{server.url}: {status}")
+                answered[0] += 1
+
+        clients = [
+            threading.Thread(target=search_all_along, args=(server, query))
+            for server in (one, two)
+            for query in ("kari", "tosa melvin")
+        ]
+        for client in clients:
+            client.start()
+        try:
+            write_articles(articles, 20, start=200, seed=5)
+            command = [article_search_command(), "index", str(articles), "--index", str(primary)]
+            subprocess.run(command, check=True, capture_output=True)
+            second = generation_name(primary)
+            assert second != first
+            # The publish command, as a timer would run it after the indexer.
+            publish_command = [article_search_command(), "publish", "--index", str(primary)]
+            done = subprocess.run(
+                [*publish_command, str(replicas[0])], capture_output=True, text=True
+            )
+            assert done.returncode == 0, done.stderr
+            assert f"serving {second}" in done.stdout
+            assert _wait_for_generation(one, second)["documents"] == 220
+            assert _healthz(two)["generation"].startswith(first)  # not published there yet
+            time.sleep(1)
+            publish(primary, str(replicas[1]))
+            assert _wait_for_generation(two, second)["documents"] == 220
+            time.sleep(1)
+        finally:
+            stop.set()
+            for client in clients:
+                client.join()
+        assert not failures, failures[:5]
+        assert answered[0] > 20
+        for server in (one, two):
+            assert server.search(q="", per_page=1)["total"] == 220
+
+    for replica in replicas:
+        # The copy served and the one before it; no half-copied folder left.
+        kept = sorted(os.listdir(replica / "builds"))
+        assert kept == sorted([first, second])
+        assert os.readlink(replica / "current") == f"builds/{second}"
+        # Unchanged segment files were hard-linked, not copied again.
+        old_files = {p.name: p.stat().st_ino for p in (replica / "builds" / first).iterdir()}
+        shared = [
+            p
+            for p in (replica / "builds" / second).iterdir()
+            if old_files.get(p.name) == p.stat().st_ino
+        ]
+        assert shared
+
+
+def test_a_copy_cut_short_is_never_served(tmp_path):
+    """rsync dying half way (a dropped connection) leaves the replica serving what it served."""
+    articles, primary, replica = tmp_path / "articles", tmp_path / "primary", tmp_path / "replica"
+    write_articles(articles, 30, paragraphs=(1, 1))
+    index_paths(primary, [articles], procs=1)
+    first = publish(primary, str(replica))
+    write_articles(articles, 5, start=30, seed=5)
+    index_paths(primary, [articles], procs=1)
+    # An rsync that copies all but the table of contents, then fails as a cut link does.
+    cut = tmp_path / "cut-rsync"
+    cut.mkdir()
+    (cut / "rsync").write_text(
+        f'#!/bin/sh\n{shutil.which("rsync")} --exclude "*.toc" "$@"\nexit 12\n'
+    )
+    (cut / "rsync").chmod(0o755)
+    env = {**os.environ, "PATH": f"{cut}{os.pathsep}{os.environ['PATH']}"}
+    command = [article_search_command(), "publish", "--index", str(primary), str(replica)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert "rsync" in done.stderr
+    assert os.readlink(replica / "current") == f"builds/{first}"
+    # The next publish completes, and the cut copy is gone.
+    second = publish(primary, str(replica))
+    assert os.readlink(replica / "current") == f"builds/{second}"
+    assert sorted(os.listdir(replica / "builds")) == sorted([first, second])
