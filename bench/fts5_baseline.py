@@ -146,11 +146,18 @@ class Fts5Search:
         self.connection.execute("PRAGMA temp_store = MEMORY")
         self.connection.execute("CREATE TEMP TABLE base(doc INTEGER PRIMARY KEY)")
 
-    def _parse(self, q: str) -> tuple[str | None, list[str], dict[str, list[str]]]:
-        """(FTS5 MATCH expression or None to browse, plain words, facet values required)."""
+    def _parse(
+        self, q: str, prefix_last: bool = False
+    ) -> tuple[str | None, list[str], dict[str, list[str]]]:
+        """(FTS5 MATCH expression or None to browse, plain words, facet values required).
+
+        With ``prefix_last``, a last plain word with no space after it is a prefix
+        query (``"pre" *``), FTS5's own way of searching as the reader types.
+        """
         positive, negative, words = [], [], []
         required: dict[str, list[str]] = {"regions": [], "themes": []}
-        for match in _TOKEN.finditer(q):
+        matches = list(_TOKEN.finditer(q))
+        for match in matches:
             if match["word"] == "OR":
                 continue  # words are OR-ed anyway
             field = (match["field"] or "").lower()
@@ -166,6 +173,9 @@ class Fts5Search:
                 expression = _quoted(pieces)
             else:
                 expression = " AND ".join(_quoted([p]) for p in pieces)
+                typing = prefix_last and match is matches[-1] and q[-1:].isalnum()
+                if typing and not field and not match["neg"]:
+                    expression += " *"
             if field in FIELD_COLUMNS:
                 expression = f"{FIELD_COLUMNS[field]} : ({expression})"
             if match["neg"]:
@@ -203,14 +213,14 @@ class Fts5Search:
                 best = (distance, -docs, term)
         return best[2] if best else None
 
-    def search(self, query_string: str) -> dict:
+    def search(self, query_string: str, prefix_last: bool = False) -> dict:
         params = parse_qsl(query_string, keep_blank_values=True)
         get = dict(params)
         selected = {
             "regions": [v for k, v in params if k == "region"],
             "themes": [v for k, v in params if k == "theme"],
         }
-        expression, words, required = self._parse(get.get("q", ""))
+        expression, words, required = self._parse(get.get("q", ""), prefix_last)
         conditions, args = [], []
         if get.get("from"):
             conditions.append("a.date >= ?")

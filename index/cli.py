@@ -55,7 +55,12 @@ def run_index(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     engine = SearchEngine(_index_dir(args))
     request = SearchRequest(
-        q=args.query, regions=tuple(args.region), themes=tuple(args.theme), per_page=args.limit
+        q=args.query,
+        regions=tuple(args.region),
+        themes=tuple(args.theme),
+        per_page=args.limit,
+        prefix=not args.whole_words,
+        typos=not args.no_typos,
     )
     result = engine.search(request)
     if args.json:
@@ -67,6 +72,8 @@ def run_search(args: argparse.Namespace) -> int:
     for hit in result.hits:
         date = hit.date.isoformat() if hit.date else "----------"
         print(f"{date}  {hit.title}  [{hit.id}]")
+    if result.showing_results_for:
+        print(f"showing results for: {result.showing_results_for} (--no-typos for as typed)")
     if result.suggestion:
         print(f"did you mean: {result.suggestion}")
     return EXIT_OK
@@ -137,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--theme", action="append", default=[], help="filter by theme")
     search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
     search.add_argument("--json", action="store_true", help="print the /api/search JSON")
+    search.add_argument(
+        "--whole-words",
+        action="store_true",
+        help="the last word matches only itself, not the words it begins",
+    )
+    search.add_argument("--no-typos", action="store_true", help="search the words exactly as typed")
     search.set_defaults(run=run_search)
 
     serve = commands.add_parser("serve", parents=[common], help="serve the web app with gunicorn")

@@ -22,6 +22,7 @@ from search.analysis import fast_analyzer
 from search.article import Article
 from search.codec import numeric_column
 from search.docsets import DocSet
+from search.expansion import WordExpander
 from search.facets import FACET_FIELDS, ValueSets, facet_counts
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
@@ -97,12 +98,14 @@ class _Generation:
     day: np.ndarray  # date as a proleptic ordinal per docnum, 0 when undated
     month: np.ndarray  # year * 12 + month - 1 per docnum, -1 when undated
     builder: QueryBuilder
+    expander: WordExpander
     corrector: SpellingCorrector
     completer: Completer
     matcher: ArrayMatcher
 
     @classmethod
-    def open(cls, index_dir: Path) -> _Generation:
+    def open(cls, index_dir: Path, previous: _Generation | None = None) -> _Generation:
+        """The live generation; ``previous`` lends its words until this one's are built."""
         ix, build = open_live_index(index_dir)
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
@@ -115,7 +118,13 @@ class _Generation:
         }
         day, month = _date_columns(reader, size)
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
-        builder = QueryBuilder(analyzer, lambda field, typed: values[field].lookup(typed))
+        expander = WordExpander(
+            reader, analyzer, ix.reader, previous=previous.expander if previous else None
+        )
+        builder = QueryBuilder(
+            analyzer, lambda field, typed: values[field].lookup(typed), expander=expander
+        )
+        matcher = ArrayMatcher(searcher)
         return cls(
             searcher=searcher,
             build=build,
@@ -126,9 +135,10 @@ class _Generation:
             day=day,
             month=month,
             builder=builder,
-            corrector=SpellingCorrector(reader, analyzer),
-            completer=Completer(searcher, analyzer, values),
-            matcher=ArrayMatcher(searcher),
+            expander=expander,
+            corrector=SpellingCorrector(expander),
+            completer=Completer(searcher, analyzer, values, expander, matcher, day),
+            matcher=matcher,
         )
 
     def is_current(self, index_dir: Path) -> bool:
@@ -197,7 +207,8 @@ class SearchEngine:
             if not self._current.is_current(self.index_dir):
                 if self._previous is not None:
                     self._previous.searcher.close()
-                self._previous, self._current = self._current, _Generation.open(self.index_dir)
+                following = _Generation.open(self.index_dir, previous=self._current)
+                self._previous, self._current = self._current, following
         return self._current
 
     @_one_thread_at_a_time
@@ -211,9 +222,12 @@ class SearchEngine:
 
     @_one_thread_at_a_time
     def search(self, request: SearchRequest) -> SearchResult:
-        started = time.perf_counter()
+        began = time.perf_counter()
         gen = self._generation()
-        parsed = gen.builder.parse(request.q)
+        if request.q:
+            gen.expander.prepare()  # once per generation, outside the time limits below
+        started = time.perf_counter()
+        parsed = gen.builder.parse(request.q, prefix=request.prefix, typos=request.typos)
         matched = gen.live
         # A browse may still exclude words ("-sport"): only Every matches everything.
         found = None
@@ -260,11 +274,20 @@ class SearchEngine:
             hits, partial = [], True
         total = len(final)
         suggestion = None
-        misspelt = total == 0 or not all(map(gen.corrector.known, parsed.words))
-        if parsed.words and not partial and misspelt:
+        # Words with completions or corrections are taken care of already.
+        unexpanded = [
+            w for w in parsed.words if w not in parsed.completions and w not in parsed.corrections
+        ]
+        misspelt = total == 0 or not all(map(gen.corrector.known, unexpanded))
+        if unexpanded and not partial and misspelt and not parsed.corrected_only:
             suggestion = gen.corrector.suggest_query(
-                parsed.words, request.q, deadline=started + SPELLING_SECONDS
+                unexpanded, request.q, deadline=started + SPELLING_SECONDS
             )
+        showing_results_for = None
+        if parsed.corrected_only and total:
+            showing_results_for = request.q
+            for word, corrections in parsed.corrections.items():
+                showing_results_for = showing_results_for.replace(word, corrections[0], 1)
         return SearchResult(
             request=request,
             total=total,
@@ -272,7 +295,10 @@ class SearchEngine:
             facets=facets,
             timeline=self._timeline(gen, final, request),
             suggestion=suggestion,
-            took_ms=(time.perf_counter() - started) * 1000,
+            completions=parsed.completions,
+            corrections=parsed.corrections,
+            showing_results_for=showing_results_for,
+            took_ms=(time.perf_counter() - began) * 1000,
             partial=partial,
         )
 

@@ -12,7 +12,8 @@ its constant (Whoosh's unscored-context behaviour, which ``searcher.search``
 uses). Ranking by (score descending, docnum ascending) is then the order of
 Whoosh's TopCollector. Sums may be added in another order than Whoosh's
 matcher tree, which can change a score in its last bit, never an order
-between scores that differ.
+between scores that differ. DisjunctionMax (without a tie-break) scores a
+document by its best part.
 
 Query types it does not know (phrases, anything new) are run through
 Whoosh's own matcher for that part of the tree, so every query still gets
@@ -287,6 +288,8 @@ class ArrayMatcher:
             return self._combine(query, union=True)
         if kind is wq.And:
             return self._combine(query, union=False)
+        if kind is wq.DisjunctionMax and not query.tiebreak:
+            return self._best_of(query)
         if kind is wq.AndNot:
             return self._and_not(query)
         if kind is wq.AndMaybe:
@@ -338,6 +341,15 @@ class ArrayMatcher:
         if query.boost != 1.0:
             scores = scores * query.boost
         return Matches(docnums, scores)
+
+    def _best_of(self, query: wq.DisjunctionMax) -> Matches:
+        """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax)."""
+        best = np.full(self.size, -np.inf)
+        for part in (self.evaluate(q) for q in query.subqueries):
+            best[part.docnums] = np.maximum(best[part.docnums], part.scores)
+        docnums = np.flatnonzero(best > -np.inf)
+        scores = best[docnums]
+        return Matches(docnums, scores * query.boost if query.boost != 1.0 else scores)
 
     def _and_not(self, query: wq.AndNot) -> Matches:
         positive = self._evaluate(query.a)

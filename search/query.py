@@ -8,6 +8,13 @@ A query that reads as a sentence or a question (``What similarity laws must
 be obeyed ...?``) is prose: in it a leading ``-`` is a dash and ``OR`` a word.
 Articles containing all the plain words of a short search rank first, then
 those with most; a long query is ranked by BM25F alone (see search.ranking).
+
+The word being typed (the last plain word, with no space after it) also
+matches the index words it begins, and a misspelt word the words near it
+(search.expansion). Each such stand-in adds its score scaled by its share of
+the stand-ins' frequency, and a lower coordination bonus than the word as
+typed: an article holding the word as typed ranks above one holding only a
+completion, which ranks above one holding only a correction.
 """
 
 from __future__ import annotations
@@ -20,8 +27,13 @@ from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.lang.stopwords import stoplists
 
+from search.expansion import Expansion, WordExpander
 from search.ranking import (
+    COMPLETION_TIER,
+    COMPLETION_WEIGHT,
     COORDINATION_BONUS,
+    CORRECTION_TIER,
+    CORRECTION_WEIGHT,
     PROXIMITY_BOOST,
     PROXIMITY_PAIRS,
     PROXIMITY_SLOP,
@@ -49,6 +61,7 @@ TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
 QUERY_STOP_WORDS = stoplists["en"]
 QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "where", "why", "how"})
 _SENTENCE_END = re.compile(r"""[.?!]["'\u201d\u2019)\]]*$""")
+_ENDS_IN_WORD = re.compile(r"\w$")
 
 # Resolves a region/theme typed by a reader to the exact stored values.
 ValueResolver = Callable[[str, str], list[str]]
@@ -64,6 +77,15 @@ class ParsedQuery:
     is_browse: bool = False  # no positive search terms: every article matches
     dropped: bool = False  # plain words were left out as stop words
     feedback: bool = False  # a long query: re-ranked by search.feedback
+    completions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
+    corrected_only: bool = False  # no corrected word is in the index as typed
+
+
+@dataclass(frozen=True)
+class _Options:
+    prefix: bool = True  # the word being typed (or, for a clause: this word) completes
+    typos: bool = True
 
 
 @dataclass
@@ -72,6 +94,9 @@ class _Clause:
     negative: bool = False
     scored_word: bool = False  # counts towards "all words first"
     terms: tuple[str, ...] = ()  # a plain word's terms, for proximity with its neighbours
+    exact: wq.Query | None = None  # the word as typed, when it has stand-ins
+    stand_ins: wq.Query | None = None  # its completions or corrections, weighted
+    tier: float = 1.0  # the share of the coordination bonus an article with stand-ins only gets
 
 
 def reads_as_prose(text: str) -> bool:
@@ -96,17 +121,27 @@ def _analyse(analyzer: Analyzer, text: str) -> list[str]:
 class QueryBuilder:
     """Turns query text into a ParsedQuery for one index's analyzer and values."""
 
-    def __init__(self, analyzer: Analyzer, resolve_values: ValueResolver):
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        resolve_values: ValueResolver,
+        expander: WordExpander | None = None,
+    ):
         self.analyzer = analyzer
         self.resolve_values = resolve_values
+        self.expander = expander
 
-    def parse(self, text: str) -> ParsedQuery:
-        parsed = self._parse(text, drop_stop_words=True)
+    def parse(self, text: str, prefix: bool = True, typos: bool = True) -> ParsedQuery:
+        """``text`` as a query; ``prefix``: the word being typed completes, ``typos``: corrected."""
+        options = _Options(prefix=prefix and bool(_ENDS_IN_WORD.search(text)), typos=typos)
+        parsed = self._parse(text, drop_stop_words=True, options=options)
         if parsed.is_browse and parsed.dropped:
-            parsed = self._parse(text, drop_stop_words=False)  # nothing but stop words
+            # Nothing but stop words: searched as whole words ("the who").
+            whole_words = _Options(prefix=False, typos=typos)
+            parsed = self._parse(text, drop_stop_words=False, options=whole_words)
         return parsed
 
-    def _parse(self, text: str, drop_stop_words: bool) -> ParsedQuery:
+    def _parse(self, text: str, drop_stop_words: bool, options: _Options) -> ParsedQuery:
         parsed = ParsedQuery(wq.Every())
         clauses: list[_Clause] = []
         pending_or = False
@@ -114,14 +149,19 @@ class QueryBuilder:
         used = 0  # clauses, each alternative of an OR chain counted
         prose = reads_as_prose(text)
         text = text if text.count('"') % 2 == 0 else text[::-1].replace('"', " ", 1)[::-1]
-        for match in _TOKEN.finditer(text):
+        matches = list(_TOKEN.finditer(text))
+        # A stop word being typed may be the start of a word ("crude out": output), when
+        # the query has other words; alone ("the") it is a stop word.
+        others = any(not self._is_stop_word(m) for m in matches[:-1])
+        for match in matches:
             if match["word"] == "OR" and not match["neg"] and not match["field"] and not prose:
                 pending_or = bool(clauses) and not clauses[-1].negative
                 continue
-            if drop_stop_words and self._is_stop_word(match):
+            typing = options.prefix and match.end() == len(text)
+            if drop_stop_words and self._is_stop_word(match) and not (typing and others):
                 parsed.dropped = True
                 continue
-            clause = self._clause(match, parsed, prose)
+            clause = self._clause(match, parsed, prose, _Options(typing, options.typos))
             if clause is None:
                 continue
             if pending_or and not clause.negative:
@@ -136,6 +176,11 @@ class QueryBuilder:
             if used >= MAX_CLAUSES:
                 break
         parsed.query, parsed.is_browse = self._combine(clauses)
+        parsed.corrected_only = bool(parsed.corrections) and not any(
+            self.expander.frequency(term)
+            for word in parsed.corrections
+            for term in _analyse(self.analyzer, word)
+        )
         parsed.feedback = sum(c.scored_word for c in clauses) > STRICT_COORDINATION_WORDS
         return parsed
 
@@ -147,7 +192,9 @@ class QueryBuilder:
         words = re.findall(r"\w+", match["word"].lower())
         return bool(words) and all(word in QUERY_STOP_WORDS for word in words)
 
-    def _clause(self, match: re.Match, parsed: ParsedQuery, prose: bool) -> _Clause | None:
+    def _clause(
+        self, match: re.Match, parsed: ParsedQuery, prose: bool, options: _Options
+    ) -> _Clause | None:
         negative = bool(match["neg"]) and not prose
         prefix = (match["field"] or "").lower()
         value = match["phrase"] if match["phrase"] is not None else match["word"]
@@ -159,17 +206,72 @@ class QueryBuilder:
             query = wq.Or([wq.Term(target, v) for v in values]) if values else wq.NullQuery
             return _Clause(query, negative)
         terms = _analyse(self.analyzer, value)
-        if not terms:
-            return None
+        plain = target is None and not negative
+        expansion = None
+        if plain and match["phrase"] is None and len(terms) <= 1 and self.expander is not None:
+            expansion = self._expansion(value, terms, options)
+        if not terms and not (expansion and expansion.completions):
+            return None  # a stop word, unless it is being typed and begins other words
         fields = {"title": {"title": 1.0}, "author": {"author_text": 1.0}}.get(target, TEXT_FIELDS)
         query = self._text_query(terms, fields, phrase=match["phrase"] is not None)
         if not negative:
             parsed.terms.update(terms)
             if target is None:
                 parsed.words.append(value)
-        plain = target is None and not negative
         nearby = tuple(terms) if plain and match["phrase"] is None else ()
-        return _Clause(query, negative, scored_word=plain, terms=nearby)
+        clause = _Clause(query, negative, scored_word=plain, terms=nearby)
+        if expansion is not None and (expansion.completions or expansion.corrections):
+            self._add_stand_ins(clause, value, expansion, fields, parsed)
+        return clause
+
+    def _expansion(self, value: str, terms: list[str], options: _Options) -> Expansion | None:
+        """The completions or corrections of a plain word, if it is one word."""
+        folded = [token.text for token in self.analyzer(value, no_morph=True, removestops=False)]
+        if len(folded) != 1:
+            return None
+        term = terms[0] if terms else None
+        return self.expander.expand(folded[0], term, typing=options.prefix, typos=options.typos)
+
+    def _add_stand_ins(
+        self,
+        clause: _Clause,
+        value: str,
+        expansion: Expansion,
+        fields: dict[str, float],
+        parsed: ParsedQuery,
+    ) -> None:
+        """Give a plain word the index words that stand in for it, weighted by frequency.
+
+        The likeliest stand-in scores as the word would (times its kind's weight),
+        the others in proportion to their frequency, so the articles of the word
+        the reader most likely means come first. A word being typed whose letters
+        are no word of the index has no exact match of its own: its stem, if the
+        index has it ("defici", from "deficiency"), is one of its completions.
+        """
+        stand_ins = expansion.completions or expansion.corrections
+        if expansion.completions:
+            weight, clause.tier = COMPLETION_WEIGHT, COMPLETION_TIER
+            parsed.completions[value] = tuple(a.word for a in stand_ins)
+        else:
+            weight, clause.tier = CORRECTION_WEIGHT, CORRECTION_TIER
+            parsed.corrections[value] = tuple(a.word for a in stand_ins)
+        likeliest = max(a.frequency for a in stand_ins)
+        alternatives = []
+        for alternative in stand_ins:
+            share = weight * alternative.frequency / likeliest
+            scaled = {name: boost * share for name, boost in fields.items()}
+            alternatives.append(self._text_query([alternative.term], scaled, phrase=False))
+            parsed.terms.add(alternative.term)
+        # An article's best stand-in counts, not their sum: one holding "canada" and
+        # "canadian" is not twice as much about what "canad" will become.
+        clause.stand_ins = wq.DisjunctionMax(alternatives)
+        if expansion.known:
+            clause.exact = clause.query
+            clause.query = wq.Or([clause.exact, clause.stand_ins])
+        else:
+            clause.exact, clause.query = wq.NullQuery, clause.stand_ins
+            if expansion.completions:
+                clause.terms = (stand_ins[0].term,)  # near its neighbours, as it will be typed
 
     @staticmethod
     def _text_query(terms: list[str], fields: dict[str, float], phrase: bool) -> wq.Query:
@@ -189,17 +291,34 @@ class QueryBuilder:
 
     @staticmethod
     def _combine(clauses: list[_Clause]) -> tuple[wq.Query, bool]:
-        words = [c.query for c in clauses if c.scored_word]
+        scored = [c for c in clauses if c.scored_word]
         required = [c.query for c in clauses if not c.negative and not c.scored_word]
         excluded = [c.query for c in clauses if c.negative]
-        if 1 < len(words) <= STRICT_COORDINATION_WORDS:
-            words = [wq.Or([wq.ConstantScoreQuery(w, COORDINATION_BONUS), w]) for w in words]
+        # A single word with stand-ins is coordinated too: the word as typed first.
+        coordinated = 1 < len(scored) <= STRICT_COORDINATION_WORDS or (
+            len(scored) == 1 and scored[0].stand_ins is not None
+        )
+        words = [QueryBuilder._coordinated(c) if coordinated else c.query for c in scored]
         words += QueryBuilder._proximity(clauses)
         parts = ([wq.Or(words)] if words else []) + required
         positive = parts[0] if len(parts) == 1 else wq.And(parts) if parts else wq.Every()
         if excluded:
             positive = wq.AndNot(positive, wq.Or(excluded))
         return positive, not parts
+
+    @staticmethod
+    def _coordinated(clause: _Clause) -> wq.Query:
+        """The clause plus its coordination bonus: whole for the word, a tier for stand-ins."""
+        if clause.stand_ins is None:
+            return wq.Or([wq.ConstantScoreQuery(clause.query, COORDINATION_BONUS), clause.query])
+        stand_ins_only = wq.AndNot(clause.stand_ins, clause.exact)
+        return wq.Or(
+            [
+                wq.ConstantScoreQuery(clause.exact, COORDINATION_BONUS),
+                wq.ConstantScoreQuery(stand_ins_only, COORDINATION_BONUS * clause.tier),
+                clause.query,
+            ]
+        )
 
     @staticmethod
     def _proximity(clauses: list[_Clause]) -> list[wq.Query]:

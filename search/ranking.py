@@ -22,6 +22,17 @@ TITLE_BOOST = 1.5
 STRICT_COORDINATION_WORDS = 4
 COORDINATION_BONUS = 1000.0
 
+# Stand-ins for a typed word (search.expansion): the completions of the word
+# being typed share COMPLETION_WEIGHT of a word's score by their frequencies, so
+# the likeliest completion ranks its articles as the finished word would; the
+# corrections of a misspelt word share CORRECTION_WEIGHT. In a short search an
+# article matched only through stand-ins gets that TIER of the coordination bonus:
+# the word as typed first, then completions, then corrections.
+COMPLETION_WEIGHT = 0.9
+CORRECTION_WEIGHT = 0.8
+COMPLETION_TIER = 0.5
+CORRECTION_TIER = 0.25
+
 # Two plain words typed next to each other and found within PROXIMITY_SLOP
 # words of each other, in order, add PROXIMITY_BOOST times their BM25F scores
 # (at most PROXIMITY_PAIRS pairs a query). On Cranfield boosts 0.1 / 0.25 /

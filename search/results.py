@@ -24,6 +24,8 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+    prefix: bool = True  # the word being typed also matches the words it begins
+    typos: bool = True  # misspelt words also match the words near them
 
     def selected(self, facet: str) -> tuple[str, ...]:
         """The values selected in the facet named ``region`` or ``theme``."""
@@ -82,6 +84,11 @@ class SearchResult:
     facets: dict[str, Facet]
     timeline: tuple[TimelineBucket, ...] = ()
     suggestion: str | None = None
+    # Typed word -> the index words its results also come from (search.expansion).
+    completions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The query as read when every result comes from corrections ("Showing results for").
+    showing_results_for: str | None = None
     took_ms: float = 0.0
     partial: bool = False  # a time limit cut the search short
 

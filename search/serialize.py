@@ -24,6 +24,10 @@ def _facet_json(facet: Facet) -> list[dict]:
     return [{"value": v.value, "count": v.count, "selected": v.selected} for v in facet.values]
 
 
+def _read_as(expanded: dict[str, tuple[str, ...]]) -> list[dict]:
+    return [{"word": word, "read_as": list(words)} for word, words in expanded.items()]
+
+
 def result_json(result: SearchResult) -> dict:
     request = result.request
     return {
@@ -44,6 +48,9 @@ def result_json(result: SearchResult) -> dict:
             for bucket in result.timeline
         ],
         "suggestion": result.suggestion,
+        "completions": _read_as(result.completions),
+        "corrections": _read_as(result.corrections),
+        "showing_results_for": result.showing_results_for,
         "partial": result.partial,
         "took_ms": round(result.took_ms, 2),
     }

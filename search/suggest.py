@@ -1,47 +1,63 @@
-"""Completions for the search box: facet values, authors, titles and frequent words.
+"""Completions for the search box: words, facet values, authors and titles, likeliest first.
 
 Called on every keystroke, so each call does bounded work: the facet values'
-folded words are worked out once per index generation; titles and words look
-at a bounded number of index words with the prefix (the words stemmed in one
-analyzer call); and the answers are remembered per generation, since the
-same prefixes come again and again as people type.
+folded words are worked out once per index generation, the words come from
+the generation's vocabulary (the most frequent words with the prefix, one per
+stem, search.vocabulary), and the answers are remembered per generation, since
+the same prefixes come again and again as people type.
+
+Order: words and values by how many articles choosing them leads to (a word
+after others: the articles holding it and them), a value
+whose first word is being typed ("Europe" for "eur") counting START_BONUS
+times; then, in the slots kept for them, the newest articles whose title
+holds the words before and one of the likeliest completions.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
-import itertools
 from collections import OrderedDict
 from functools import cached_property
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.searching import Searcher
 
+from search.expansion import WordExpander
 from search.facets import ValueSets
+from search.matching import ArrayMatcher
 from search.results import Suggestion
-from search.spelling import SPELLING_FIELD
+from search.vocabulary import Alternative
 
 MIN_PREFIX = 2
 KINDS = {"regions": "region", "themes": "theme", "authors": "author"}
-VALUES_SHOWN = 4
+START_BONUS = 3
+TERMS_LOOKED_AT = 8
+CANDIDATES_AFTER_WORDS = 12  # the most frequent completions counted with the words before
+COUNTED_FIELD = "body"  # word frequencies are body frequencies (search.vocabulary)
 TITLES_SHOWN = 3
-TERMS_SHOWN = 4
-# Index words with the prefix looked at (in alphabetical order), and how many of
-# the most frequent title words the title lookup takes.
-EXPANSIONS = 300
-TITLE_TERMS = 8
+TITLE_TERMS = 3  # the likeliest completions whose titles are offered
 REMEMBERED = 4096  # completions kept per generation
 
 
 class Completer:
     """Completes the last word being typed; the words before it are kept as typed."""
 
-    def __init__(self, searcher: Searcher, analyzer: Analyzer, values: dict[str, ValueSets]):
+    def __init__(
+        self,
+        searcher: Searcher,
+        analyzer: Analyzer,
+        values: dict[str, ValueSets],
+        expander: WordExpander,
+        matcher: ArrayMatcher,
+        day: np.ndarray,
+    ):
         self.searcher = searcher
         self.analyzer = analyzer
         self.values = values
+        self.expander = expander
+        self.matcher = matcher
+        self.day = day  # date per docnum as a day number, 0 when undated
         self._remembered: OrderedDict[tuple[str, int], list[Suggestion]] = OrderedDict()
 
     def _fold(self, text: str) -> str:
@@ -64,13 +80,42 @@ class Completer:
         if len(prefix) < MIN_PREFIX or " " in prefix:
             return []
         keep = f"{head} " if head else ""
-        found = self._values(prefix) + self._titles(prefix) + self._terms(prefix, keep)
+        head_terms = [token.text for token in self.analyzer(head)]
+        words = self._words(prefix, head_terms)
+        terms = [(count, Suggestion(keep + a.word, "term", count)) for count, a in words]
+        ranked = sorted(self._values(prefix) + terms, key=lambda pair: -pair[0])
+        titles = self._titles(head_terms, [a.term for _, a in words[:TITLE_TERMS]])
+        found = [s for _, s in ranked][: max(limit - len(titles), 0)] + titles
         unique, seen = [], set()
         for suggestion in found:
             if suggestion.text.casefold() not in seen:
                 seen.add(suggestion.text.casefold())
                 unique.append(suggestion)
         return unique[:limit]
+
+    def _docnums(self, term: str) -> np.ndarray:
+        return self.matcher.evaluate(wq.Term(COUNTED_FIELD, term)).docnums
+
+    def _words(self, prefix: str, head_terms: list[str]) -> list[tuple[int, Alternative]]:
+        """(articles, word): the likeliest completions of ``prefix`` after ``head_terms``.
+
+        Alone, a word counts the articles holding it; after other words, the
+        articles holding it and them ("heat pu": pump before public).
+        """
+        vocabulary = self.expander.vocabulary
+        if not head_terms:
+            return [(a.frequency, a) for a in vocabulary.completions(prefix, TERMS_LOOKED_AT)]
+        with_head = np.ones(self.matcher.size, dtype=bool)
+        for term in head_terms:
+            holding = np.zeros(self.matcher.size, dtype=bool)
+            holding[self._docnums(term)] = True
+            with_head &= holding
+        counted = [
+            (int(with_head[self._docnums(a.term)].sum()), a)
+            for a in vocabulary.completions(prefix, CANDIDATES_AFTER_WORDS)
+        ]
+        counted.sort(key=lambda pair: -pair[0])
+        return [(count, a) for count, a in counted if count][:TERMS_LOOKED_AT]
 
     @cached_property
     def _value_words(self) -> list[tuple[Suggestion, tuple[str, ...]]]:
@@ -83,47 +128,24 @@ class Completer:
             )
         ]
 
-    def _values(self, prefix: str) -> list[Suggestion]:
-        matches = [
-            suggestion
-            for suggestion, words in self._value_words
-            if any(word.startswith(prefix) for word in words)
-        ]
-        return sorted(matches, key=lambda s: -s.count)[:VALUES_SHOWN]
+    def _values(self, prefix: str) -> list[tuple[float, Suggestion]]:
+        found = []
+        for suggestion, words in self._value_words:
+            if words and words[0].startswith(prefix):
+                found.append((suggestion.count * START_BONUS, suggestion))
+            elif any(word.startswith(prefix) for word in words[1:]):
+                found.append((suggestion.count, suggestion))
+        return found
 
-    def _titles(self, prefix: str) -> list[Suggestion]:
-        reader = self.searcher.reader()
-        expansions = itertools.islice(reader.expand_prefix("title", prefix), EXPANSIONS)
-        frequent = heapq.nlargest(
-            TITLE_TERMS, expansions, key=lambda term: reader.doc_frequency("title", term)
-        )
-        if not frequent:
+    def _titles(self, head_terms: list[str], terms: list[str]) -> list[Suggestion]:
+        """The newest articles whose title holds one of ``terms`` and all ``head_terms``."""
+        if not terms:
             return []
-        # The first titles in index order: a union matcher stepped a few times,
-        # not every match scored.
-        query = wq.Or([wq.Term("title", term) for term in frequent])
-        docnums = itertools.islice(self.searcher.docs_for_query(query), TITLES_SHOWN)
+        wanted = [wq.Term("title", t) for t in head_terms]
+        wanted.append(wq.Or([wq.Term("title", t) for t in terms]))
+        docnums = self.matcher.evaluate(wq.And(wanted)).docnums
+        if not len(docnums):
+            return []
+        newest = docnums[np.argsort(-self.day[docnums], kind="stable")[:TITLES_SHOWN]]
         stored = self.searcher.stored_fields
-        return [Suggestion(stored(docnum)["title"], "title", 1) for docnum in docnums]
-
-    def _terms(self, prefix: str, keep: str) -> list[Suggestion]:
-        reader = self.searcher.reader()
-        words = [
-            word.decode("utf-8") if isinstance(word, bytes) else word
-            for word in itertools.islice(reader.expand_prefix(SPELLING_FIELD, prefix), EXPANSIONS)
-        ]
-        frequency = dict.fromkeys(words, 0)
-        for word, stem in self._stems(words):
-            frequency[word] += reader.doc_frequency("body", stem)
-        best = heapq.nlargest(TERMS_SHOWN, words, key=frequency.__getitem__)
-        return [
-            Suggestion(keep + word, "term", frequency[word]) for word in best if frequency[word]
-        ]
-
-    def _stems(self, words: list[str]) -> list[tuple[str, str]]:
-        """(word, stem) for each indexed stem of each word, from one analyzer call."""
-        if not hasattr(self.analyzer, "spans"):  # not a FastAnalyzer: a call per word
-            return [(word, token.text) for word in words for token in self.analyzer(word)]
-        starts = list(itertools.accumulate((len(word) + 1 for word in words[:-1]), initial=0))
-        spans = self.analyzer.spans(" ".join(words))
-        return [(words[bisect.bisect_right(starts, start) - 1], stem) for start, _, stem in spans]
+        return [Suggestion(stored(int(d))["title"], "title", 1) for d in newest]

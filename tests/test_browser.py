@@ -375,3 +375,57 @@ def test_dates_typed_by_keyboard_apply_once_complete(page, live_server):
     ui.expect_results(heat)
     expect(page.locator("#from")).to_have_value("")
     ui.assert_no_page_load()
+
+
+def test_each_letter_from_the_third_shows_the_articles_of_the_word_being_typed(page, live_server):
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.mark()
+    word = "hospitals"
+    finished = live_server.search(q=word + " ")  # a space after it: the whole word only
+    assert finished["total"] == len(matching_demo_articles(word)) > 1
+    wanted = {hit["title"] for hit in finished["results"]}
+    page.locator("#q").focus()
+    page.keyboard.type(word[:2], delay=60)
+    for letter in word[2:]:
+        page.keyboard.type(letter)
+        typed = page.locator("#q").input_value()
+        expect(page).to_have_url(re.compile(rf"/search\?q={typed}$"))
+        state = live_server.search(q=typed)
+        ui.expect_results(state)
+        shown = set(ui.hit_titles.all_inner_texts())
+        assert wanted <= shown, (typed, wanted - shown)
+    ui.assert_no_page_load()
+
+
+def test_a_typo_shows_the_corrected_results_and_searches_as_typed_on_request(page, live_server):
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.mark()
+    page.locator("#q").focus()
+    page.keyboard.type("ukriane", delay=60)
+    corrected = live_server.search(q="ukriane")
+    assert corrected["showing_results_for"] == "ukraine" and corrected["total"] > 0
+    ids = [hit["id"] for hit in live_server.search(q="ukraine ")["results"]]
+    assert [hit["id"] for hit in corrected["results"]] == ids
+    ui.expect_results(corrected)
+    note = page.locator("#corrected")
+    expect(note).to_have_text("Showing results for ukraine. Search instead for ukriane")
+    page.locator("#q").blur()  # closes the completions (Escape would empty a search box)
+    expect(page.locator("#q-suggestions")).to_be_hidden()
+
+    note.locator("a.search-instead").click()
+    as_typed = live_server.search(q="ukriane", typos="0")
+    assert as_typed["total"] == 0
+    ui.expect_results(as_typed)
+    expect(page.locator("#corrected")).to_have_count(0)
+    assert ui.query() == {"q": ["ukriane"], "typos": ["0"]}
+    expect(page.locator("#q")).to_have_value("ukriane")
+
+    page.go_back()
+    ui.expect_results(corrected)
+    expect(page.locator("#corrected")).to_be_visible()
+    assert ui.query() == {"q": ["ukriane"]}
+    page.go_forward()
+    ui.expect_results(as_typed)
+    ui.assert_no_page_load()

@@ -198,9 +198,15 @@ def test_search_json(demo_index_dir, demo_articles, capsys):
 def test_search_limit_and_suggestion(demo_index_dir, capsys):
     status, out, _ = run(capsys, "search", "", "--limit", "3", "--index", demo_index_dir)
     assert status == 0 and len(out.splitlines()) == 4
-    status, out, _ = run(capsys, "search", "hospitls", "--index", demo_index_dir)
+    status, out, _ = run(capsys, "search", "hospitls", "--no-typos", "--index", demo_index_dir)
     assert status == 0
     assert out.splitlines() == ["0 articles", "did you mean: hospitals"]
+    status, out, _ = run(capsys, "search", "hospitls", "--index", demo_index_dir)
+    assert status == 0
+    assert out.splitlines()[-1] == "showing results for: hospitals (--no-typos for as typed)"
+    assert out.splitlines()[0] != "0 articles"
+    status, out, _ = run(capsys, "search", "ukr", "--whole-words", "--index", demo_index_dir)
+    assert out.splitlines() == ["0 articles"]
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "title:", "-", "((", "!@#$%" * 1000])

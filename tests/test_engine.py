@@ -384,7 +384,9 @@ def test_title_is_marked_and_escaped(engine):
 
 
 def test_snippet_marks_accented_words_typed_without_accents(engine):
-    (hit,) = search(engine, "severin").hits
+    (hit,) = search(
+        engine, "severin"
+    ).hits  # a rare name: completed to nothing, corrected to nothing
     assert "<mark>Séverin</mark>" in hit.title_html
     assert "<mark>Séverin</mark>" in hit.snippet
 
@@ -410,9 +412,35 @@ def test_browsing_shows_the_start_of_the_body_unmarked(engine, demo_articles):
     ],
 )
 def test_did_you_mean(engine, typed, meant):
-    result = search(engine, typed)
+    result = search(engine, typed, prefix=False, typos=False)
     assert result.suggestion == meant
     assert search(engine, result.suggestion).total > 0
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("hospitls", "hospitals"),
+        ("heat hospitls", "heat hospitals"),
+        ("desalinaton plant", "desalination plant"),
+        ("cocao prices", "cocoa prices"),
+        ("ukriane", "ukraine"),
+        ("ukrian", "ukraine"),  # still being typed: the beginning of "ukraine", mistyped
+    ],
+)
+def test_misspelt_words_are_searched_as_corrected(engine, typed, read):
+    result = search(engine, typed)
+    assert result.showing_results_for == read
+    assert result.suggestion is None
+    assert result.total > 0
+    as_read = search(engine, read + " ")  # a space after: whole words
+    assert set(ids(as_read)) <= set(ids(result))
+    assert ids(result)[0] == ids(as_read)[0]
+
+
+def test_a_rare_word_is_not_corrected_into_a_frequent_one(engine):
+    result = search(engine, "severin")  # one article; "severity" is one edit from its start
+    assert (result.total, result.corrections, result.showing_results_for) == (1, {}, None)
 
 
 def test_no_suggestion_for_known_words(engine):

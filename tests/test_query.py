@@ -264,8 +264,9 @@ def test_unknown_prefix_is_plain_text(engine, terms):
     ],
 )
 def test_malformed_queries_are_plain_words(engine, typed, same_as):
-    result = search(engine, typed)
-    assert ids(result) == ids(search(engine, same_as))
+    # Whole words: "heat" at the end of a query is otherwise still being typed, "heat*" not.
+    result = search(engine, typed, prefix=False)
+    assert ids(result) == ids(search(engine, same_as, prefix=False))
 
 
 @pytest.mark.parametrize(

@@ -181,8 +181,25 @@ def test_date_filters(api, demo_articles):
 
 
 def test_a_misspelling_gets_a_suggestion(api):
-    data = api.search(q="climte")
+    data = api.search(q="climte", typos="0")
     assert data["total"] == 0 and data["suggestion"] == "climate"
+    assert data["corrections"] == [] and data["showing_results_for"] is None
+
+
+def test_a_misspelling_is_searched_as_corrected(api):
+    data = api.search(q="climte")
+    assert data["total"] == api.search(q="climate ")["total"] > 0
+    assert data["corrections"] == [{"word": "climte", "read_as": ["climate"]}]
+    assert data["showing_results_for"] == "climate"
+    assert data["suggestion"] is None
+
+
+def test_the_word_being_typed_is_completed_unless_whole_words_are_asked(api):
+    data = api.search(q="ukr")
+    assert data["total"] > 0 and data["completions"] == [{"word": "ukr", "read_as": ["ukraine"]}]
+    assert "<mark>Ukraine</mark>" in " ".join(hit["snippet"] for hit in data["results"])
+    assert api.search(q="ukr", prefix="0")["total"] == 0
+    assert api.search(q="ukr ")["total"] == 0  # a space after it: a finished word
 
 
 @pytest.mark.parametrize(
@@ -432,7 +449,9 @@ def test_openapi_states_the_parameter_limits(openapi):
         p["name"]: p["schema"]
         for p in (_follow(openapi, p) for p in openapi["paths"]["/api/search"]["get"]["parameters"])
     }
-    assert set(parameters) == {"q", "region", "theme", "from", "to", "sort", "page", "per_page"}
+    assert set(parameters) == {
+        *("q", "region", "theme", "from", "to", "sort", "page", "per_page", "prefix", "typos")
+    }
     assert parameters["page"]["minimum"] == 1 and parameters["page"]["maximum"] == MAX_PAGE
     assert parameters["per_page"]["maximum"] == MAX_PER_PAGE
     assert parameters["sort"]["enum"] == ["relevance", "newest", "oldest"]

@@ -224,11 +224,22 @@ def test_sorting_orders_results_by_date(site):
 
 
 def test_no_results_shows_the_suggestion(site):
-    page = site.page(q="climte")
+    page = site.page(q="climte", typos="0")
     assert page.text("total") == "0 articles"
     assert "No articles match" in page.html
     (link,) = [a for a in page.find("a") if query_of(a.get("href", "")).get("q") == ["climate"]]
     assert link
+
+
+def test_a_misspelt_search_shows_what_it_searched_and_links_to_the_words_as_typed(site):
+    page = site.page(q="ukriane")
+    assert page.text("total") != "0 articles"
+    assert page.text("corrected") == "Showing results for ukraine. Search instead for ukriane"
+    (link,) = page.find("a", class_="search-instead")
+    assert query_of(link["href"]) == {"q": ["ukriane"], "typos": ["0"]}
+    as_typed = site.page(q="ukriane", typos="0")
+    assert as_typed.text("total") == "0 articles"
+    assert not as_typed.find("p", id="corrected")
 
 
 def test_timeline_is_an_svg_of_linked_bars(site):

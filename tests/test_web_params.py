@@ -39,7 +39,7 @@ def test_every_parameter():
         ("per_page", "25"),
     )
     assert request == SearchRequest(
-        q="ukraine troops",
+        q="ukraine troops ",  # a space after the last word says it is finished
         regions=("Europe", "Russia and FSU"),
         themes=("Energy",),
         date_from=dt.date(2024, 1, 1),

@@ -100,6 +100,22 @@ PARAMETERS = {
             "default": DEFAULT_PER_PAGE,
         },
     },
+    "prefix": {
+        "name": "prefix",
+        "in": "query",
+        "required": False,
+        "description": "1: the last word, with no space after it, also matches the words it "
+        "begins (as while typing); 0: whole words only.",
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
+    },
+    "typos": {
+        "name": "typos",
+        "in": "query",
+        "required": False,
+        "description": "1: a word the index lacks also matches words one edit away (5+ letters) "
+        "or two (9+ letters); 0: words exactly as typed.",
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
+    },
 }
 
 SCHEMAS = {
@@ -214,8 +230,31 @@ SCHEMAS = {
                 **NULLABLE_STRING,
                 "description": "A corrected query, when the query looks misspelt.",
             },
+            "completions": {
+                "type": "array",
+                "items": _ref("ReadAs"),
+                "description": "The word being typed and the index words it was completed to.",
+            },
+            "corrections": {
+                "type": "array",
+                "items": _ref("ReadAs"),
+                "description": "Misspelt words and the index words also searched for them.",
+            },
+            "showing_results_for": {
+                **NULLABLE_STRING,
+                "description": "The query as read, when every corrected word is absent from the "
+                "index as typed (the results come from the corrections); null otherwise.",
+            },
             "partial": {"type": "boolean"},
             "took_ms": {"type": "number", "minimum": 0},
+        },
+    },
+    "ReadAs": {
+        "type": "object",
+        "required": ["word", "read_as"],
+        "properties": {
+            "word": {"type": "string"},
+            "read_as": {"type": "array", "items": {"type": "string"}},
         },
     },
     "Suggestion": {
@@ -304,7 +343,18 @@ def openapi_document(server_url: str = "") -> dict:
     """The OpenAPI 3.0 document; ``server_url`` is where this app is being served."""
     search_parameters = [
         {"$ref": f"#/components/parameters/{name}"}
-        for name in ("q", "region", "theme", "from", "to", "sort", "page", "per_page")
+        for name in (
+            "q",
+            "region",
+            "theme",
+            "from",
+            "to",
+            "sort",
+            "page",
+            "per_page",
+            "prefix",
+            "typos",
+        )
     ]
     document = {
         "openapi": "3.0.3",

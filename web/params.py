@@ -23,6 +23,7 @@ from search.results import (
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DIGITS = re.compile(r"\d{1,9}")
+SWITCH_VALUES = {"1": True, "true": True, "0": False, "false": False}
 MAX_SUGGEST_LIMIT = 20
 DEFAULT_SUGGEST_LIMIT = 8
 
@@ -81,12 +82,29 @@ def parse_date(args: MultiDict | Mapping, name: str) -> dt.date | None:
 
 
 def parse_query_text(args: MultiDict | Mapping, name: str = "q") -> str:
+    """The query text, leading spaces dropped; trailing ones kept as one space.
+
+    A space after the last word says the word is finished: without one it is
+    still being typed and also matches the words it begins.
+    """
     q = _first(args, name) or ""
     if len(q) > MAX_QUERY_LENGTH:
         raise BadRequestParameter(
             name, f"{name} may be at most {MAX_QUERY_LENGTH} characters long, not {len(q)}"
         )
-    return q.strip()
+    stripped = q.strip()
+    return f"{stripped} " if stripped and q[-1].isspace() else stripped
+
+
+def parse_switch(args: MultiDict | Mapping, name: str, default: bool) -> bool:
+    """An on/off parameter: ``1``/``true`` or ``0``/``false``; ``default`` when absent."""
+    raw = _first(args, name)
+    if raw is None or not raw.strip():
+        return default
+    value = SWITCH_VALUES.get(raw.strip().lower())
+    if value is None:
+        raise BadRequestParameter(name, f"{name} must be 1 or 0 (true or false), not {raw[:40]!r}")
+    return value
 
 
 def parse_search_request(args: MultiDict | Mapping) -> SearchRequest:
@@ -114,6 +132,8 @@ def parse_search_request(args: MultiDict | Mapping) -> SearchRequest:
         sort=sort,
         page=parse_int(args, "page", 1, MAX_PAGE),
         per_page=parse_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
+        prefix=parse_switch(args, "prefix", SearchRequest.prefix),
+        typos=parse_switch(args, "typos", SearchRequest.typos),
     )
 
 
@@ -132,6 +152,7 @@ def request_query(request: SearchRequest) -> list[tuple[str, str]]:
         pairs.append(("sort", request.sort))
     if request.per_page != DEFAULT_PER_PAGE:
         pairs.append(("per_page", str(request.per_page)))
+    pairs += [(name, "0") for name in ("prefix", "typos") if not getattr(request, name)]
     if request.page != 1:
         pairs.append(("page", str(request.page)))
     return pairs

@@ -235,8 +235,23 @@ def timeline_href(request: SearchRequest, bucket: TimelineBucket) -> str:
 def suggestion_link(result: SearchResult) -> Link | None:
     if not result.suggestion or result.suggestion == result.request.q:
         return None
-    request = _changed(result.request, q=result.suggestion)
+    request = _changed(result.request, q=result.suggestion, typos=True)
     return Link(result.suggestion, search_url(request))
+
+
+@dataclass(frozen=True)
+class CorrectedSearch:
+    """ "Showing results for *read*. Search instead for *typed*": the typed query's link."""
+
+    read: str
+    typed: Link
+
+
+def corrected_search(result: SearchResult) -> CorrectedSearch | None:
+    if not result.showing_results_for:
+        return None
+    request = _changed(result.request, typos=False)
+    return CorrectedSearch(result.showing_results_for, Link(request.q, search_url(request)))
 
 
 def total_label(result: SearchResult) -> str:
@@ -277,6 +292,7 @@ def search_page(result: SearchResult) -> dict:
             f"{period_name(periods[0])} – {period_name(periods[-1])}" if len(periods) > 1 else ""
         ),
         "suggestion": suggestion_link(result),
+        "corrected": corrected_search(result),
         "beyond_last_page": not result.hits and result.total > 0,
         "first_page_url": search_url(dataclasses.replace(request, page=1)),
         "feed_url": search_url(
@@ -302,6 +318,8 @@ def _hidden_fields(request: SearchRequest) -> list[tuple[str, str]]:
         fields.append(("sort", request.sort))
     if request.per_page != DEFAULT_PER_PAGE:
         fields.append(("per_page", str(request.per_page)))
+    if not request.prefix:
+        fields.append(("prefix", "0"))
     return fields
 
 

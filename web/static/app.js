@@ -397,6 +397,7 @@
       return; // article pages and everything else: ordinary navigation
     }
     event.preventDefault();
+    clearTimeout(typingTimer); // a keystroke's pending search must not follow the link's
     typingBurst = false;
     update(target.href, "push", { focusResults: link.hasAttribute("data-focus-results") });
   });
@@ -405,6 +406,7 @@
     if (location.pathname + location.search === shownUrl) {
       return; // only the #fragment changed (e.g. the skip link)
     }
+    clearTimeout(typingTimer);
     typingBurst = false;
     closeSuggestions();
     update(location.href, "none");

@@ -1,0 +1,148 @@
+"""Which index words also stand for a typed word: completions and corrections.
+
+The word being typed (the last of the query, with no space after it) also
+matches the index words it begins, from MIN_PREFIX letters: at two letters a
+prefix begins too many words to tell which one the reader means ("co": company,
+corp, could, ...), and by the third the likeliest completion is usually the
+word wanted. Typed letters that are a word of the index count as that word
+(its articles first) unless the word is RARER_THAN_ITS_START times rarer than
+the likeliest word they begin: "ban" is a word, "bra" the start of "brazil".
+A word the index does not hold, or holds FAR_RARER times more
+rarely than a near spelling, also matches the words within the typo allowance
+(search.vocabulary). A word being typed gets corrections only when it
+completes nothing, and is read as the beginning of a word one edit away only
+when the index lacks it ("ukrian" while typing): a rare name like "Séverin"
+must not turn into "severity".
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from whoosh.reading import IndexReader
+
+from search.analysis import FastAnalyzer
+from search.vocabulary import Alternative, Vocabulary, allowed_typos
+
+MIN_PREFIX = 3
+MAX_COMPLETIONS = 10
+MAX_CORRECTIONS = 5
+FAR_RARER = 100
+RARER_THAN_ITS_START = 10
+TEXT_FIELDS = ("body", "title")
+REMEMBERED = 4096  # expansions kept per generation: the same words come on every keystroke
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """The index words standing in for one typed word besides the word itself."""
+
+    completions: tuple[Alternative, ...] = ()
+    corrections: tuple[Alternative, ...] = ()
+    # The index holds the word as typed (a word being typed: as a word, not only its stem).
+    known: bool = True
+
+
+class WordExpander:
+    """Expands typed words against one index generation (thread-safe).
+
+    The vocabulary takes about a second per 50,000 words to build. The first
+    generation a process opens builds it on first use; a later one (an import
+    committed while serving) starts with its predecessor's and builds its own
+    in a background thread, on a reader of its own, so searches never wait for
+    it: until it is ready, words new in this generation are not completed.
+    """
+
+    def __init__(
+        self,
+        reader: IndexReader,
+        analyzer: FastAnalyzer,
+        open_reader: Callable[[], IndexReader],
+        previous: WordExpander | None = None,
+    ):
+        self.reader = reader
+        self.analyzer = analyzer
+        self._open_reader = open_reader
+        self._lock = threading.Lock()
+        self._remembered: OrderedDict[tuple, Expansion] = OrderedDict()
+        self._vocabulary = previous._vocabulary if previous is not None else None
+        if self._vocabulary is not None:
+            threading.Thread(
+                target=self._replace_vocabulary, name="vocabulary", daemon=True
+            ).start()
+
+    def _build(self) -> Vocabulary:
+        reader = self._open_reader()
+        try:
+            # An analyzer of its own: its stem cache is not shared with searches.
+            return Vocabulary.from_reader(reader, copy.deepcopy(self.analyzer))
+        finally:
+            reader.close()
+
+    def _replace_vocabulary(self) -> None:
+        vocabulary = self._build()
+        with self._lock:
+            self._vocabulary = vocabulary
+            self._remembered.clear()
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """Built on first use: a generation that is never typed into never pays for it."""
+        with self._lock:
+            if self._vocabulary is None:
+                self._vocabulary = self._build()
+            return self._vocabulary
+
+    def prepare(self) -> None:
+        """Have a vocabulary now (built here unless a previous generation lent one)."""
+        _ = self.vocabulary
+
+    def frequency(self, term: str) -> int:
+        """Articles holding ``term`` in their body or title (the larger count)."""
+        return max(self.reader.doc_frequency(field, term) for field in TEXT_FIELDS)
+
+    def expand(self, word: str, term: str | None, typing: bool, typos: bool) -> Expansion:
+        """Completions (when ``typing``) and corrections (when ``typos``) of folded ``word``.
+
+        ``term`` is what ``word`` is indexed as (None for a stop word); when the
+        typed letters are a word of the index, alternatives indexed as the same
+        term are that word itself and are left out.
+        """
+        key = (word, term, typing, typos)
+        with self._lock:
+            found = self._remembered.get(key)
+        if found is None:
+            found = self._expand(word, term, typing, typos)
+            with self._lock:
+                self._remembered[key] = found
+                if len(self._remembered) > REMEMBERED:
+                    self._remembered.popitem(last=False)
+        return found
+
+    def _expand(self, word: str, term: str | None, typing: bool, typos: bool) -> Expansion:
+        frequency = self.frequency(term) if term else 0
+        known = frequency > 0
+        completions: list[Alternative] = []
+        if typing and len(word) >= MIN_PREFIX:
+            vocabulary = self.vocabulary
+            known = known and word in vocabulary
+            found = vocabulary.completions(word, MAX_COMPLETIONS + 1)
+            # Letters far rarer as a word than as the start of one ("bra": brazil) are read
+            # as the start; the rare word's own articles are one of the completions.
+            likeliest = max((a.frequency for a in found if a.term != term), default=0)
+            known = known and frequency * RARER_THAN_ITS_START >= likeliest
+            completions = [a for a in found if not (known and a.term == term)][:MAX_COMPLETIONS]
+        corrections: list[Alternative] = []
+        if typos and term and not completions and allowed_typos(word):
+            vocabulary = self.vocabulary
+            found = vocabulary.corrections(word)
+            if not found and typing and not frequency:
+                found = vocabulary.prefix_corrections(word, MAX_COMPLETIONS)
+            found = [a for a in found if a.term != term][:MAX_CORRECTIONS]
+            if found and frequency * FAR_RARER < found[0].frequency:
+                corrections = found
+        return Expansion(tuple(completions), tuple(corrections), known=known)
