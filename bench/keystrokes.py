@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         command = [sys.executable, "-m", "index.cli", "serve", "--index", str(index_dir)]
         command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-        server = start_server(command, dict(os.environ), port)
+        server, _ = start_server(command, dict(os.environ), port)
         try:
             ours = Http(port)
             for query in queries[:5]:

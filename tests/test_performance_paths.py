@@ -609,6 +609,21 @@ def test_pruning_leaves_most_matches_unscored(generation):
 # --- the benchmark ---------------------------------------------------------------------------
 
 
+def test_keystroke_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
+    tiny = tmp_path / "tiny.jsonl"
+    with corpus.open(encoding="utf-8") as lines:
+        tiny.write_text("".join(line for _, line in zip(range(150), lines, strict=False)))
+    queries = tmp_path / "typed.txt"
+    queries.write_text("# typed\noil prices\ntrade deficit\n")
+    command = [sys.executable, str(ROOT / "bench" / "keystrokes.py"), "--corpus", str(tiny)]
+    command += ["--queries", str(queries)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "2 searches: 9 mid-word states, 9 typo queries" in done.stdout
+    for row in ("mid-word overlap", "typo queries with no article", "keystroke latency"):
+        assert row in done.stdout
+
+
 def test_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
     tiny = tmp_path / "tiny.jsonl"
     with corpus.open(encoding="utf-8") as lines:
