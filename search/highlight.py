@@ -21,25 +21,26 @@ REMEMBERED_TEXTS = 2048  # article texts whose analysed words are kept
 
 @functools.lru_cache(maxsize=REMEMBERED_TEXTS)
 def _all_spans(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str], ...]:
-    """(start, end, term) of every indexed word of ``text``.
+    """(start, end, term) of every indexed word of ``text``, by a FastAnalyzer.
 
     Remembered: as a reader types, the same articles come back keystroke after
     keystroke, each time with other words to mark.
     """
-    spans = getattr(analyzer, "spans", None)  # FastAnalyzer: the same tokens, as a list
-    if spans is not None:
-        return tuple(spans(text))
-    return tuple(
-        (token.startchar, token.endchar, token.text)
-        for token in analyzer(text, chars=True, mode="index")
-    )
+    return tuple(analyzer.spans(text))
 
 
 def _matches(text: str, terms: set[str], analyzer: Analyzer) -> list[tuple[int, int, str]]:
     """(start, end, term) of every word in ``text`` whose analysed form is in ``terms``."""
     if not terms:
         return []
-    return [span for span in _all_spans(text[:MAX_ANALYSED_CHARS], analyzer) if span[2] in terms]
+    text = text[:MAX_ANALYSED_CHARS]
+    if hasattr(analyzer, "spans"):  # FastAnalyzer: the same tokens, as a list
+        return [span for span in _all_spans(text, analyzer) if span[2] in terms]
+    return [
+        (token.startchar, token.endchar, token.text)
+        for token in analyzer(text, chars=True, mode="index")
+        if token.text in terms
+    ]
 
 
 def _marked(text: str, spans: list[tuple[int, int, str]], start: int, end: int) -> str:
