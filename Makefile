@@ -5,17 +5,25 @@ SYSTEM_PYTHON ?= python3
 INDEX ?= var/index
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install index browser-deps replica-deps bench relevance soak lint format clean
+.PHONY: run test install install-run index browser-deps replica-deps bench relevance soak lint format clean
 
-$(VENV)/.installed: pyproject.toml
+# What serving needs (make run), then the development extras on top (tests,
+# benchmarks, lint: pytest, Playwright, schemathesis, hypothesis, ruff).
+$(VENV)/.installed-run: pyproject.toml
 	$(SYSTEM_PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+install-run: $(VENV)/.installed-run
+
 install: $(VENV)/.installed
 
-index: install
+index: install-run
 	$(BIN)/article-search index demo/articles --index $(INDEX)
 
 run: index

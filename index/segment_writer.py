@@ -36,8 +36,9 @@ from search.codec import length_bytes_of
 # A segment holds at least this many documents before the budget may cut it.
 MIN_SEGMENT_DOCUMENTS = 1_000
 # A process's memory while writing a segment, over what it held at the segment's
-# start, against what collecting the segment added: about 4.2 measured
-# (200,000 realistic articles: 54 MB added by 43,000 articles, 170 MB more while writing).
+# start, as a multiple of what collecting the segment added: writing sorts and
+# encodes every posting again. Kept above the ratio bench/bench.py's indexing
+# peak shows on the realistic corpus, so a segment is cut before the budget is.
 WRITE_PEAK = 5.0
 
 

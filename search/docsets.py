@@ -28,10 +28,6 @@ class DocSet:
         mask[docnums] = True
         return cls.from_mask(mask)
 
-    @classmethod
-    def full(cls, size: int) -> DocSet:
-        return cls.from_mask(np.ones(size, dtype=bool))
-
     def __and__(self, other: DocSet) -> DocSet:
         return DocSet(self.bits & other.bits, self.size)
 
@@ -40,10 +36,6 @@ class DocSet:
 
     def __len__(self) -> int:
         return int(np.bitwise_count(self.bits).sum())
-
-    def count_with(self, other: DocSet) -> int:
-        """``len(self & other)`` without keeping the intersection."""
-        return int(np.bitwise_count(self.bits & other.bits).sum())
 
     def mask(self) -> np.ndarray:
         return np.unpackbits(self.bits, count=self.size).view(bool)

@@ -217,7 +217,6 @@ class SearchEngine:
         return IndexStats(
             documents=gen.searcher.doc_count(),
             generation=gen.generation,
-            values={name: len(v) for name, v in gen.values.items()},
         )
 
     @_one_thread_at_a_time
@@ -383,7 +382,8 @@ class SearchEngine:
             following_year, following_index = divmod(first + offset + step, 12)
             end = dt.date(following_year, following_index + 1, 1) - dt.timedelta(days=1)
             label = f"{year}-{month_index + 1:02d}" if monthly else str(year)
-            buckets.append(TimelineBucket(label, start, end, int(counts[offset])))
+            granularity = "month" if monthly else "year"
+            buckets.append(TimelineBucket(label, start, end, int(counts[offset]), granularity))
         return tuple(buckets)
 
     @_one_thread_at_a_time

@@ -561,7 +561,7 @@ class ArrayMatcher:
             if (fieldname, btext) not in reader:
                 continue
             scorer = self.weighting.scorer(leaf, fieldname, btext)
-            docnums, weights, _ = _postings(reader, fieldname, btext)
+            docnums, weights = _postings(reader, fieldname, btext)
             if docnums is None:  # not a list we can read whole: ask the matcher
                 matcher = reader.postings(fieldname, btext, scorer=scorer)
                 found = self._walk(matcher)
@@ -692,24 +692,22 @@ def _values_of(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict
     return found
 
 
-def _postings(reader, fieldname: str, btext: bytes, values: bool = False) -> tuple:
-    """A segment's whole posting list for a term: (docnums, weights, values or None).
+def _postings(reader, fieldname: str, btext: bytes) -> tuple:
+    """A segment's whole posting list for a term: (docnums, weights).
 
     Deleted documents included. Reads Whoosh's W3 blocks directly (a pickled
-    tuple of id deltas, weights and values each); (None, None, None) for any
-    other kind of list.
+    tuple of id deltas, weights and values each); (None, None) for any other
+    kind of list.
     """
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):  # deletions: the caller drops them itself
         matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
-        return None, None, None
-    ids, weights, all_values = [], [], []
+        return None, None
+    ids, weights = [], []
     while True:
         matcher._read_data()
-        deltas, block_weights, block_values = matcher._data
-        if values:
-            all_values.extend(block_values)
+        deltas, block_weights, _ = matcher._data
         count = matcher._blocklength
         ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
         if block_weights is None:
@@ -722,4 +720,4 @@ def _postings(reader, fieldname: str, btext: bytes, values: bool = False) -> tup
         if matcher._lastblock:
             break
         matcher._next_block()
-    return np.concatenate(ids), np.concatenate(weights), all_values if values else None
+    return np.concatenate(ids), np.concatenate(weights)

@@ -166,8 +166,8 @@ class QueryBuilder:
                 continue
             if pending_or and not clause.negative:
                 previous = clauses.pop()
-                # One flat Or for the whole chain: nested two by two it was as deep as
-                # the chain was long, and a 10,000-character one overflowed the stack.
+                # One flat Or for the whole chain: nested two by two, a long chain
+                # ("a OR b OR c ...") would be as deep as it is long and overflow the stack.
                 alternatives = previous.query.subqueries if previous is chain else [previous.query]
                 clause = chain = _Clause(wq.Or([*alternatives, clause.query]), scored_word=True)
             pending_or = False

@@ -74,6 +74,7 @@ class TimelineBucket:
     start: dt.date
     end: dt.date
     count: int
+    granularity: str  # "year" or "month"
 
 
 @dataclass(frozen=True)
@@ -110,4 +111,3 @@ class Suggestion:
 class IndexStats:
     documents: int
     generation: str
-    values: dict[str, int] = field(default_factory=dict)

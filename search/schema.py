@@ -23,7 +23,6 @@ from search.article import Article
 # Multi-valued keyword fields (regions, themes, ...) are indexed as one string
 # joined by this separator, so a value keeps its commas, ampersands and spaces.
 VALUE_SEPARATOR = "\x1f"
-FACET_FIELDS = ("regions", "themes")
 KEYWORD_FIELDS = ("authors", "regions", "themes", "reports")
 
 # No cache of its own: FastAnalyzer keeps the stems, and a miss in its cache of

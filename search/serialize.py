@@ -44,6 +44,7 @@ def result_json(result: SearchResult) -> dict:
                 "from": bucket.start.isoformat(),
                 "to": bucket.end.isoformat(),
                 "count": bucket.count,
+                "granularity": bucket.granularity,
             }
             for bucket in result.timeline
         ],

@@ -41,8 +41,9 @@ def open_live_index(index_dir: Path) -> tuple[FileIndex, Path]:
     """Open the live build read-only; returns the index and its folder.
 
     Without mmap: Whoosh maps a compound segment, then copies each part it
-    opens into a BytesIO, in every process (a search worker held 930 MB at
-    200,000 articles, 140 MB without). Plain file reads answer as fast.
+    opens into a BytesIO, in every process, so each worker would hold its own
+    copy of the index. Plain file reads answer as fast (worker memory:
+    ``make bench``).
     """
     build = live_build(index_dir)
     if not whoosh_index.exists_in(build, indexname=INDEX_NAME):

@@ -79,7 +79,10 @@ class SearchLoop:
                 page=rng.randint(1, 3),
             )
         )
-        assert result.total >= 0
+        assert len(result.hits) <= result.total
+        for hit in result.hits:
+            assert not result.request.regions or set(hit.regions) & set(result.request.regions)
+            assert not result.request.themes or set(hit.themes) & set(result.request.themes)
         for hit in result.hits[:2] + browse.hits[:1]:
             # The article may be gone in a newer generation; looking it up must not fail.
             engine.article(hit.id)

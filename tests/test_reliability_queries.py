@@ -79,7 +79,8 @@ def test_an_expensive_query_answers_within_the_limit(engine, q, sort):
     result, cpu, wall = timed(engine, q=q, sort=sort)
     assert cpu < CPU_LIMIT, f"{cpu:.2f} CPU seconds"
     assert wall < SEARCH_SECONDS + 5
-    assert result.total >= 0 and len(result.hits) <= 10
+    # A full first page, unless there are fewer results or the search ran out of time.
+    assert len(result.hits) == min(10, result.total) or result.partial
 
 
 def test_the_deepest_page_of_the_biggest_pages_answers_quickly(engine):

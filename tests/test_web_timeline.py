@@ -4,14 +4,23 @@ import datetime as dt
 import importlib
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from search.results import TimelineBucket
-from web.timeline import fill_gaps, timeline_svg
+from web.timeline import chart, fill_gaps
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def year(y, count):
-    return TimelineBucket(str(y), dt.date(y, 1, 1), dt.date(y, 12, 31), count)
+    return TimelineBucket(str(y), dt.date(y, 1, 1), dt.date(y, 12, 31), count, "year")
+
+
+@pytest.fixture()
+def timeline_svg(app):
+    """The chart of some buckets as the page's template draws it."""
+    template = app.jinja_env.get_template("_timeline.html")
+    return lambda buckets, href: template.render(timeline=chart(buckets, href))
 
 
 def parse(markup):
@@ -20,7 +29,7 @@ def parse(markup):
     )
 
 
-def test_each_non_empty_period_is_a_labelled_link():
+def test_each_non_empty_period_is_a_labelled_link(timeline_svg):
     svg = parse(
         timeline_svg([year(2020, 3), year(2021, 0), year(2022, 1)], lambda b: f"/s?y={b.label}")
     )
@@ -33,8 +42,8 @@ def test_each_non_empty_period_is_a_labelled_link():
     assert heights[0] > heights[1] > 0
 
 
-def test_labels_and_links_are_escaped():
-    bucket = TimelineBucket("<b>&", dt.date(2020, 1, 1), dt.date(2020, 12, 31), 2)
+def test_labels_and_links_are_escaped(timeline_svg):
+    bucket = TimelineBucket("<b>&", dt.date(2020, 1, 1), dt.date(2020, 12, 31), 2, "year")
     markup = str(timeline_svg([bucket], lambda b: '/s?a=1&b="2"'))
     assert "<b>" not in markup and "&lt;b&gt;&amp;" in markup
     assert 'href="/s?a=1&amp;b=&#34;2&#34;"' in markup
@@ -46,14 +55,14 @@ def test_missing_periods_are_filled_in():
     assert [b.label for b in filled] == ["2018", "2019", "2020", "2021"]
     assert [b.count for b in filled] == [1, 0, 0, 2]
     months = [
-        TimelineBucket("2023-11", dt.date(2023, 11, 1), dt.date(2023, 11, 30), 1),
-        TimelineBucket("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29), 1),
+        TimelineBucket("2023-11", dt.date(2023, 11, 1), dt.date(2023, 11, 30), 1, "month"),
+        TimelineBucket("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29), 1, "month"),
     ]
     assert [b.label for b in fill_gaps(months)] == ["2023-11", "2023-12", "2024-01", "2024-02"]
 
 
-def test_nothing_to_draw_is_empty_markup():
-    assert str(timeline_svg([], lambda b: "/")) == ""
+def test_nothing_to_draw_is_no_chart():
+    assert chart([], lambda b: "/") is None
 
 
 def test_gunicorn_workers_follow_the_machine_or_the_environment(monkeypatch):

@@ -72,7 +72,6 @@ def create_app(config: Mapping | None = None) -> Flask:
         INDEX_DIR=os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX,
         SITE_NAME=os.environ.get("ARTICLE_SEARCH_SITE_NAME") or "Article Search",
         FEED_SIZE=20,
-        JSON_SORT_KEYS=False,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,
     )

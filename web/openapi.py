@@ -186,12 +186,13 @@ SCHEMAS = {
     },
     "TimelineBucket": {
         "type": "object",
-        "required": ["label", "from", "to", "count"],
+        "required": ["label", "from", "to", "count", "granularity"],
         "properties": {
             "label": {"type": "string", "description": "A year (2024) or month (2024-03)."},
             "from": {"type": "string", "format": "date"},
             "to": {"type": "string", "format": "date"},
             "count": {"type": "integer", "minimum": 0},
+            "granularity": {"type": "string", "enum": ["year", "month"]},
         },
     },
     "SearchResponse": {

@@ -1,4 +1,4 @@
-"""The results-per-year (or per-month) bar chart, drawn server-side as accessible SVG.
+"""The results-per-year (or per-month) bar chart, laid out for ``_timeline.html`` (SVG).
 
 Each bar is a link that narrows the search to its period; each has a <title>
 tooltip and an aria-label with its count. No inline styles: the look is in
@@ -11,8 +11,6 @@ import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from markupsafe import Markup, escape
 
 from search.results import TimelineBucket
 
@@ -51,6 +49,17 @@ class Bar:
     show_label: bool
 
 
+@dataclass(frozen=True)
+class Chart:
+    """What ``_timeline.html`` draws: the bars and the chart's size."""
+
+    bars: tuple[Bar, ...]
+    label: str
+    width: int = WIDTH
+    height: int = HEIGHT
+    baseline: int = HEIGHT - AXIS
+
+
 def _month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
@@ -65,7 +74,7 @@ def fill_gaps(buckets: Sequence[TimelineBucket]) -> list[TimelineBucket]:
         return list(buckets)
     ordered = sorted(buckets, key=lambda bucket: bucket.start)
     by_start = {bucket.start: bucket for bucket in ordered}
-    monthly = len(ordered[0].label) > 4
+    monthly = ordered[0].granularity == "month"
     filled = []
     start = ordered[0].start
     while start <= ordered[-1].start:
@@ -77,7 +86,8 @@ def fill_gaps(buckets: Sequence[TimelineBucket]) -> list[TimelineBucket]:
             start = dt.date(start.year, 1, 1)
             end = dt.date(start.year, 12, 31)
             label = f"{start.year:04d}"
-        filled.append(by_start.get(start) or TimelineBucket(label, start, end, 0))
+        empty = TimelineBucket(label, start, end, 0, ordered[0].granularity)
+        filled.append(by_start.get(start) or empty)
         start = end + dt.timedelta(days=1)
     # Buckets that do not start on a period boundary are kept as the engine made them.
     if sum(b.count for b in filled) != sum(b.count for b in ordered):
@@ -87,7 +97,7 @@ def fill_gaps(buckets: Sequence[TimelineBucket]) -> list[TimelineBucket]:
 
 def period_name(bucket: TimelineBucket) -> str:
     """'2024' or 'March 2024': how a reader says the bucket's period."""
-    if len(bucket.label) > 4 and bucket.start.day == 1:
+    if bucket.granularity == "month" and bucket.start.day == 1:
         return f"{MONTHS[bucket.start.month - 1]} {bucket.start.year}"
     return bucket.label
 
@@ -105,7 +115,7 @@ def layout(
     buckets = fill_gaps(buckets)
     if not buckets:
         return []
-    monthly = len(buckets[0].label) > 4
+    monthly = buckets[0].granularity == "month"
     peak = max(bucket.count for bucket in buckets) or 1
     slot = WIDTH / len(buckets)
     label_every = max(1, math.ceil(len(buckets) / (WIDTH / 64)))
@@ -132,43 +142,11 @@ def layout(
     return bars
 
 
-def timeline_svg(
+def chart(
     buckets: Sequence[TimelineBucket],
     href: Callable[[TimelineBucket], str | None],
     label: str = "Results over time",
-) -> Markup:
-    """The chart as an inline <svg>; empty markup when there is nothing to draw."""
+) -> Chart | None:
+    """The chart of ``buckets``, None when there is nothing to draw."""
     bars = layout(buckets, href)
-    if not bars:
-        return Markup("")
-    parts = [
-        f'<svg class="timeline-chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="group" aria-label="{escape(label)}" '
-        f'focusable="false">'
-    ]
-    chart = HEIGHT - AXIS
-    parts.append(f'<line class="timeline-axis" x1="0" y1="{chart}" x2="{WIDTH}" y2="{chart}"/>')
-    for bar in bars:
-        # A full-height transparent target makes short bars easy to click and hover.
-        shape = (
-            f'<rect class="timeline-hit" x="{bar.x:.1f}" y="0" '
-            f'width="{bar.width:.1f}" height="{chart}"/>'
-            f'<rect class="timeline-bar" x="{bar.x:.1f}" y="{bar.y:.1f}" '
-            f'width="{bar.width:.1f}" height="{bar.height:.1f}"/>'
-            f"<title>{escape(bar.title)}</title>"
-        )
-        if bar.href:
-            parts.append(
-                f'<a class="timeline-link" href="{escape(bar.href)}" '
-                f'aria-label="{escape(bar.title)}, show only this period">{shape}</a>'
-            )
-        else:
-            parts.append(f'<g class="timeline-empty" aria-hidden="true">{shape}</g>')
-        if bar.show_label:
-            parts.append(
-                f'<text class="timeline-label" x="{bar.x + bar.width / 2:.1f}" '
-                f'y="{HEIGHT - 4}" text-anchor="middle" aria-hidden="true">'
-                f"{escape(bar.label)}</text>"
-            )
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    return Chart(tuple(bars), label) if bars else None

@@ -26,7 +26,7 @@ from search.results import (
     TimelineBucket,
 )
 from web.params import request_query
-from web.timeline import MONTHS, period_name, timeline_svg
+from web.timeline import MONTHS, chart, period_name
 
 FACET_LABELS = {"region": "Region", "theme": "Theme"}
 FACET_TOP = 10  # values shown before the "more" control
@@ -263,7 +263,7 @@ def search_page(result: SearchResult) -> dict:
     request = result.request
     first = (request.page - 1) * request.per_page + 1
     last = first + len(result.hits) - 1
-    timeline = timeline_svg(
+    timeline = chart(
         result.timeline,
         lambda bucket: timeline_href(request, bucket),
         label="Results over time; choose a period to narrow the search",
