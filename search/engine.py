@@ -1,8 +1,15 @@
 """Open the live index and answer searches: hits, facets, timeline, suggestion.
 
-One SearchEngine per process. It keeps one searcher and the per-value
-document sets of the index generation it opened, and moves to a newer
-generation (an incremental commit or a rebuild swap) by itself.
+One SearchEngine per process. It keeps one searcher and the facet values
+of the index generation it opened, and moves to a newer generation (an
+incremental commit or a rebuild swap) by itself.
+
+Threads take turns: every public method holds the engine's one lock, so a
+generation is closed as soon as the next is opened (no search can still be
+using it). Whoosh's readers keep one file position per open file, shared by
+every thread using the searcher: two searches at once would read each
+other's bytes ("Block tag error", zlib and unpickling errors, wrong
+postings); under the GIL a search gains nothing from running beside another.
 """
 
 from __future__ import annotations
@@ -154,17 +161,11 @@ class _Generation:
 
 
 def _one_thread_at_a_time(method):
-    """Run ``method`` holding the engine's use lock.
-
-    Whoosh's readers keep a file position per open file, shared by every thread
-    using the searcher: two searches at once read each other's bytes ("Block tag
-    error", zlib and unpickling errors, wrong postings). Under the GIL a search
-    gains nothing from running beside another, so searches take turns.
-    """
+    """Run ``method`` holding the engine's lock (see the module's docstring)."""
 
     @functools.wraps(method)
     def one_at_a_time(self, *args, **kwargs):
-        with self._use_lock:
+        with self._lock:
             return method(self, *args, **kwargs)
 
     return one_at_a_time
@@ -189,26 +190,21 @@ class SearchEngine:
         self.facet_seconds = facet_seconds
         self.search_seconds = search_seconds
         self._lock = threading.Lock()
-        self._use_lock = threading.RLock()
         self._current = _Generation.open(self.index_dir)
-        self._previous: _Generation | None = None
         self._checked_at = time.monotonic()
 
     def _generation(self) -> _Generation:
-        """The open generation, replaced when the index has moved on.
+        """The open generation, replaced (and the old one closed) when the index has moved on.
 
-        The one before is kept open until the next switch, so a search that
-        started on it in another thread can finish.
+        Called with the engine's lock held.
         """
         if time.monotonic() - self._checked_at < self.refresh_seconds:
             return self._current
-        with self._lock:
-            self._checked_at = time.monotonic()
-            if not self._current.is_current(self.index_dir):
-                if self._previous is not None:
-                    self._previous.searcher.close()
-                following = _Generation.open(self.index_dir, previous=self._current)
-                self._previous, self._current = self._current, following
+        self._checked_at = time.monotonic()
+        if not self._current.is_current(self.index_dir):
+            previous = self._current
+            self._current = _Generation.open(self.index_dir, previous=previous)
+            previous.searcher.close()
         return self._current
 
     @_one_thread_at_a_time
@@ -233,18 +229,16 @@ class SearchEngine:
         partial = False
         if not isinstance(parsed.query, wq.Every):
             # One pass gives the match set and every match's score (search.matching).
-            gen.matcher.deadline = started + self.search_seconds
+            deadline = started + self.search_seconds
             try:
-                found = gen.matcher.evaluate(parsed.query)
+                found = gen.matcher.evaluate(parsed.query, deadline)
                 if parsed.feedback and request.sort == "relevance" and len(found):
                     # A long query is re-ranked by its first results (search.feedback).
                     top = found.top(FEEDBACK_DOCS)
                     terms = feedback_terms(gen.searcher, gen.builder.analyzer, parsed, *top)
-                    found = gen.matcher.evaluate(with_feedback(parsed.query, terms))
+                    found = gen.matcher.evaluate(with_feedback(parsed.query, terms), deadline)
             except SearchTimedOut:
                 found, partial = Matches.empty(), True
-            finally:
-                gen.matcher.deadline = None
             matched = DocSet.from_docnums(found.docnums, gen.size) & gen.live
         base = matched
         if request.date_from or request.date_to:

@@ -51,7 +51,13 @@ _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 
 
 class SearchTimedOut(Exception):
-    """The evaluation passed the ArrayMatcher's ``deadline`` and was abandoned."""
+    """The evaluation passed its ``deadline`` and was abandoned."""
+
+
+def _check_time(deadline: float | None) -> None:
+    """Raise SearchTimedOut once past ``deadline`` (a perf_counter time; None: no limit)."""
+    if deadline is not None and time.perf_counter() > deadline:
+        raise SearchTimedOut
 
 
 @dataclass(frozen=True)
@@ -101,23 +107,21 @@ class PendingMatches:
     into the top); ``scores`` looks in all of them.
     """
 
-    def __init__(self, matcher, docnums, base, bonuses, after=()):
+    def __init__(self, matcher, docnums, base, bonuses, deadline, after=()):
         self._matcher = matcher
         self.docnums = docnums
         self._base = base
         self._bonuses = bonuses  # groups of (phrase, candidate docnums, score if found)
+        # The search's time limit goes on with the phrases checked later (top, scores).
+        self._deadline = deadline
         self._after = tuple(after)  # (docnums, scores) added where they match
         self._scores: np.ndarray | None = None
-        # The search's time limit goes on with the phrases checked later (top, scores).
-        self._deadline = matcher.deadline
 
     def __len__(self) -> int:
         return len(self.docnums)
 
     def _like(self, docnums, base, after) -> PendingMatches:
-        pending = PendingMatches(self._matcher, docnums, base, self._bonuses, after)
-        pending._deadline = self._deadline
-        return pending
+        return PendingMatches(self._matcher, docnums, base, self._bonuses, self._deadline, after)
 
     def restricted(self, keep: np.ndarray) -> PendingMatches:
         """These matches but those where ``keep`` (aligned with docnums) is False."""
@@ -129,12 +133,7 @@ class PendingMatches:
 
     def _checked(self, rows: np.ndarray) -> np.ndarray:
         """Scores of docnums[rows], phrases looked for (within the search's time limit)."""
-        matcher = self._matcher
-        outside, matcher.deadline = matcher.deadline, self._deadline
-        try:
-            return self._scores_of(rows, check=True)
-        finally:
-            matcher.deadline = outside
+        return self._scores_of(rows, check=True)
 
     def _may_reach_top(self, rows: np.ndarray, limit: int) -> np.ndarray:
         """The ``rows`` whose score can still reach the first ``limit`` (MaxScore's cut).
@@ -167,7 +166,9 @@ class PendingMatches:
             for phrase, candidates, phrase_scores in group:
                 where, present = _positions_in(candidates, docnums)
                 if check and present.any():
-                    present[present] = self._matcher._verify_phrase(phrase, docnums[present])
+                    present[present] = self._matcher._verify_phrase(
+                        phrase, docnums[present], self._deadline
+                    )
                 added[present] += phrase_scores[where[present]]
             scores = scores + added
         for later, later_scores in self._after:
@@ -253,19 +254,15 @@ class ArrayMatcher:
         self._verified_count = 0
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
-        # A perf_counter time after which evaluate() raises SearchTimedOut; set by the
-        # one search using this matcher (the engine runs one search at a time).
-        self.deadline: float | None = None
         self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
 
     # --- the query tree -----------------------------------------------------------------
 
-    def _check_time(self) -> None:
-        if self.deadline is not None and time.perf_counter() > self.deadline:
-            raise SearchTimedOut
+    def evaluate(self, query: wq.Query, deadline: float | None = None) -> Matches:
+        """Every match of ``query`` and its score; SearchTimedOut once past ``deadline``.
 
-    def evaluate(self, query: wq.Query) -> Matches:
-        """Every match of ``query`` and its score.
+        ``deadline`` is a perf_counter time (None: no limit); phrases a
+        PendingMatches checks later keep to it too.
 
         The last query's answer is kept: a search re-ranked by feedback asks
         for ``AndMaybe(query, feedback terms)`` right after ``query``, whose
@@ -273,32 +270,32 @@ class ArrayMatcher:
         within one search: the same query object under the same deadline.
         """
         last = self._last
-        if last is not None and last[0] is query and last[1] == self.deadline:
+        if last is not None and last[0] is query and last[1] == deadline:
             return last[2]
-        found = self._evaluate(query)
-        self._last = (query, self.deadline, found)
+        found = self._evaluate(query, deadline)
+        self._last = (query, deadline, found)
         return found
 
-    def _evaluate(self, query: wq.Query) -> Matches:
-        self._check_time()
+    def _evaluate(self, query: wq.Query, deadline: float | None) -> Matches:
+        _check_time(deadline)
         kind = type(query)
         if kind is wq.Term:
             return self._term(query)
         if kind is wq.Or and not query.scale and not query.minmatch:
-            return self._combine(query, union=True)
+            return self._combine(query, deadline, union=True)
         if kind is wq.And:
-            return self._combine(query, union=False)
+            return self._combine(query, deadline, union=False)
         if kind is wq.DisjunctionMax and not query.tiebreak:
-            return self._best_of(query)
+            return self._best_of(query, deadline)
         if kind is wq.AndNot:
-            return self._and_not(query)
+            return self._and_not(query, deadline)
         if kind is wq.AndMaybe:
-            return self._and_maybe(query)
+            return self._and_maybe(query, deadline)
         if kind is wq.ConstantScoreQuery:
-            found = self._evaluate(query.child)
+            found = self._evaluate(query.child, deadline)
             return Matches(found.docnums, np.full(len(found), float(query.score)))
         if kind is wq.Phrase and self._has_positions(query.fieldname):
-            return self._phrase(query)
+            return self._phrase(query, deadline)
         if query is wq.NullQuery:
             return Matches.empty()
         if kind is wq.Every and query.fieldname in (None, "", "*"):
@@ -306,19 +303,19 @@ class ArrayMatcher:
             return Matches(docnums.astype(np.int64), np.full(len(docnums), float(query.boost)))
         return self._whoosh(query)
 
-    def _combine(self, query: wq.CompoundQuery, union: bool) -> Matches:
+    def _combine(self, query: wq.CompoundQuery, deadline: float | None, union: bool) -> Matches:
         subqueries = query.subqueries
         if not subqueries:
             return Matches.empty()
         if len(subqueries) == 1:
-            return self._evaluate(subqueries[0])  # Whoosh ignores the boost here too
+            return self._evaluate(subqueries[0], deadline)  # Whoosh ignores the boost here too
         if union and query.boost == 1.0 and self.lazy_phrases:
             groups = self._phrase_groups(subqueries)
             if 0 < groups < len(subqueries):
-                pending = self._pending_union(query, groups)
+                pending = self._pending_union(query, groups, deadline)
                 if pending is not None:
                     return pending
-        parts = [self._evaluate(q) for q in subqueries]
+        parts = [self._evaluate(q, deadline) for q in subqueries]
         if sum(len(part) for part in parts) * SPARSE_RATIO < self.size:
             docnums, scores = _sparse_combine(parts, union)
             if query.boost != 1.0:
@@ -342,18 +339,18 @@ class ArrayMatcher:
             scores = scores * query.boost
         return Matches(docnums, scores)
 
-    def _best_of(self, query: wq.DisjunctionMax) -> Matches:
+    def _best_of(self, query: wq.DisjunctionMax, deadline: float | None) -> Matches:
         """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax)."""
         best = np.full(self.size, -np.inf)
-        for part in (self.evaluate(q) for q in query.subqueries):
+        for part in (self.evaluate(q, deadline) for q in query.subqueries):
             best[part.docnums] = np.maximum(best[part.docnums], part.scores)
         docnums = np.flatnonzero(best > -np.inf)
         scores = best[docnums]
         return Matches(docnums, scores * query.boost if query.boost != 1.0 else scores)
 
-    def _and_not(self, query: wq.AndNot) -> Matches:
-        positive = self._evaluate(query.a)
-        negative = self._evaluate(query.b)
+    def _and_not(self, query: wq.AndNot, deadline: float | None) -> Matches:
+        positive = self._evaluate(query.a, deadline)
+        negative = self._evaluate(query.b, deadline)
         if not len(positive) or not len(negative):
             return positive
         excluded = np.zeros(self.size, dtype=bool)
@@ -363,10 +360,10 @@ class ArrayMatcher:
             return positive.restricted(keep)
         return Matches(positive.docnums[keep], positive.scores[keep])
 
-    def _and_maybe(self, query: wq.AndMaybe) -> Matches:
+    def _and_maybe(self, query: wq.AndMaybe, deadline: float | None) -> Matches:
         """The documents of ``a``; where ``b`` matches too, its score is added (as Whoosh)."""
-        required = self.evaluate(query.a)
-        optional = self._evaluate(query.b)
+        required = self.evaluate(query.a, deadline)
+        optional = self._evaluate(query.b, deadline)
         if not len(required) or not len(optional):
             return required
         if isinstance(required, PendingMatches):
@@ -392,7 +389,7 @@ class ArrayMatcher:
         except KeyError:
             return False
 
-    def _phrase(self, query: wq.Phrase) -> Matches:
+    def _phrase(self, query: wq.Phrase, deadline: float | None) -> Matches:
         """Whoosh's Phrase: the words in order, each within ``slop`` positions of the last.
 
         Matched as Whoosh's SpanNear2 matcher matches (see ``_near``), scored as
@@ -403,15 +400,15 @@ class ArrayMatcher:
         with self._lock:
             found = self._cache.get(key)
         if found is None:
-            found = self._phrase_matches(query)
+            found = self._phrase_matches(query, deadline)
             self._remember(key, found)
         if query.boost != 1.0:
             found = Matches(found.docnums, found.scores * query.boost)
         return found
 
-    def _phrase_matches(self, query: wq.Phrase) -> Matches:
+    def _phrase_matches(self, query: wq.Phrase, deadline: float | None) -> Matches:
         candidates, scores = self._phrase_candidates(query)
-        found = self._verify_phrase(query, candidates)
+        found = self._verify_phrase(query, candidates, deadline)
         return Matches(candidates[found], scores[found])
 
     def _phrase_candidates(self, query: wq.Phrase) -> tuple[np.ndarray, np.ndarray]:
@@ -439,7 +436,9 @@ class ArrayMatcher:
         self._remember(key, Matches(common, scores))
         return common, scores
 
-    def _verify_phrase(self, query: wq.Phrase, docnums: np.ndarray) -> np.ndarray:
+    def _verify_phrase(
+        self, query: wq.Phrase, docnums: np.ndarray, deadline: float | None
+    ) -> np.ndarray:
         """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered.
 
         Positions are read only from the posting blocks that hold a document asked for.
@@ -465,7 +464,7 @@ class ArrayMatcher:
                 ]
                 for row, docnum in enumerate(local.tolist()):
                     if row % 512 == 511:
-                        self._check_time()
+                        _check_time(deadline)
                     positions = [decode(found[docnum]) for found in values]
                     known[docnum + offset] = _near(positions, query.slop)
             with self._lock:
@@ -489,14 +488,16 @@ class ArrayMatcher:
             count += 1
         return count
 
-    def _pending_union(self, query: wq.Or, groups: int) -> PendingMatches | None:
+    def _pending_union(
+        self, query: wq.Or, groups: int, deadline: float | None
+    ) -> PendingMatches | None:
         """An Or whose last parts are phrase bonuses: exact for the rest, phrases unchecked.
 
         None when a phrase candidate does not match the other parts (the match
         set would then depend on the phrase): the Or is evaluated eagerly.
         """
         leading, trailing = query.subqueries[:-groups], query.subqueries[-groups:]
-        parts = [self._evaluate(q) for q in leading]
+        parts = [self._evaluate(q, deadline) for q in leading]
         total = np.zeros(self.size, dtype=np.float64)
         hit = np.zeros(self.size, dtype=bool)
         for part in parts:
@@ -515,7 +516,7 @@ class ArrayMatcher:
                 bounds.append((phrase, candidates, scores))
             bonuses.append(bounds)
         docnums = np.flatnonzero(hit)
-        return PendingMatches(self, docnums, total[docnums], bonuses)
+        return PendingMatches(self, docnums, total[docnums], bonuses, deadline)
 
     def _whoosh_in_leaf(self, query: wq.Query, number: int) -> Matches:
         leaf, offset = self.leaves[number]
