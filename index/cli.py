@@ -56,8 +56,11 @@ def run_search(args: argparse.Namespace) -> int:
     engine = SearchEngine(_index_dir(args))
     request = SearchRequest(
         q=args.query,
-        regions=tuple(args.region),
-        themes=tuple(args.theme),
+        filters={
+            name: tuple(values)
+            for name, values in (("region", args.region), ("theme", args.theme))
+            if values
+        },
         per_page=args.limit,
         prefix=not args.whole_words,
         typos=not args.no_typos,

@@ -30,7 +30,7 @@ from search.article import Article
 from search.codec import numeric_column
 from search.docsets import DocSet
 from search.expansion import WordExpander
-from search.facets import FACET_FIELDS, ValueSets, facet_counts
+from search.facets import FacetDefinition, ValueSets, configured_facets, disjunctive_facets
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, Matches, SearchTimedOut
@@ -44,7 +44,7 @@ from search.results import (
     Suggestion,
     TimelineBucket,
 )
-from search.schema import stored_article
+from search.schema import KEYWORD_FIELDS, stored_article
 from search.spelling import SpellingCorrector
 from search.store import live_build, open_live_index
 from search.suggest import Completer
@@ -111,17 +111,25 @@ class _Generation:
     matcher: ArrayMatcher
 
     @classmethod
-    def open(cls, index_dir: Path, previous: _Generation | None = None) -> _Generation:
-        """The live generation; ``previous`` lends its words until this one's are built."""
+    def open(
+        cls,
+        index_dir: Path,
+        facets: tuple[FacetDefinition, ...],
+        previous: _Generation | None = None,
+    ) -> _Generation:
+        """The live generation; ``previous`` lends its words until this one's are built.
+
+        Every keyword field's values are read (names and counts: for lookups and
+        suggestions); the documents of each value only for the ``facets``.
+        """
         ix, build = open_live_index(index_dir)
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
         live = DocSet.from_docnums(reader.all_doc_ids(), size)
-        faceted = set(FACET_FIELDS.values())
+        faceted = {facet.field for facet in facets}
         values = {
-            name: ValueSets.load(reader, name, documents=name in faceted)
-            for name in ("regions", "themes", "authors", "reports")
+            name: ValueSets.load(reader, name, documents=name in faceted) for name in KEYWORD_FIELDS
         }
         day, month = _date_columns(reader, size)
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
@@ -184,13 +192,16 @@ class SearchEngine:
         refresh_seconds: float = REFRESH_SECONDS,
         facet_seconds: float = FACET_SECONDS,
         search_seconds: float = SEARCH_SECONDS,
+        facets: tuple[FacetDefinition, ...] | None = None,
     ):
+        """``facets``: the facets counted (default: ``search.facets.configured_facets()``)."""
         self.index_dir = Path(index_dir)
+        self.facets = configured_facets() if facets is None else tuple(facets)
         self.refresh_seconds = refresh_seconds
         self.facet_seconds = facet_seconds
         self.search_seconds = search_seconds
         self._lock = threading.Lock()
-        self._current = _Generation.open(self.index_dir)
+        self._current = _Generation.open(self.index_dir, self.facets)
         self._checked_at = time.monotonic()
 
     def _generation(self) -> _Generation:
@@ -203,7 +214,7 @@ class SearchEngine:
         self._checked_at = time.monotonic()
         if not self._current.is_current(self.index_dir):
             previous = self._current
-            self._current = _Generation.open(self.index_dir, previous=previous)
+            self._current = _Generation.open(self.index_dir, self.facets, previous=previous)
             previous.searcher.close()
         return self._current
 
@@ -243,23 +254,12 @@ class SearchEngine:
         base = matched
         if request.date_from or request.date_to:
             base = base & gen.date_range(request.date_from, request.date_to)
-        region_filter = self._selection(gen, "region", request)
-        theme_filter = self._selection(gen, "theme", request)
-        # "is not None": a selection of values no article has is an empty
-        # DocSet, which is falsy, and must still filter (to nothing).
-        with_regions = base & region_filter if region_filter is not None else base
-        with_themes = base & theme_filter if theme_filter is not None else base
-        final = with_regions & theme_filter if theme_filter is not None else with_regions
-
-        deadline = started + self.facet_seconds
-        facets = {
-            "region": facet_counts(
-                "region", gen.values["regions"], with_themes, request.regions, deadline
-            ),
-            "theme": facet_counts(
-                "theme", gen.values["themes"], with_regions, request.themes, deadline
-            ),
-        }
+        unknown = set(request.filters) - {facet.name for facet in self.facets}
+        if unknown:
+            raise ValueError(f"no facet named {', '.join(sorted(unknown))} in this archive")
+        final, facets = disjunctive_facets(
+            self.facets, gen.values, base, request.filters, started + self.facet_seconds
+        )
         filtered = final is not matched  # a date range or a facet selection applies
         try:
             hits = self._page(gen, parsed, request, final, filtered, found)
@@ -294,11 +294,6 @@ class SearchEngine:
             took_ms=(time.perf_counter() - began) * 1000,
             partial=partial,
         )
-
-    @staticmethod
-    def _selection(gen: _Generation, facet: str, request: SearchRequest) -> DocSet | None:
-        selected = request.selected(facet)
-        return gen.values[FACET_FIELDS[facet]].union(selected, gen.size) if selected else None
 
     def _page(
         self,

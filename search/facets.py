@@ -1,4 +1,14 @@
-"""Facet counts and filters from per-value document sets, computed once per index generation.
+"""Facets: what each one is (one FacetDefinition), which an archive has, and their counts.
+
+A facet's definition is the one place that says its name (the URL
+parameter, the JSON key, the ``region:`` query prefix), the keyword field it
+counts, its label and whether its values are offered as suggestions; the
+engine, the page, the JSON API, the OpenAPI document, the feed and the
+suggestions all read it from here.
+
+Which facets an archive shows is configuration: ``ARTICLE_SEARCH_FACETS``
+(comma-separated names, default ``region,theme``), e.g.
+``region,theme,author,report``.
 
 Disjunctive faceting: values selected in one facet combine with OR,
 different facets with AND, and a facet's counts apply every selection but
@@ -8,7 +18,9 @@ its own, so each count says how many results ticking that box would give.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +29,46 @@ from whoosh.reading import IndexReader
 from search.docsets import DocSet
 from search.results import Facet, FacetValue
 
-FACET_FIELDS = {"region": "regions", "theme": "themes"}
+FACETS_ENV = "ARTICLE_SEARCH_FACETS"
+
+
+@dataclass(frozen=True)
+class FacetDefinition:
+    """One facet: ``name`` is its URL parameter and JSON key, ``field`` the keyword field
+    (of the index, and of Article, Hit and their JSON) holding an article's values."""
+
+    name: str
+    field: str
+    label: str
+    suggested: bool = False  # its values are offered as completions in the search box
+
+
+# Every keyword field of the schema can be a facet.
+KNOWN_FACETS = {
+    facet.name: facet
+    for facet in (
+        FacetDefinition("region", "regions", "Region", suggested=True),
+        FacetDefinition("theme", "themes", "Theme", suggested=True),
+        FacetDefinition("author", "authors", "Author", suggested=True),
+        FacetDefinition("report", "reports", "In-depth report"),
+    )
+}
+DEFAULT_FACETS = ("region", "theme")
+
+
+def configured_facets(names: str | None = None) -> tuple[FacetDefinition, ...]:
+    """The facets ``names`` lists (comma-separated), else ``ARTICLE_SEARCH_FACETS``'s, else
+    region and theme. Unknown names raise ValueError saying which names there are."""
+    if names is None:
+        names = os.environ.get(FACETS_ENV, "")
+    wanted = [name.strip().lower() for name in names.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in KNOWN_FACETS]
+    if unknown:
+        raise ValueError(
+            f"unknown facet {', '.join(map(repr, unknown))} in {FACETS_ENV}: "
+            f"choose from {', '.join(KNOWN_FACETS)}"
+        )
+    return tuple(KNOWN_FACETS[name] for name in dict.fromkeys(wanted or DEFAULT_FACETS))
 
 
 def _decode(term: bytes | str) -> str:
@@ -100,8 +151,40 @@ class ValueSets:
         return list(self._folded.get(typed.casefold(), ()))
 
 
+def disjunctive_facets(
+    facets: tuple[FacetDefinition, ...],
+    values: Mapping[str, ValueSets],
+    base: DocSet,
+    selected: Mapping[str, tuple[str, ...]],
+    deadline: float,
+) -> tuple[DocSet, dict[str, Facet]]:
+    """The documents of ``base`` every selection keeps, and each facet's counts.
+
+    A facet is counted over ``base`` with every other facet's selection applied.
+    """
+    size = base.size
+    filters = {
+        facet.name: values[facet.field].union(selected[facet.name], size)
+        for facet in facets
+        if selected.get(facet.name)
+    }
+    final = base
+    for chosen in filters.values():
+        final = final & chosen
+    counted = {}
+    for facet in facets:
+        matching = base
+        for name, chosen in filters.items():
+            if name != facet.name:
+                matching = matching & chosen
+        counted[facet.name] = facet_counts(
+            facet, values[facet.field], matching, selected.get(facet.name, ()), deadline
+        )
+    return final, counted
+
+
 def facet_counts(
-    name: str,
+    facet: FacetDefinition,
     values: ValueSets,
     matching: DocSet,
     selected: tuple[str, ...],
@@ -127,4 +210,4 @@ def facet_counts(
     listed = {v.value for v in counted}
     counted += [FacetValue(v, 0, True) for v in selected if v not in listed]
     counted.sort(key=lambda v: (-v.count, v.value.casefold()))
-    return Facet(name, tuple(counted), timed_out)
+    return Facet(facet.name, tuple(counted), timed_out, facet.label)

@@ -28,6 +28,7 @@ from whoosh.analysis import Analyzer
 from whoosh.lang.stopwords import stoplists
 
 from search.expansion import Expansion, WordExpander
+from search.facets import KNOWN_FACETS
 from search.ranking import (
     COMPLETION_TIER,
     COMPLETION_WEIGHT,
@@ -46,13 +47,11 @@ MAX_CLAUSES = 64
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
 )
-FIELD_PREFIXES = {
-    "title": "title",
-    "author": "author",
-    "region": "regions",
-    "theme": "themes",
-    "report": "reports",
-}
+# "author:" searches the authors' names as text (any of their words); the other
+# facets' prefixes ("region:") match a whole value of their keyword field.
+TEXT_PREFIXES = {"title": "title", "author": "author"}
+VALUE_PREFIXES = {name: f.field for name, f in KNOWN_FACETS.items() if name not in TEXT_PREFIXES}
+FIELD_PREFIXES = {**VALUE_PREFIXES, **TEXT_PREFIXES}
 TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
 
 # Plain words dropped from a query when it has others: the Snowball English stop
@@ -201,7 +200,7 @@ class QueryBuilder:
         target = FIELD_PREFIXES.get(prefix)
         if match["field"] and target is None:
             value = f"{match['field']}:{value}"  # not a field we know: plain text
-        if target in ("regions", "themes", "reports"):
+        if prefix in VALUE_PREFIXES:
             values = self.resolve_values(target, value)
             query = wq.Or([wq.Term(target, v) for v in values]) if values else wq.NullQuery
             return _Clause(query, negative)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 SORTS = ("relevance", "newest", "oldest")
@@ -17,8 +19,8 @@ class SearchRequest:
     """A reader's search: query text, facet selections, date range, sort, page."""
 
     q: str = ""
-    regions: tuple[str, ...] = ()
-    themes: tuple[str, ...] = ()
+    # Values selected per facet name ({"region": ("Europe",)}); facets are search.facets'.
+    filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: str = "relevance"
@@ -28,8 +30,15 @@ class SearchRequest:
     typos: bool = True  # misspelt words also match the words near them
 
     def selected(self, facet: str) -> tuple[str, ...]:
-        """The values selected in the facet named ``region`` or ``theme``."""
-        return {"region": self.regions, "theme": self.themes}[facet]
+        """The values selected in the facet named ``facet`` (e.g. ``region``)."""
+        return self.filters.get(facet, ())
+
+    def with_filter(self, facet: str, values: tuple[str, ...]) -> SearchRequest:
+        """This request with ``facet``'s selection replaced, on its first page."""
+        filters = {**self.filters, facet: values}
+        return dataclasses.replace(
+            self, filters={name: v for name, v in filters.items() if v}, page=1
+        )
 
 
 @dataclass(frozen=True)
@@ -61,9 +70,10 @@ class FacetValue:
 class Facet:
     """One facet's values, by count; ``timed_out`` when counting ran out of time."""
 
-    name: str  # "region" or "theme"
+    name: str  # the facet's name, e.g. "region" (search.facets)
     values: tuple[FacetValue, ...]
     timed_out: bool = False
+    label: str = ""  # how the page titles it, e.g. "Region"
 
 
 @dataclass(frozen=True)

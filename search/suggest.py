@@ -24,13 +24,13 @@ from whoosh.analysis import Analyzer
 from whoosh.searching import Searcher
 
 from search.expansion import WordExpander
-from search.facets import ValueSets
+from search.facets import KNOWN_FACETS, ValueSets
 from search.matching import ArrayMatcher
 from search.results import Suggestion
 from search.vocabulary import Alternative
 
 MIN_PREFIX = 2
-KINDS = {"regions": "region", "themes": "theme", "authors": "author"}
+KINDS = {facet.field: name for name, facet in KNOWN_FACETS.items() if facet.suggested}
 START_BONUS = 3
 TERMS_LOOKED_AT = 8
 CANDIDATES_AFTER_WORDS = 12  # the most frequent completions counted with the words before

@@ -166,7 +166,7 @@ def test_keyword_values_survive_intact(schema_engine):
     ],
 )
 def test_keyword_values_filter_exactly(schema_engine, regions, themes, expected):
-    result = search(schema_engine, regions=regions, themes=themes)
+    result = search(schema_engine, filters={"region": regions, "theme": themes})
     assert set(ids(result)) == expected
     assert result.total == len(expected)
 
@@ -301,7 +301,7 @@ SELECTIONS = [
 @pytest.mark.parametrize("q", ["", "heat", "port OR harbour"])
 def test_facet_counts_match_the_articles(engine, demo_articles, q, regions, themes):
     matching = set(ids(search(engine, q))) if q else set(demo_articles)
-    result = search(engine, q, regions=regions, themes=themes)
+    result = search(engine, q, filters={"region": regions, "theme": themes})
 
     assert facet_lists(result) == expected_facets(demo_articles, matching, regions, themes)
 
@@ -316,23 +316,23 @@ def test_facet_counts_match_the_articles(engine, demo_articles, q, regions, them
 
 
 def test_each_facet_count_is_the_total_after_ticking_it(engine):
-    base = search(engine, "", regions=("Europe",))
+    base = search(engine, "", filters={"region": ("Europe",)})
     for value in base.facets["theme"].values:
-        ticked = search(engine, "", regions=("Europe",), themes=(value.value,))
+        ticked = search(engine, "", filters={"region": ("Europe",), "theme": (value.value,)})
         assert ticked.total == value.count, value
     for value in base.facets["region"].values:
         if value.selected:
             continue
-        ticked = search(engine, "", regions=("Europe", value.value))
+        ticked = search(engine, "", filters={"region": ("Europe", value.value)})
         assert ticked.total == base.total + value.count - len(
-            set(ids(base)) & set(ids(search(engine, regions=(value.value,))))
+            set(ids(base)) & set(ids(search(engine, filters={"region": (value.value,)})))
         )
 
 
 def test_selected_value_without_articles_empties_relevance_results(engine):
-    result = search(engine, "heat", regions=("Oceania",), themes=("Elections",))
+    result = search(engine, "heat", filters={"region": ("Oceania",), "theme": ("Elections",)})
     assert (result.total, result.hits) == (0, ())
-    result = search(engine, "heat", regions=("Atlantis",))
+    result = search(engine, "heat", filters={"region": ("Atlantis",)})
     assert (result.total, result.hits) == (0, ())
     assert ("Atlantis", 0, True) in facet_lists(result)["region"]
 
@@ -516,7 +516,7 @@ def test_engine_picks_up_an_incremental_commit(live_copy):
     source, index_dir = live_copy
     engine = SearchEngine(index_dir, refresh_seconds=0)
     before = engine.stats()
-    europe_before = search(engine, regions=("Europe",)).total
+    europe_before = search(engine, filters={"region": ("Europe",)}).total
     assert search(engine, "walrus").total == 0
 
     (source / "walrus.txt").write_text(
@@ -538,9 +538,10 @@ def test_engine_picks_up_an_incremental_commit(live_copy):
     browse = search(engine)
     themes = {v.value: v.count for v in browse.facets["theme"].values}
     assert themes["Wildlife"] == 1
-    assert search(engine, regions=("Europe",)).total == europe_before  # +1 walrus, -1 Rhine
-    assert rhine.name in ids(search(engine, regions=("Oceania",)))
-    assert rhine.name not in ids(search(engine, regions=("Europe",)))
+    europe = search(engine, filters={"region": ("Europe",)})
+    assert europe.total == europe_before  # +1 walrus, -1 Rhine
+    assert rhine.name in ids(search(engine, filters={"region": ("Oceania",)}))
+    assert rhine.name not in ids(search(engine, filters={"region": ("Europe",)}))
     assert ("Wildlife", "theme") in [(s.text, s.kind) for s in engine.suggest("wildl")]
 
 
@@ -571,4 +572,4 @@ def test_engine_follows_deletes(live_copy):
     browse = search(engine)
     assert browse.total == 39
     africa = {v.value: v.count for v in browse.facets["region"].values}["Africa"]
-    assert africa == search(engine, regions=("Africa",)).total == 6
+    assert africa == search(engine, filters={"region": ("Africa",)}).total == 6

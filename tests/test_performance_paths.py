@@ -43,7 +43,7 @@ from search.analysis import FastAnalyzer
 from search.article import Article
 from search.codec import ArticleCodec
 from search.engine import SearchEngine, _Generation
-from search.facets import FACET_FIELDS
+from search.facets import KNOWN_FACETS, configured_facets
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, PendingMatches
@@ -82,6 +82,8 @@ QUERIES = [
     '"low water" barges',
 ]
 
+FACET_FIELDS = {name: KNOWN_FACETS[name].field for name in ("region", "theme")}
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
@@ -113,7 +115,7 @@ def index_dir(tmp_path_factory, corpus) -> Path:
 
 @pytest.fixture(scope="module")
 def generation(index_dir):
-    gen = _Generation.open(index_dir)
+    gen = _Generation.open(index_dir, configured_facets(""))
     yield gen
     gen.searcher.close()
 
@@ -506,15 +508,15 @@ def _plain_search(generation, request: SearchRequest) -> dict:
 
 REQUESTS = [
     SearchRequest(q="oil prices"),
-    SearchRequest(q="oil prices", regions=("USA",)),
-    SearchRequest(q="trade", regions=("Japan", "USA"), themes=("trade",)),
+    SearchRequest(q="oil prices", filters={"region": ("USA",)}),
+    SearchRequest(q="trade", filters={"region": ("Japan", "USA"), "theme": ("trade",)}),
     SearchRequest(q="interest rates", sort="newest"),
     SearchRequest(q="shares", sort="oldest", date_from=dt.date(1987, 3, 1)),
     SearchRequest(q='"crude oil"', date_to=dt.date(1987, 3, 31)),
-    SearchRequest(q="", themes=("earn",)),
-    SearchRequest(q="", regions=("Canada", "UK"), sort="oldest"),
+    SearchRequest(q="", filters={"theme": ("earn",)}),
+    SearchRequest(q="", filters={"region": ("Canada", "UK")}, sort="oldest"),
     SearchRequest(q="herring quota"),
-    SearchRequest(q="wheat -corn", themes=("grain", "wheat")),
+    SearchRequest(q="wheat -corn", filters={"theme": ("grain", "wheat")}),
 ]
 
 
@@ -559,8 +561,12 @@ def test_facet_counts_equal_whoosh_groupedby(index_dir, generation):
 LONG_REQUESTS = [
     SearchRequest(q="the company said its board approved a two for one stock split and dividend"),
     SearchRequest(q="federal reserve said it would add reserves to the banking system"),
-    SearchRequest(q="opec oil ministers meeting to discuss production quotas", regions=("USA",)),
-    SearchRequest(q="japan trade surplus with the united states widened", themes=("trade",)),
+    SearchRequest(
+        q="opec oil ministers meeting to discuss production quotas", filters={"region": ("USA",)}
+    ),
+    SearchRequest(
+        q="japan trade surplus with the united states widened", filters={"theme": ("trade",)}
+    ),
     SearchRequest(q="bank lending rates rose in the first quarter", page=2),
     SearchRequest(q="what did analysts say about crude oil prices and supply?"),
 ]

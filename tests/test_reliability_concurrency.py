@@ -74,15 +74,18 @@ class SearchLoop:
         result = engine.search(
             SearchRequest(
                 q=q,
-                regions=tuple(rng.sample(REGIONS, rng.randint(0, 2))),
-                themes=tuple(rng.sample(THEMES, rng.randint(0, 1))),
+                filters={
+                    "region": tuple(rng.sample(REGIONS, rng.randint(0, 2))),
+                    "theme": tuple(rng.sample(THEMES, rng.randint(0, 1))),
+                },
                 page=rng.randint(1, 3),
             )
         )
         assert len(result.hits) <= result.total
         for hit in result.hits:
-            assert not result.request.regions or set(hit.regions) & set(result.request.regions)
-            assert not result.request.themes or set(hit.themes) & set(result.request.themes)
+            for facet, values in (("region", hit.regions), ("theme", hit.themes)):
+                chosen = result.request.selected(facet)
+                assert not chosen or set(values) & set(chosen)
         for hit in result.hits[:2] + browse.hits[:1]:
             # The article may be gone in a newer generation; looking it up must not fail.
             engine.article(hit.id)

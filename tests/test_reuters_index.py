@@ -133,10 +133,10 @@ def every_id(engine: SearchEngine, request: SearchRequest) -> set[str]:
 @pytest.mark.parametrize(
     "request_",
     [
-        SearchRequest(regions=("USA",)),
-        SearchRequest(themes=("earn", "acq"), sort="oldest"),
+        SearchRequest(filters={"region": ("USA",)}),
+        SearchRequest(filters={"theme": ("earn", "acq")}, sort="oldest"),
         SearchRequest(q="title:oil"),
-        SearchRequest(q="shares -dividend", regions=("USA", "canada")),
+        SearchRequest(q="shares -dividend", filters={"region": ("USA", "canada")}),
     ],
 )
 def test_sample_searches_agree_between_formats(sample_engines, request_):
@@ -200,7 +200,7 @@ def expected_facets(raw_stories, regions=(), themes=()):
     ],
 )
 def test_facet_counts_equal_counts_from_the_json(reuters_engine, raw_stories, regions, themes):
-    result = reuters_engine.search(SearchRequest(regions=regions, themes=themes))
+    result = reuters_engine.search(SearchRequest(filters={"region": regions, "theme": themes}))
     total, region_counts, theme_counts = expected_facets(raw_stories, regions, themes)
 
     assert result.total == total

@@ -40,8 +40,7 @@ def test_every_parameter():
     )
     assert request == SearchRequest(
         q="ukraine troops ",  # a space after the last word says it is finished
-        regions=("Europe", "Russia and FSU"),
-        themes=("Energy",),
+        filters={"region": ("Europe", "Russia and FSU"), "theme": ("Energy",)},
         date_from=dt.date(2024, 1, 1),
         date_to=dt.date(2024, 12, 31),
         sort="newest",
@@ -52,8 +51,7 @@ def test_every_parameter():
 
 def test_repeated_and_blank_facet_values_are_dropped():
     request = parse(("region", "Europe"), ("region", ""), ("region", "Europe"), ("theme", "  "))
-    assert request.regions == ("Europe",)
-    assert request.themes == ()
+    assert request.filters == {"region": ("Europe",)}
 
 
 def test_empty_dates_from_an_untouched_form_mean_no_limit():
@@ -123,8 +121,7 @@ values = st.text(
 def test_request_query_round_trips(q, regions, themes, days, use_dates, sort, page, per_page):
     request = SearchRequest(
         q=q,
-        regions=regions,
-        themes=themes,
+        filters={name: v for name, v in (("region", regions), ("theme", themes)) if v},
         date_from=days[0] if use_dates else None,
         date_to=days[1] if use_dates else None,
         sort=sort,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import Flask, current_app, url_for
 
+from search.facets import configured_facets
 from search.store import IndexNotFoundError
 
 DEFAULT_INDEX = "var/index"
@@ -29,8 +30,9 @@ class EngineHolder:
     server started before the first ``article-search index`` recovers by itself.
     """
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, facets: tuple):
         self.index_dir = Path(index_dir)
+        self.facets = facets
         self._engine = None
         self._lock = threading.Lock()
 
@@ -41,7 +43,7 @@ class EngineHolder:
                 if self._engine is None:
                     from search.engine import SearchEngine
 
-                    self._engine = SearchEngine(self.index_dir)
+                    self._engine = SearchEngine(self.index_dir, facets=self.facets)
                 engine = self._engine
         return engine
 
@@ -49,6 +51,15 @@ class EngineHolder:
 def engine():
     """The current app's SearchEngine; raises IndexNotFoundError when there is no index."""
     return current_app.extensions[EXTENSION].get()
+
+
+def facets() -> tuple:
+    """The current app's facets (search.facets.FacetDefinition), in the order shown."""
+    return current_app.extensions[EXTENSION].facets
+
+
+def facet_names() -> list[str]:
+    return [facet.name for facet in facets()]
 
 
 def static_url(filename: str) -> str:
@@ -71,6 +82,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.update(
         INDEX_DIR=os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX,
         SITE_NAME=os.environ.get("ARTICLE_SEARCH_SITE_NAME") or "Article Search",
+        # Comma-separated facet names (search.facets); None: ARTICLE_SEARCH_FACETS or the default.
+        FACETS=None,
         FEED_SIZE=20,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -86,7 +99,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    app.extensions[EXTENSION] = EngineHolder(Path(app.config["INDEX_DIR"]))
+    app.extensions[EXTENSION] = EngineHolder(
+        Path(app.config["INDEX_DIR"]), configured_facets(app.config["FACETS"])
+    )
     app.context_processor(template_globals)
 
     from web import api, errors, pages

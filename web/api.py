@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from search.serialize import result_json
-from web import engine
+from web import engine, facet_names, facets
 from web.errors import json_error
 from web.openapi import openapi_document
 from web.pages import is_safe_article_id
@@ -22,7 +22,7 @@ blueprint = Blueprint("api", __name__)
 
 @blueprint.route("/api/search")
 def search() -> Response:
-    result = engine().search(parse_search_request(request.args))
+    result = engine().search(parse_search_request(request.args, facet_names()))
     return jsonify(result_json(result))
 
 
@@ -69,4 +69,4 @@ def health() -> Response:
 
 @blueprint.route("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document(request.host_url.rstrip("/")))
+    return jsonify(openapi_document(request.host_url.rstrip("/"), facets()))

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from xml.etree import ElementTree as ET
 
+from search.facets import KNOWN_FACETS
 from search.results import SearchResult
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -46,7 +47,11 @@ def atom_feed(
     article_url,
     generator: str = "article-search",
 ) -> bytes:
-    """The feed document. URLs must be absolute; ``article_url(id)`` gives an entry's."""
+    """The feed document. URLs must be absolute; ``article_url(id)`` gives an entry's.
+
+    An entry's values of the result's facets are its categories (authors are its authors).
+    """
+    categories = [KNOWN_FACETS[name] for name in result.facets if name != "author"]
     feed = ET.Element(f"{{{ATOM}}}feed")
     _add(feed, "id", self_url)
     _add(feed, "title", title)
@@ -68,9 +73,9 @@ def atom_feed(
         _add(entry, "link", rel="alternate", type="text/html", href=link)
         for name in hit.authors:
             _add(_add(entry, "author"), "name", name)
-        for scheme, values in (("region", hit.regions), ("theme", hit.themes)):
-            for value in values:
-                _add(entry, "category", term=value, label=f"{scheme.title()}: {value}")
+        for facet in categories:
+            for value in getattr(hit, facet.field):
+                _add(entry, "category", term=value, label=f"{facet.label}: {value}")
         if hit.snippet:
             _add(entry, "summary", hit.snippet, type="html")
     ET.indent(feed)

@@ -6,6 +6,10 @@ from what the parameter parser enforces.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
+
+from search.facets import FacetDefinition, configured_facets
 from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
 
@@ -40,24 +44,6 @@ PARAMETERS = {
             "matching the filters, newest first."
         ),
         "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
-    },
-    "region": {
-        "name": "region",
-        "in": "query",
-        "required": False,
-        "description": "Only articles in one of these regions (repeatable; values OR together).",
-        "style": "form",
-        "explode": True,
-        "schema": STRING_LIST,
-    },
-    "theme": {
-        "name": "theme",
-        "in": "query",
-        "required": False,
-        "description": "Only articles with one of these themes (repeatable; values OR together).",
-        "style": "form",
-        "explode": True,
-        "schema": STRING_LIST,
     },
     "from": {
         "name": "from",
@@ -213,19 +199,7 @@ SCHEMAS = {
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "results": {"type": "array", "items": _ref("SearchHit")},
-            "facets": {
-                "type": "object",
-                "required": ["region", "theme"],
-                "properties": {
-                    "region": {"type": "array", "items": _ref("FacetValue")},
-                    "theme": {"type": "array", "items": _ref("FacetValue")},
-                },
-            },
-            "facets_timed_out": {
-                "type": "array",
-                "items": {"type": "string", "enum": ["region", "theme"]},
-                "description": "Facets whose counting ran out of time (counts incomplete).",
-            },
+            # "facets" and "facets_timed_out": from the archive's facets (openapi_document).
             "timeline": {"type": "array", "items": _ref("TimelineBucket")},
             "suggestion": {
                 **NULLABLE_STRING,
@@ -340,14 +314,50 @@ URI_TOO_LONG = {
 }
 
 
-def openapi_document(server_url: str = "") -> dict:
-    """The OpenAPI 3.0 document; ``server_url`` is where this app is being served."""
+def _facet_parameter(facet: FacetDefinition) -> dict:
+    return {
+        "name": facet.name,
+        "in": "query",
+        "required": False,
+        "description": f"Only articles with one of these {facet.label.lower()} values "
+        "(repeatable; values OR together).",
+        "style": "form",
+        "explode": True,
+        "schema": STRING_LIST,
+    }
+
+
+def _facet_schemas(facets: Sequence[FacetDefinition]) -> dict:
+    """The search response's "facets" and "facets_timed_out", for this archive's facets."""
+    names = [facet.name for facet in facets]
+    return {
+        "facets": {
+            "type": "object",
+            "required": names,
+            "properties": {name: {"type": "array", "items": _ref("FacetValue")} for name in names},
+        },
+        "facets_timed_out": {
+            "type": "array",
+            "items": {"type": "string", "enum": names},
+            "description": "Facets whose counting ran out of time (counts incomplete).",
+        },
+    }
+
+
+def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | None = None) -> dict:
+    """The OpenAPI 3.0 document; ``server_url`` is where this app is being served.
+
+    ``facets``: the archive's (default: region and theme), each a search parameter.
+    """
+    facets = configured_facets("") if facets is None else facets
+    parameters = {**PARAMETERS, **{facet.name: _facet_parameter(facet) for facet in facets}}
+    schemas = copy.deepcopy(SCHEMAS)
+    schemas["SearchResponse"]["properties"].update(_facet_schemas(facets))
     search_parameters = [
         {"$ref": f"#/components/parameters/{name}"}
         for name in (
             "q",
-            "region",
-            "theme",
+            *(facet.name for facet in facets),
             "from",
             "to",
             "sort",
@@ -456,7 +466,7 @@ def openapi_document(server_url: str = "") -> dict:
                 }
             },
         },
-        "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
+        "components": {"parameters": parameters, "schemas": schemas},
     }
     if server_url:
         document["servers"] = [{"url": server_url}]

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from web import engine
+from web import engine, facet_names
 from web.errors import is_partial
 from web.feed import atom_feed
 from web.params import parse_int, parse_search_request, request_query
@@ -19,7 +19,7 @@ blueprint = Blueprint("pages", __name__)
 @blueprint.route("/")
 @blueprint.route("/search")
 def search() -> Response:
-    search_request = parse_search_request(request.args)
+    search_request = parse_search_request(request.args, facet_names())
     result = engine().search(search_request)
     context = search_page(result)
     template = "_region.html" if is_partial() else "search.html"
@@ -40,14 +40,14 @@ def article(article_id: str) -> Response:
     found = search_engine.article(article_id)
     if found is None:
         abort(404)
-    context = article_page(found, search_engine.related(article_id, limit=5))
+    context = article_page(found, search_engine.related(article_id, limit=5), facet_names())
     return Response(render_template("article.html", **context), mimetype="text/html")
 
 
 @blueprint.route("/search.atom")
 def feed() -> Response:
     size = parse_int(request.args, "per_page", current_app.config["FEED_SIZE"], 100)
-    asked = parse_search_request(request.args)
+    asked = parse_search_request(request.args, facet_names())
     search_request = dataclasses.replace(asked, sort="newest", page=1, per_page=size)
     result = engine().search(search_request)
     feed_request = dataclasses.replace(search_request, sort="relevance")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from werkzeug.datastructures import MultiDict
 
+from search.facets import DEFAULT_FACETS
 from search.results import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
@@ -107,8 +108,13 @@ def parse_switch(args: MultiDict | Mapping, name: str, default: bool) -> bool:
     return value
 
 
-def parse_search_request(args: MultiDict | Mapping) -> SearchRequest:
-    """The SearchRequest the query parameters ask for, or BadRequestParameter."""
+def parse_search_request(
+    args: MultiDict | Mapping, facet_names: Iterable[str] = DEFAULT_FACETS
+) -> SearchRequest:
+    """The SearchRequest the query parameters ask for, or BadRequestParameter.
+
+    Each of ``facet_names`` is a repeatable parameter selecting that facet's values.
+    """
     q = parse_query_text(args)
     date_from = parse_date(args, "from")
     date_to = parse_date(args, "to")
@@ -125,8 +131,7 @@ def parse_search_request(args: MultiDict | Mapping) -> SearchRequest:
         )
     return SearchRequest(
         q=q,
-        regions=_values(args, "region"),
-        themes=_values(args, "theme"),
+        filters={name: values for name in facet_names if (values := _values(args, name))},
         date_from=date_from,
         date_to=date_to,
         sort=sort,
@@ -142,8 +147,7 @@ def request_query(request: SearchRequest) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if request.q:
         pairs.append(("q", request.q))
-    pairs += [("region", value) for value in request.regions]
-    pairs += [("theme", value) for value in request.themes]
+    pairs += [(name, value) for name, values in request.filters.items() for value in values]
     if request.date_from:
         pairs.append(("from", request.date_from.isoformat()))
     if request.date_to:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from search.article import Article
+from search.facets import KNOWN_FACETS
 from search.results import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
@@ -28,7 +30,6 @@ from search.results import (
 from web.params import request_query
 from web.timeline import MONTHS, chart, period_name
 
-FACET_LABELS = {"region": "Region", "theme": "Theme"}
 FACET_TOP = 10  # values shown before the "more" control
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}
 PAGE_WINDOW = 2  # page links either side of the current page
@@ -136,7 +137,6 @@ def hit_view(hit: Hit) -> HitView:
 
 def facet_view(facet: Facet, request: SearchRequest) -> FacetView:
     selected = request.selected(facet.name)
-    attribute = {"region": "regions", "theme": "themes"}[facet.name]
     values = []
     for i, value in enumerate(facet.values):
         if value.value in selected:
@@ -148,7 +148,7 @@ def facet_view(facet: Facet, request: SearchRequest) -> FacetView:
                 value=value.value,
                 count=value.count,
                 selected=value.selected or value.value in selected,
-                toggle_url=search_url(_changed(request, **{attribute: toggled})),
+                toggle_url=search_url(request.with_filter(facet.name, toggled)),
                 input_id=f"facet-{facet.name}-{i}",
             )
         )
@@ -157,7 +157,7 @@ def facet_view(facet: Facet, request: SearchRequest) -> FacetView:
     more = tuple(v for v in values if v not in shown)
     return FacetView(
         name=facet.name,
-        label=FACET_LABELS.get(facet.name, facet.name.title()),
+        label=facet.label or facet.name.title(),
         shown=shown,
         more=more,
         timed_out=facet.timed_out,
@@ -166,12 +166,11 @@ def facet_view(facet: Facet, request: SearchRequest) -> FacetView:
 
 def chips(request: SearchRequest) -> list[Chip]:
     found = []
-    for value in request.regions:
-        rest = tuple(v for v in request.regions if v != value)
-        found.append(Chip(f"Region: {value}", search_url(_changed(request, regions=rest))))
-    for value in request.themes:
-        rest = tuple(v for v in request.themes if v != value)
-        found.append(Chip(f"Theme: {value}", search_url(_changed(request, themes=rest))))
+    for name, selected in request.filters.items():
+        label = KNOWN_FACETS[name].label
+        for value in selected:
+            rest = tuple(v for v in selected if v != value)
+            found.append(Chip(f"{label}: {value}", search_url(request.with_filter(name, rest))))
     if request.date_from:
         found.append(
             Chip(
@@ -277,7 +276,7 @@ def search_page(result: SearchResult) -> dict:
         "total_label": total_label(result),
         "range_label": f"{first:,}–{last:,}" if result.hits else "",
         "hits": [hit_view(hit) for hit in result.hits],
-        "facets": [facet_view(facet, request) for facet in _ordered_facets(result)],
+        "facets": [facet_view(facet, request) for facet in result.facets.values()],
         "chips": chips(request),
         "clear_url": search_url(SearchRequest(q=request.q, sort=request.sort))
         if chips(request)
@@ -305,12 +304,6 @@ def search_page(result: SearchResult) -> dict:
     }
 
 
-def _ordered_facets(result: SearchResult) -> list[Facet]:
-    names = [name for name in ("region", "theme") if name in result.facets]
-    names += [name for name in result.facets if name not in names]
-    return [result.facets[name] for name in names]
-
-
 def _hidden_fields(request: SearchRequest) -> list[tuple[str, str]]:
     """State the form must carry that it has no visible control for."""
     fields = []
@@ -325,15 +318,23 @@ def _hidden_fields(request: SearchRequest) -> list[tuple[str, str]]:
 
 def page_title(request: SearchRequest) -> str:
     parts = [f"“{request.q}”"] if request.q else []
-    parts += list(request.regions) + list(request.themes)
+    parts += [value for values in request.filters.values() for value in values]
     return " · ".join(parts) if parts else "Search the archive"
 
 
-def article_page(article: Article, related: list[Hit]) -> dict:
-    """The template context of an article page: every metadata value links to its search."""
+def article_page(article: Article, related: list[Hit], facet_names: Sequence[str]) -> dict:
+    """The template context of an article page: every metadata value links to its search.
+
+    A value of one of ``facet_names`` selects it in its facet, any other is searched for.
+    """
 
     def filtered(**changes) -> str:
         return search_url(SearchRequest(**changes))
+
+    def value_link(facet: str, value: str) -> Link:
+        if facet in facet_names:
+            return Link(value, filtered(filters={facet: (value,)}))
+        return Link(value, filtered(q=field_query(facet, value)))
 
     paragraphs = [p.strip() for p in article.body.split("\n\n") if p.strip()]
     return {
@@ -350,11 +351,9 @@ def article_page(article: Article, related: list[Hit]) -> dict:
         "authors": [
             Link(name, filtered(q=field_query("author", name))) for name in article.authors
         ],
-        "regions": [Link(value, filtered(regions=(value,))) for value in article.regions],
-        "themes": [Link(value, filtered(themes=(value,))) for value in article.themes],
-        "reports": [
-            Link(value, filtered(q=field_query("report", value))) for value in article.reports
-        ],
+        "regions": [value_link("region", value) for value in article.regions],
+        "themes": [value_link("theme", value) for value in article.themes],
+        "reports": [value_link("report", value) for value in article.reports],
         "related": [hit_view(hit) for hit in related],
         "api_url": url_for("api.article", article_id=article.id),
     }
