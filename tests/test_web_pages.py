@@ -1,11 +1,11 @@
 """The HTML pages and Atom feeds against a real index of the demo articles."""
 
 import re
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
+from bs4 import BeautifulSoup
 
 from web import create_app
 
@@ -13,54 +13,31 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 RHINE = "2019-01-22-rhine-low-water-barges.txt"
 
 
-class Page(HTMLParser):
-    """A parsed HTML page: every element's attributes, and text by element id."""
-
-    VOID = {"input", "meta", "link", "br", "img", "hr", "source", "line", "rect"}
+class Page:
+    """A parsed HTML page (BeautifulSoup): elements' attributes, and text by element id."""
 
     def __init__(self, html):
-        super().__init__(convert_charrefs=True)
         self.html = html
-        self.elements = []  # (tag, attrs)
-        self.text_by_id = {}
-        self._open = []  # [id, [text]] of open elements with an id
-        self._stack = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = {name: value or "" for name, value in attrs}
-        self.elements.append((tag, attrs))
-        if tag in self.VOID:
-            return
-        self._stack.append(attrs.get("id"))
-        if attrs.get("id"):
-            self._open.append([attrs["id"], []])
-
-    def handle_startendtag(self, tag, attrs):
-        self.elements.append((tag, {name: value or "" for name, value in attrs}))
-
-    def handle_endtag(self, tag):
-        if tag in self.VOID or not self._stack:
-            return
-        if self._stack.pop():
-            element_id, parts = self._open.pop()
-            self.text_by_id[element_id] = " ".join("".join(parts).split())
-
-    def handle_data(self, data):
-        for _, parts in self._open:
-            parts.append(data)
+        self.soup = BeautifulSoup(html, "html.parser")
 
     def find(self, tag=None, **attrs):
+        """The attributes of every ``tag`` whose attributes include ``attrs``.
+
+        ``class_`` is ``class``, ``aria_live`` is ``aria-live``; a class is compared whole.
+        """
         wanted = {name.rstrip("_").replace("_", "-"): value for name, value in attrs.items()}
-        return [
-            found
-            for name, found in self.elements
-            if (tag is None or name == tag)
-            and all(found.get(key) == value for key, value in wanted.items())
-        ]
+        found = []
+        for element in self.soup.find_all(tag or True):
+            attributes = {
+                name: " ".join(value) if isinstance(value, list) else value
+                for name, value in element.attrs.items()
+            }
+            if all(attributes.get(key) == value for key, value in wanted.items()):
+                found.append(attributes)
+        return found
 
     def text(self, element_id):
-        return self.text_by_id[element_id]
+        return " ".join(self.soup.find(id=element_id).get_text().split())
 
 
 class Site:
