@@ -59,6 +59,27 @@ def test_a_used_budget_writes_more_segments_holding_the_same_index(tmp_path, art
     assert _answers(cut) == _answers(whole)
 
 
+def test_later_segments_are_cut_at_the_first_ones_size(tmp_path, articles, monkeypatch):
+    """Memory freed by a written segment no longer shows as growth: a process that
+    cut its first segment by memory cuts the next ones at the same number of articles."""
+    cuts = []
+
+    def full_once(self, documents: int, held_at_start: int) -> bool:
+        # As resident memory behaves: it grows up to the first cut, not after it.
+        if documents >= 150 and not cuts:
+            cuts.append(documents)
+            return True
+        return False
+
+    monkeypatch.setattr(segment_writer.MemoryBudget, "segment_full", full_once)
+    index_dir = tmp_path / "cut"
+    index_paths(index_dir, [articles], procs=1)
+    sizes = _segment_sizes(index_dir)
+    assert sum(sizes) == ARTICLES
+    assert sizes[:-1] == [200] * (len(sizes) - 1)  # jobs come 100 articles at a time
+    assert 0 < sizes[-1] <= 200
+
+
 def test_small_segments_merge_a_bounded_number_at_a_time(tmp_path, articles, monkeypatch):
     index_dir = tmp_path / "daily"
     index_paths(index_dir, [articles], procs=1)
