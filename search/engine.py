@@ -293,6 +293,8 @@ class SearchEngine:
             showing_results_for=showing_results_for,
             took_ms=(time.perf_counter() - began) * 1000,
             partial=partial,
+            truncated=parsed.truncated,
+            searched_characters=parsed.searched_characters,
         )
 
     def _page(

@@ -79,6 +79,10 @@ class ParsedQuery:
     completions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
     corrected_only: bool = False  # no corrected word is in the index as typed
+    # How many characters of the text were searched: all of it, unless the word and
+    # clause limit (MAX_CLAUSES) was reached with more words still to come.
+    searched_characters: int = 0
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ class QueryBuilder:
         return parsed
 
     def _parse(self, text: str, drop_stop_words: bool, options: _Options) -> ParsedQuery:
-        parsed = ParsedQuery(wq.Every())
+        parsed = ParsedQuery(wq.Every(), searched_characters=len(text))
         clauses: list[_Clause] = []
         pending_or = False
         chain: _Clause | None = None  # the clause an "a OR b OR c" chain is building
@@ -173,6 +177,10 @@ class QueryBuilder:
             clauses.append(clause)
             used += 1
             if used >= MAX_CLAUSES:
+                # A pasted page: its first part is searched, and the answer says so.
+                parsed.truncated = self._words_after(text, match.end())
+                if parsed.truncated:
+                    parsed.searched_characters = match.end()
                 break
         parsed.query, parsed.is_browse = self._combine(clauses)
         parsed.corrected_only = bool(parsed.corrections) and not any(
@@ -182,6 +190,14 @@ class QueryBuilder:
         )
         parsed.feedback = sum(c.scored_word for c in clauses) > STRICT_COORDINATION_WORDS
         return parsed
+
+    @classmethod
+    def _words_after(cls, text: str, start: int) -> bool:
+        """Whether ``text`` has a word to search after ``start`` (not only stop words)."""
+        return any(
+            re.search(r"\w", match[0]) and not cls._is_stop_word(match)
+            for match in _TOKEN.finditer(text, start)
+        )
 
     @staticmethod
     def _is_stop_word(match: re.Match) -> bool:

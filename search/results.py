@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 SORTS = ("relevance", "newest", "oldest")
-MAX_QUERY_LENGTH = 1000
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
@@ -102,6 +101,10 @@ class SearchResult:
     showing_results_for: str | None = None
     took_ms: float = 0.0
     partial: bool = False  # a time limit cut the search short
+    # The query was longer than the word and clause limit: only its first
+    # ``searched_characters`` characters were searched.
+    truncated: bool = False
+    searched_characters: int = 0
 
     @property
     def pages(self) -> int:

@@ -53,5 +53,7 @@ def result_json(result: SearchResult) -> dict:
         "corrections": _read_as(result.corrections),
         "showing_results_for": result.showing_results_for,
         "partial": result.partial,
+        "truncated": result.truncated,
+        "searched_characters": result.searched_characters,
         "took_ms": round(result.took_ms, 2),
     }

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from search.engine import SearchEngine
-from search.query import QueryBuilder
+from search.query import MAX_CLAUSES, QueryBuilder
 from search.results import SearchRequest
 from search.schema import english_analyzer
 
@@ -298,6 +298,22 @@ def test_five_thousand_characters_of_words_and_operators(engine):
 def test_any_text_searches_without_error(engine, typed):
     result = engine.search(SearchRequest(q=typed))
     assert result.total >= len(result.hits)
+
+
+def test_a_pasted_page_is_searched_on_its_first_part():
+    builder = QueryBuilder(ANALYZER, lambda field, typed: [])
+    numbered = [f"word{n}x" for n in range(MAX_CLAUSES + 40)]
+    pasted = "It is about " + " and ".join(numbered) + "."
+    parsed = builder.parse(pasted)
+    assert parsed.truncated
+    searched = pasted[: parsed.searched_characters]
+    assert searched.endswith(numbered[MAX_CLAUSES - 1])  # stop words do not count
+    assert len(parsed.words) == MAX_CLAUSES
+    assert numbered[MAX_CLAUSES] not in " ".join(parsed.words)
+    whole = builder.parse(searched)
+    assert not whole.truncated and whole.searched_characters == len(searched)
+    # Only stop words after the limit: nothing was left out.
+    assert not builder.parse(searched + " and the of").truncated
 
 
 def test_parse_reports_words_and_highlight_terms():

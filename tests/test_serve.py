@@ -2,6 +2,7 @@
 while `article-search index` adds an article and `--rebuild` swaps the index under it.
 """
 
+import json
 import shutil
 import subprocess
 import threading
@@ -180,3 +181,17 @@ def test_rebuild_while_serving_fails_no_request(reindexed_server):
     assert set(loop.totals) == {expected_total}, loop.totals
     assert server.json("/healthz")["documents"] == documents
     assert len({generation.split("/")[0] for generation in loop.generations}) >= 3
+
+
+def test_a_pasted_page_is_searched_up_to_what_gunicorn_reads(reindexed_server):
+    server = reindexed_server
+    pasted = "Heat pump installers said sales stalled after the subsidy cut. " * 110
+    assert 6_500 < len(pasted) < 8_000  # a request line gunicorn still reads
+    status, body = server.get("/api/search", {"q": pasted})
+    assert status == 200, server.log_tail()
+    data = json.loads(body)
+    assert data["truncated"] and data["total"] > 0
+    status, page = server.get("/search", {"q": pasted})
+    assert status == 200 and b"only its first part was searched" in page
+    # Past gunicorn's request-line limit, the only refusal left: 414, before the app.
+    assert server.get("/api/search", {"q": pasted * 2})[0] == 414

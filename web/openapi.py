@@ -10,7 +10,8 @@ import copy
 from collections.abc import Sequence
 
 from search.facets import FacetDefinition, configured_facets
-from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_QUERY_LENGTH, SORTS
+from search.query import MAX_CLAUSES
+from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
 
 
@@ -41,9 +42,11 @@ PARAMETERS = {
         "description": (
             'What to search for: words, "quoted phrases", -excluded words, OR, and '
             "title:, author:, region:, theme: prefixes. Empty browses every article "
-            "matching the filters, newest first."
+            "matching the filters, newest first. Any length: a query of more than "
+            f"{MAX_CLAUSES} words and clauses is searched on its first part, and the "
+            "answer says so (`truncated`, `searched_characters`)."
         ),
-        "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+        "schema": {"type": "string"},
     },
     "from": {
         "name": "from",
@@ -192,6 +195,8 @@ SCHEMAS = {
             "facets",
             "suggestion",
             "took_ms",
+            "truncated",
+            "searched_characters",
         ],
         "properties": {
             "query": {"type": "string"},
@@ -221,6 +226,17 @@ SCHEMAS = {
                 "index as typed (the results come from the corrections); null otherwise.",
             },
             "partial": {"type": "boolean"},
+            "truncated": {
+                "type": "boolean",
+                "description": f"The query had more than {MAX_CLAUSES} words and clauses: only "
+                "its first part was searched.",
+            },
+            "searched_characters": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many characters of `query` were searched (all of them "
+                "unless `truncated`).",
+            },
             "took_ms": {"type": "number", "minimum": 0},
         },
     },
@@ -309,8 +325,9 @@ BAD_PARAMETER = _json("Error", "A parameter is out of range or malformed; `param
 NO_INDEX = _json("Error", "No search index is available yet (Retry-After says when to retry).")
 URI_TOO_LONG = {
     "description": "The request line is over 8,190 bytes, the server's limit, checked before "
-    "the app sees the request (text/html). A 1,000-character query of non-ASCII letters can "
-    "be that long once percent-encoded, as can many region or theme values."
+    "the app sees the request (text/html): the only query refused for its length. A query "
+    "of 2,730 characters can reach it once percent-encoded (3 bytes a punctuation mark, up "
+    "to 9 a non-Latin letter), as can many region or theme values."
 }
 
 
@@ -398,7 +415,7 @@ def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | N
                             "in": "query",
                             "required": False,
                             "description": "The text typed so far; the last word is completed.",
-                            "schema": {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                            "schema": {"type": "string"},
                         },
                         {
                             "name": "limit",

@@ -17,7 +17,6 @@ from search.results import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
     MAX_PER_PAGE,
-    MAX_QUERY_LENGTH,
     SORTS,
     SearchRequest,
 )
@@ -87,12 +86,10 @@ def parse_query_text(args: MultiDict | Mapping, name: str = "q") -> str:
 
     A space after the last word says the word is finished: without one it is
     still being typed and also matches the words it begins.
+    Any length: a long one is searched on its first part (search.query.MAX_CLAUSES);
+    only gunicorn's request-line limit refuses one.
     """
     q = _first(args, name) or ""
-    if len(q) > MAX_QUERY_LENGTH:
-        raise BadRequestParameter(
-            name, f"{name} may be at most {MAX_QUERY_LENGTH} characters long, not {len(q)}"
-        )
     stripped = q.strip()
     return f"{stripped} " if stripped and q[-1].isspace() else stripped
 

@@ -253,6 +253,14 @@ def corrected_search(result: SearchResult) -> CorrectedSearch | None:
     return CorrectedSearch(result.showing_results_for, Link(request.q, search_url(request)))
 
 
+def truncation_note(result: SearchResult) -> str | None:
+    """The line saying a long query was searched on its first part, and up to where."""
+    if not result.truncated:
+        return None
+    last_words = " ".join(result.request.q[: result.searched_characters].split()[-6:])
+    return f"Your search was long, so only its first part was searched, up to “…{last_words}”."
+
+
 def total_label(result: SearchResult) -> str:
     return plural(result.total, "article")
 
@@ -300,6 +308,7 @@ def search_page(result: SearchResult) -> dict:
         ),
         "api_url": search_url(request, "api.search"),
         "partial_result": result.partial,
+        "truncation_note": truncation_note(result),
         "title": page_title(request),
     }
 
