@@ -24,7 +24,7 @@ from search.engine import SearchEngine
 from search.results import SearchRequest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "relevance.py"
-NDCG_FLOOR = 0.9866  # measured 0.98667 when the set was written
+NDCG_FLOOR = 0.9867  # measured 0.98678 with the framed requests added (issue 12)
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,15 @@ JUDGED = (
     Judged("How did the heat wave affect outdoor workers?", (HEAT_WAVES[1],), (HEAT_WAVES[0],)),
     Judged("heat pump grants", (HEAT_PUMPS[0],), HEAT_PUMPS[1:]),
     Judged("leaf rust", ("2021-03-04-coffee-leaf-rust-returns.txt",)),
+    # Requests framed in words: the framing ("interested", "articles", "stories",
+    # "find") must not outrank the subject.
+    Judged("I am interested in articles about cocoa prices", (COCOA_PRICES, COCOA_FARMERS)),
+    Judged("Please find stories on fishing quotas in the Baltic", (HERRING,), (FISHERIES,)),
+    Judged(
+        "I would like to read news about vaccine trials against malaria or dengue",
+        (MALARIA, DENGUE),
+    ),
+    Judged("Tell me about heat pump grants for rural households", (HEAT_PUMPS[0],), HEAT_PUMPS[1:]),
 )
 
 
@@ -147,7 +156,7 @@ def test_the_web_page_shows_the_measured_ranking(client, engine):
         assert [unquote(link) for link in links] == measured
 
 
-# --- the Cranfield benchmark, end to end on a small part of the collection ---
+# --- the relevance benchmark, end to end on a small part of two collections ---
 
 
 @pytest.fixture(scope="module")
@@ -159,14 +168,25 @@ def relevance_bench():
     return module
 
 
-def test_cranfield_bench_runs_end_to_end(shared_dir, relevance_bench, tmp_path, capsys):
-    corpus = shared_dir / "corpora" / "cranfield"
-    if not (corpus / "cran.all.1400").is_file():
+def test_relevance_bench_runs_end_to_end(shared_dir, relevance_bench, tmp_path, capsys):
+    corpora = shared_dir / "corpora"
+    if not (corpora / "cranfield" / "cran.all.1400").is_file():
         pytest.skip("no Cranfield collection in the shared folder")
-    status = relevance_bench.main(["--corpus", str(corpus), "--docs", "300", "--queries", "40"])
+    if not (corpora / "cacm" / "cacm.all").is_file():
+        pytest.skip("no CACM collection in the shared folder")
+    saved = tmp_path / "scores.json"
+    arguments = ["--collections", "cranfield,cacm", "--docs", "300", "--queries", "20"]
+    status = relevance_bench.main([*arguments, "--save", str(saved)])
     out = capsys.readouterr().out
     assert status == 0, out  # no query errors
-    rows = {line[:16].strip(): line[16:].split() for line in out.splitlines()}
-    ours, fts5 = rows["article-search"], rows["FTS5 bm25"]
-    assert ours[3] == "0"  # errors
-    assert 0 < float(ours[0]) <= 1 and 0 < float(fts5[0]) <= 1  # nDCG@10
+    rows = [line.split() for line in out.splitlines()]
+    ours = [row for row in rows if row[:1] == ["article-search"]]
+    fts5 = [row for row in rows if row[:2] == ["FTS5", "bm25"]]
+    assert len(ours) == len(fts5) == 2  # one row each per collection
+    assert all(row[4] == "0" for row in ours)  # errors
+    assert all(0 < float(row[1]) <= 1 for row in ours) and all(0 < float(r[2]) <= 1 for r in fts5)
+    assert any(row[:1] == ["mean"] for row in rows)
+    assert "paired randomisation p =" in out
+    # The same run against its saved scores: no change, and the test says so (p = 1).
+    assert relevance_bench.main([*arguments, "--against", str(saved)]) == 0
+    assert out.count("Cranfield") and "p = 1.000" in capsys.readouterr().out
