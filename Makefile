@@ -49,7 +49,7 @@ test: install browser-deps replica-deps
 bench: install
 	$(BIN)/python bench/bench.py
 
-# Ranking quality on Cranfield (../shared/corpora/cranfield) beside SQLite FTS5.
+# Ranking quality on every judged collection (Cranfield, CACM, Reuters news) beside SQLite FTS5.
 relevance: install
 	$(BIN)/python bench/relevance.py
 

@@ -313,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", type=Path, help="write each request's nDCG@10 to this JSON file")
     parser.add_argument("--against", type=Path, help="compare with a run saved by --save")
     args = parser.parse_args(argv)
+    if args.against and not args.against.is_file():
+        parser.error(f"--against: no saved run {args.against}")
     results: list[Measured] = []
     for name in args.collections.split(","):
         if name not in COLLECTIONS:
