@@ -171,6 +171,8 @@ def load_news(
     max_queries: int | None = None,
 ) -> Collection:
     """Reuters-21578's stories as they are, with the requests and judgements of ``judged``."""
+    if not Path(articles).is_file():
+        raise FileNotFoundError(2, "no such file", str(articles))
     data = json.loads(Path(judged).read_text(encoding="utf-8"))
     queries = _limit({int(q["number"]): q["q"] for q in data["queries"]}, max_queries)
     judgements = {
