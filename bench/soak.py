@@ -8,6 +8,12 @@ sampled from start to end. Exits 1 on any error or when worker memory grew.
 
     .venv/bin/python bench/soak.py                      # 60 s, Reuters if present
     .venv/bin/python bench/soak.py --index var/index --seconds 30 --clients 8
+    .venv/bin/python bench/soak.py --burst 200 --seconds 30   # overload: answered or shed
+
+``--burst N`` is the overload case: N clients at once, each asking again as soon
+as it has its answer; every request must be answered within the search time limit
+or shed with a quick 503 and Retry-After. It prints answered, shed, late and failed
+counts with latency percentiles, and exits 1 on any late or failed request.
 
 Gunicorn's worker recycling (max_requests) is switched off for the run, so a leak
 shows as growth instead of being hidden by restarts (``--recycle`` keeps it on).
@@ -16,6 +22,7 @@ shows as growth instead of being hidden by restarts (``--recycle`` keeps it on).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
@@ -32,8 +39,10 @@ from collections import defaultdict
 from contextlib import suppress
 from pathlib import Path
 from urllib.error import HTTPError
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import urlopen
+
+from search.engine import SEARCH_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"
@@ -86,7 +95,7 @@ def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
 class Server:
     """``article-search serve`` in its own process group, stopped whole at the end."""
 
-    def __init__(self, index_dir: Path, workers: int, recycle: bool, log: Path):
+    def __init__(self, index_dir: Path, workers: int, recycle: bool, log: Path, extra: str = ""):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.runtime = tempfile.TemporaryDirectory(prefix="soak-")
@@ -95,8 +104,8 @@ class Server:
             "XDG_RUNTIME_DIR": self.runtime.name,
             "ARTICLE_SEARCH_LOG_LEVEL": "warning",
         }
-        if not recycle:
-            env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
+        # GUNICORN_CMD_ARGS overrides web/gunicorn_conf.py, as on the command line.
+        env["GUNICORN_CMD_ARGS"] = " ".join([extra] + ([] if recycle else ["--max-requests 0"]))
         command = [article_search(), "serve", "--index", str(index_dir)]
         command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
         self.log = log
@@ -209,6 +218,97 @@ def run_clients(workload: Workload, clients: int, seconds: float, seed: int):
     return threads, latencies, errors
 
 
+async def _ask(url: str, timeout: float) -> tuple[int | str, str | None]:
+    """GET ``url`` on a new connection: (status or error, Retry-After)."""
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parts.hostname, parts.port), timeout
+        )
+        try:
+            request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+            writer.write(request.encode() + b"\r\n")
+            response = await asyncio.wait_for(reader.read(), timeout)
+        finally:
+            writer.close()
+    except Exception as error:  # no answer at all: the finding this case looks for
+        return repr(error), None
+    head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    if not head[0].startswith("HTTP/1.1 "):
+        return f"no status line: {head[0][:60]!r}", None
+    headers = dict(line.split(":", 1) for line in head[1:] if ":" in line)
+    retry_after = next((v.strip() for k, v in headers.items() if k.lower() == "retry-after"), None)
+    return int(head[0].split()[1]), retry_after
+
+
+def run_burst(workload: Workload, clients: int, seconds: float, seed: int) -> dict[str, list]:
+    """``clients`` clients asking without pause; each answer sorted by what came back.
+
+    answered: the expected status within the search time limit; shed: 503 with
+    Retry-After; late: the expected status after the limit; failed: anything else
+    (no answer, a refused or dropped connection, another status). The clients are
+    coroutines in one thread, so the client costs little of the machine's CPU; a
+    shed client waits the Retry-After seconds it was given, as a browser would.
+    """
+    outcomes: dict[str, list] = {"answered": [], "shed": [], "late": [], "failed": []}
+
+    async def client(number: int, deadline: float) -> None:
+        rng = random.Random(seed * 1000 + number)
+        while time.monotonic() < deadline:
+            _, url, expected = workload.request(rng)
+            started = time.perf_counter()
+            status, retry_after = await _ask(url, timeout=30)
+            elapsed = time.perf_counter() - started
+            if status in expected:
+                outcome = "answered" if elapsed <= SEARCH_SECONDS else "late"
+            elif status == 503 and retry_after:
+                outcome = "shed"
+            else:
+                outcome = "failed"
+            outcomes[outcome].append((elapsed, f"{status} {url}"))
+            if outcome == "shed":
+                await asyncio.sleep(float(retry_after))
+
+    async def everyone() -> None:
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(client(n, deadline) for n in range(clients)))
+
+    asyncio.run(everyone())
+    return outcomes
+
+
+def report_burst(args, outcomes: dict[str, list], elapsed: float, server_log: str) -> dict:
+    total = sum(len(v) for v in outcomes.values())
+    print(f"\n{total} requests from {args.burst} clients in {elapsed:.1f} s")
+    print(f"{'outcome':<10}{'count':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    figures = {}
+    for outcome, results in outcomes.items():
+        figures[outcome] = percentiles([t for t, _ in results]) or {"count": 0}
+        shown = figures[outcome]
+        print(
+            f"{outcome:<10}{len(results):>8}"
+            + "".join(f"{shown.get(k, '-'):>9}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms"))
+        )
+    for _, what in (outcomes["late"] + outcomes["failed"])[:10]:
+        print(f"  {what}")
+    tracebacks = server_log.count("Traceback")
+    if tracebacks:
+        print(f"server log: {tracebacks} tracebacks")
+    ok = not outcomes["late"] and not outcomes["failed"] and tracebacks == 0
+    print(f"burst: answered within {SEARCH_SECONDS:.0f} s or shed: " + ("OK" if ok else "FAILED"))
+    return {
+        "clients": args.burst,
+        "workers": args.workers,
+        "seconds": round(elapsed, 1),
+        "requests": total,
+        "outcomes": figures,
+        "problems": [what for _, what in (outcomes["late"] + outcomes["failed"])[:100]],
+        "server_tracebacks": tracebacks,
+        "ok": ok,
+    }
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
@@ -247,8 +347,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo", action="store_true", help="build from the demo articles")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the clients run")
     parser.add_argument("--clients", type=int, default=6, help="concurrent client threads")
+    parser.add_argument(
+        "--burst", type=int, metavar="N", help="overload case: N clients asking without pause"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--recycle", action="store_true", help="keep gunicorn's max_requests")
+    parser.add_argument("--gunicorn-args", default="", help="extra gunicorn arguments")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     args = parser.parse_args(argv)
@@ -256,15 +360,28 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="soak-run-") as tmp:
         workdir = Path(tmp)
         index_dir, corpus = prepare_index(args, workdir)
-        server = Server(index_dir, args.workers, args.recycle, workdir / "server.log")
+        server = Server(
+            index_dir, args.workers, args.recycle, workdir / "server.log", args.gunicorn_args
+        )
         try:
             health = server.wait_healthy()
             workload = Workload(server.url)
             print(
                 f"soak: {health['documents']} articles ({corpus}), {args.workers} workers, "
-                f"{args.clients} clients, {args.seconds:.0f} s on {server.url}",
+                f"{args.burst or args.clients} clients, {args.seconds:.0f} s on {server.url}",
                 flush=True,
             )
+            if args.burst:
+                started = time.monotonic()
+                outcomes = run_burst(workload, args.burst, args.seconds, args.seed)
+                elapsed = time.monotonic() - started
+                time.sleep(0.5)  # the access log of the last answers
+                figures = report_burst(
+                    args, outcomes, elapsed, server.log.read_text("utf-8", "replace")
+                )
+                if args.json:
+                    Path(args.json).write_text(json.dumps(figures, indent=2))
+                return 0 if figures["ok"] else 1
             started = time.monotonic()
             threads, latencies, errors = run_clients(
                 workload, args.clients, args.seconds, args.seed

@@ -105,7 +105,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.context_processor(template_globals)
 
     from web import api, errors, pages
+    from web.admission import admission_control
 
+    app.wsgi_app = admission_control(app.wsgi_app, app.config)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     errors.register(app)

@@ -1,6 +1,13 @@
 """gunicorn settings for ``article-search serve`` (``--config python:web.gunicorn_conf``).
 
-Workers are sized to the machine unless ARTICLE_SEARCH_WORKERS (or --workers)
+gevent workers: a connection costs a greenlet, not a worker, so clients that
+connect and send nothing, or trickle their headers, cannot take the workers
+away from everyone else (a sync worker is held by each such connection, and a
+gthread worker's thread by each trickle: bench/slow_clients.py measures all
+three). A request's headers must arrive within ``keepalive`` seconds, or the
+connection is closed. Searches are CPU-bound and take turns in the engine, so
+each worker still runs one at a time (web/admission.py sheds what would wait
+too long). Workers are sized to the machine unless ARTICLE_SEARCH_WORKERS (or --workers)
 says otherwise. Each worker opens the index itself after the fork
 (``preload_app = False``), and its SearchEngine follows newer index
 generations without a restart. Workers are recycled now and then (with
@@ -11,22 +18,40 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
+
+
+def raise_open_file_limit(wanted: int) -> None:
+    """Lift the soft limit on open files (often 1,024) towards ``wanted``, up to the hard limit.
+
+    Each connection is a file descriptor; workers inherit the master's limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _positive_int(name: str, default: int) -> int:
+    configured = os.environ.get(name, "").strip()
+    return int(configured) if configured.isdigit() and int(configured) > 0 else default
 
 
 def default_workers() -> int:
     """2 x cores + 1, at most 8: searches are CPU-bound and each worker holds the index."""
-    configured = os.environ.get("ARTICLE_SEARCH_WORKERS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return min(2 * multiprocessing.cpu_count() + 1, 8)
+    return _positive_int("ARTICLE_SEARCH_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
 
 
 bind = os.environ.get("ARTICLE_SEARCH_BIND", "127.0.0.1:8000")
 workers = default_workers()
-worker_class = "sync"
+worker_class = "web.gevent_worker.EagerGeventWorker"
+# Open connections per worker, idle or not; past it a worker stops accepting.
+worker_connections = _positive_int("ARTICLE_SEARCH_WORKER_CONNECTIONS", 2000)
+raise_open_file_limit(worker_connections + 256)
 timeout = 30
 graceful_timeout = 20
-keepalive = 2
+# Also how long a request's headers may take to arrive (gevent worker).
+keepalive = 5
 preload_app = False
 max_requests = 2000
 max_requests_jitter = 200

@@ -1,0 +1,123 @@
+"""Admission control: under overload a worker sheds requests with a quick 503, not a long wait.
+
+A worker serves one request at a time (searches are CPU-bound and take turns
+in the engine), so a burst queues up in front of it. A request that finds
+``queue`` others already waiting in its worker, or that has waited
+``queue_seconds`` without its turn, is answered at once with 503 and
+``Retry-After``: each request gets its answer within the search time limit
+or is told quickly to come back. Shedding must cost far less than serving,
+or it would not relieve anything: the answer is a fixed body written below
+Flask. Static files do not queue.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+DEFAULT_QUEUE = 8
+DEFAULT_QUEUE_SECONDS = 1.0
+RETRY_AFTER_SECONDS = 1
+MESSAGE = "The search service is busy. Please try again in a moment."
+JSON_BODY = b'{"error": {"message": "' + MESSAGE.encode() + b'"}}\n'
+HTML_BODY = (
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Busy</title>"
+    b"<h1>Busy</h1><p>" + MESSAGE.encode() + b"</p></html>\n"
+)
+JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class AdmissionQueue:
+    """One request at a time per worker; at most ``limit`` waiting, each for at most ``seconds``.
+
+    Built on ``threading``, which gevent's workers patch: a waiting request
+    is a greenlet parked on the semaphore; with threaded workers, a thread.
+    """
+
+    def __init__(self, limit: int, seconds: float):
+        self.limit = limit
+        self.seconds = seconds
+        self._turn = threading.Semaphore(1)
+        self._count_lock = threading.Lock()
+        self._waiting = 0
+
+    def enter(self) -> bool:
+        """Wait for this request's turn; False when it should be shed instead."""
+        arrived = time.monotonic()
+        with self._count_lock:
+            if self._waiting >= self.limit:
+                return False
+            self._waiting += 1
+        try:
+            admitted = self._turn.acquire(timeout=self.seconds)
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+        # A CPU-bound request ahead can overrun the timeout before the waiter wakes.
+        if admitted and time.monotonic() - arrived > self.seconds:
+            self._turn.release()
+            return False
+        return admitted
+
+    def leave(self) -> None:
+        self._turn.release()
+
+
+def _setting(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class AdmissionControl:
+    """WSGI middleware: each request but static files waits its turn in the worker's queue.
+
+    The turn is given back when the application returns its response, before
+    the server writes it: a client slow to read holds no one up.
+    """
+
+    def __init__(self, app: WSGIApp, queue: AdmissionQueue):
+        self.app = app
+        self.queue = queue
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/static/"):
+            return self.app(environ, start_response)
+        if not self.queue.enter():
+            return self._shed(path, start_response)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            self.queue.leave()
+
+    @staticmethod
+    def _shed(path: str, start_response: Callable) -> list[bytes]:
+        is_json = path.startswith(JSON_PATHS)
+        body = JSON_BODY if is_json else HTML_BODY
+        content_type = "application/json" if is_json else "text/html; charset=utf-8"
+        start_response(
+            "503 SERVICE UNAVAILABLE",
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(body))),
+                ("Retry-After", str(RETRY_AFTER_SECONDS)),
+                ("Cache-Control", "no-store"),
+            ],
+        )
+        return [body]
+
+
+def admission_control(app: WSGIApp, config) -> AdmissionControl:
+    """Wrap ``app`` (ARTICLE_SEARCH_QUEUE, ARTICLE_SEARCH_QUEUE_SECONDS, or config QUEUE...)."""
+    limit = config.get("QUEUE") or _setting("ARTICLE_SEARCH_QUEUE", DEFAULT_QUEUE)
+    seconds = config.get("QUEUE_SECONDS") or _setting(
+        "ARTICLE_SEARCH_QUEUE_SECONDS", DEFAULT_QUEUE_SECONDS
+    )
+    return AdmissionControl(app, AdmissionQueue(int(limit), float(seconds)))
