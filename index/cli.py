@@ -13,6 +13,7 @@ from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
 from index.memory import BudgetError
 from index.publish import PublishError, publish
+from index.repair import IndexUnrepairableError
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.store import IndexNotFoundError, open_live_index
@@ -43,9 +44,11 @@ def run_index(args: argparse.Namespace) -> int:
             progress=_progress,
             memory_mb=args.memory,
         )
-    except (IndexLockedError, IndexBuildError, BudgetError) as error:
+    except (IndexLockedError, IndexBuildError, BudgetError, IndexUnrepairableError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
+    for repair in report.repairs:
+        print(f"article-search: INDEX REPAIRED: {repair}", file=sys.stderr)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(report.summary())

@@ -7,6 +7,7 @@ import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from index.formats.text_export import read_text_export
 from index.lock import indexer_lock
 from index.memory import budget_mb
 from index.merge_policy import merge_small_segments
+from index.repair import IndexUnrepairableError, repair
 from index.segment_writer import ArticleMpWriter, ArticleSegmentWriter
 from index.sources import SourceFile, covers, find_sources
 from search.article import Article
 from search.codec import ArticleCodec
+from search.run_state import record_finish, record_start
 from search.schema import article_document, build_schema
 from search.store import (
     BUILDS_DIR,
@@ -31,6 +34,8 @@ from search.store import (
     live_build,
     make_live,
     new_build_dir,
+    newest_intact,
+    previous_build,
 )
 
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
@@ -51,6 +56,7 @@ class IndexReport:
     problems: list[ImportProblem] = field(default_factory=list)
     seconds: float = 0.0
     documents: int = 0
+    repairs: list[str] = field(default_factory=list)  # what was found damaged and undone
 
     @property
     def skipped(self) -> int:
@@ -219,13 +225,11 @@ def _discover(paths: Iterable[Path], report: IndexReport) -> tuple[list[SourceFi
 
 
 def _open_live(index_dir: Path) -> FileIndex | None:
+    """The newest intact generation, for writing; None when there is none."""
     try:
-        build = live_build(index_dir)
+        return newest_intact(index_dir).open(readonly=False)
     except IndexNotFoundError:
         return None
-    if not whoosh_index.exists_in(build, indexname=INDEX_NAME):
-        return None
-    return whoosh_index.open_dir(build, indexname=INDEX_NAME)
 
 
 def _remove_old_builds(index_dir: Path, keep: set[Path]) -> None:
@@ -266,16 +270,38 @@ def index_paths(
             "the whole index, so nothing was changed"
         )
     with indexer_lock(index_dir):
-        sources, roots = _discover(paths, report)
-        live = None if rebuild else _open_live(index_dir)
-        run = _Run(indexed_articles(live) if live else {}, report)
-        articles = run.changes(progress(sources) if progress else sources)
-        if live is None:
-            _write_new_build(index_dir, articles, report, procs, budget_bytes)
-        else:
-            _update_live(live, run, articles, roots, report)
+        run_state = record_start(index_dir, paths, rebuild)
+        outcome = "failed: stopped"
+        try:
+            if not rebuild:
+                report.repairs = repair(index_dir)
+            sources, roots = _discover(paths, report)
+            live = None if rebuild else _open_live(index_dir)
+            run = _Run(indexed_articles(live) if live else {}, report)
+            articles = run.changes(progress(sources) if progress else sources)
+            if live is None:
+                _write_new_build(index_dir, articles, report, procs, budget_bytes)
+            else:
+                _update_live(live, run, articles, roots, report)
+            outcome = "skipped files" if report.problems else "ok"
+        except (IndexBuildError, IndexUnrepairableError) as error:
+            outcome = f"failed: {error}"
+            raise
+        finally:
+            generation, documents = _served(index_dir)
+            report.documents = documents or 0
+            record_finish(index_dir, run_state, outcome, generation, documents)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _served(index_dir: Path) -> tuple[str | None, int | None]:
+    """The generation readers open now, and its article count (None, None if there is none)."""
+    try:
+        live = newest_intact(index_dir)
+    except IndexNotFoundError:
+        return None, None
+    return live.generation.name, live.open().doc_count()
 
 
 def _write_new_build(
@@ -286,8 +312,8 @@ def _write_new_build(
     budget_bytes: int,
 ) -> None:
     previous = _open_live(index_dir)
-    keep = {live_build(index_dir)} if previous else set()
-    _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild
+    keep = _builds_in_use(index_dir)
+    _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild, the build before
     build = new_build_dir(index_dir)
     ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
     # Even with one process: the indexing process writes a segment whenever the budget
@@ -320,7 +346,19 @@ def _write_new_build(
         )
     make_live(index_dir, build)
     _remove_old_builds(index_dir, keep | {build.resolve()})
-    report.documents = ix.doc_count()
+
+
+def _builds_in_use(index_dir: Path) -> set[Path]:
+    """The live build, and the previous one too while the live one is not intact."""
+    keep = set()
+    intact = False
+    with suppress(IndexNotFoundError):
+        keep.add(live_build(index_dir).resolve())
+        intact = not newest_intact(index_dir).damaged
+    previous = previous_build(index_dir)
+    if previous is not None and not intact:
+        keep.add(previous)
+    return keep
 
 
 def _update_live(
@@ -356,4 +394,3 @@ def _update_live(
         if writer is not None:
             writer.cancel()
         raise
-    report.documents = ix.doc_count()

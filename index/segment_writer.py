@@ -29,6 +29,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
+from index.durable_commit import DurableCommit
 from index.memory import release_freed_memory, resident_bytes
 from index.text_postings import TextPostings, streams
 from search.codec import length_bytes_of
@@ -131,8 +132,8 @@ class GroupedPostings:
         self.spelling.clear()
 
 
-class ArticleSegmentWriter(SegmentWriter):
-    """SegmentWriter with GroupedPostings for its pool; takes the same arguments."""
+class ArticleSegmentWriter(DurableCommit, SegmentWriter):
+    """SegmentWriter with GroupedPostings for its pool and a durable commit (same arguments)."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
@@ -283,10 +284,10 @@ class ArticleSubWriterTask(SubWriterTask):
         self.resultqueue.put((None, None, segments), timeout=5)
 
 
-class ArticleMpWriter(MpWriter):
+class ArticleMpWriter(DurableCommit, MpWriter):
     """Whoosh's multi-process writer, ArticleSegmentWriter in each process, one
     segment per process or, with a ``budget`` (bytes for all the processes),
-    as many as keep them within it."""
+    as many as keep them within it; with a durable commit."""
 
     def __init__(self, ix, procs: int, budget: int | None = None, **kwargs):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)

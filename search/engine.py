@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from search.results import (
 )
 from search.schema import KEYWORD_FIELDS, stored_article
 from search.spelling import SpellingCorrector
-from search.store import live_build, open_live_index
+from search.store import LiveIndex, index_fingerprint, newest_intact
 from search.suggest import Completer
 
 REFRESH_SECONDS = 1.0
@@ -57,6 +58,7 @@ SPELLING_SECONDS = 0.5
 # answer is empty and flagged partial, rather than a worker stuck on one search.
 SEARCH_SECONDS = 3.0
 MONTHLY_TIMELINE_MAX_MONTHS = 24
+log = logging.getLogger(__name__)
 
 
 MICROSECONDS_PER_DAY = 86_400_000_000
@@ -97,6 +99,8 @@ class _Generation:
     """Everything opened for one index generation, reused by every search."""
 
     searcher: Searcher
+    served: LiveIndex  # which generation, and what was passed over to get to it
+    fingerprint: tuple
     build: Path
     generation: str
     size: int
@@ -115,14 +119,17 @@ class _Generation:
         cls,
         index_dir: Path,
         facets: tuple[FacetDefinition, ...],
+        served: LiveIndex | None = None,
         previous: _Generation | None = None,
     ) -> _Generation:
-        """The live generation; ``previous`` lends its words until this one's are built.
+        """The generation to serve; ``previous`` lends its words until this one's are built.
 
         Every keyword field's values are read (names and counts: for lookups and
         suggestions); the documents of each value only for the ``facets``.
         """
-        ix, build = open_live_index(index_dir)
+        fingerprint = index_fingerprint(index_dir)
+        served = served or newest_intact(index_dir)
+        ix, build = served.open(), served.generation.build
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
@@ -142,8 +149,10 @@ class _Generation:
         matcher = ArrayMatcher(searcher)
         return cls(
             searcher=searcher,
+            served=served,
+            fingerprint=fingerprint,
             build=build,
-            generation=f"{build.name}/{ix.latest_generation()}",
+            generation=served.generation.name,
             size=size,
             live=live,
             values=values,
@@ -157,7 +166,8 @@ class _Generation:
         )
 
     def is_current(self, index_dir: Path) -> bool:
-        return live_build(index_dir) == self.build and self.searcher.up_to_date()
+        """Whether nothing was committed, rebuilt or repaired since this was opened."""
+        return index_fingerprint(index_dir) == self.fingerprint
 
     def date_range(self, start: dt.date | None, end: dt.date | None) -> DocSet:
         mask = self.day > 0
@@ -203,27 +213,54 @@ class SearchEngine:
         self._lock = threading.Lock()
         self._current = _Generation.open(self.index_dir, self.facets)
         self._checked_at = time.monotonic()
+        self._reported_damage: tuple[str, ...] = ()
+        self._report_damage()
 
-    def _generation(self) -> _Generation:
-        """The open generation, replaced (and the old one closed) when the index has moved on.
+    def _generation(self, now: bool = False) -> _Generation:
+        """The open generation, replaced (and the old one closed) when the index has moved on;
+        checked at once if ``now``.
 
         Called with the engine's lock held.
         """
-        if time.monotonic() - self._checked_at < self.refresh_seconds:
+        if time.monotonic() - self._checked_at < self.refresh_seconds and not now:
             return self._current
         self._checked_at = time.monotonic()
-        if not self._current.is_current(self.index_dir):
-            previous = self._current
-            self._current = _Generation.open(self.index_dir, self.facets, previous=previous)
-            previous.searcher.close()
+        current = self._current
+        if not current.is_current(self.index_dir):
+            fingerprint = index_fingerprint(self.index_dir)
+            served = newest_intact(self.index_dir)
+            if served.generation == current.served.generation:
+                current.served, current.fingerprint = served, fingerprint
+            else:
+                self._current = _Generation.open(
+                    self.index_dir, self.facets, served, previous=current
+                )
+                current.searcher.close()
+            self._report_damage()
         return self._current
+
+    def _report_damage(self) -> None:
+        """Log loudly, once per finding, that newer generations were passed over."""
+        served = self._current.served
+        if served.damaged and served.damaged != self._reported_damage:
+            log.error(
+                "INDEX DAMAGED in %s: %s. Serving generation %s instead; the next "
+                "'article-search index' run repairs it.",
+                self.index_dir,
+                " | ".join(served.damaged),
+                served.generation.name,
+            )
+        self._reported_damage = served.damaged
 
     @_one_thread_at_a_time
     def stats(self) -> IndexStats:
-        gen = self._generation()
+        gen = self._generation(now=True)
         return IndexStats(
             documents=gen.searcher.doc_count(),
             generation=gen.generation,
+            committed_at=gen.served.committed_at,
+            verified=gen.served.verified,
+            damaged=gen.served.damaged,
         )
 
     @_one_thread_at_a_time

@@ -124,3 +124,6 @@ class Suggestion:
 class IndexStats:
     documents: int
     generation: str
+    committed_at: float | None = None  # when the generation served was committed (epoch s)
+    verified: bool = True  # its files matched its manifest (False: written without one)
+    damaged: tuple[str, ...] = ()  # newer generations passed over, and why

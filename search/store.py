@@ -1,28 +1,189 @@
-"""Where the live index lives inside an index folder, and how it is swapped.
+"""Where the live index lives inside an index folder, which generation is served, and swaps.
 
-An index folder holds ``builds/<name>/`` (complete Whoosh indexes) and a
-``current`` symlink naming the live one. A rebuild writes a new build beside
-the live one and replaces the symlink atomically, so a reader always opens a
-complete index: the old one or the new one.
+An index folder holds ``builds/<name>/`` (complete Whoosh indexes), a
+``current`` symlink naming the live one and a ``previous`` symlink naming the
+one it replaced. A rebuild writes a new build beside the live one and
+replaces the symlink atomically, so a reader always opens a complete index:
+the old one or the new one.
+
+Within a build, each commit is a Whoosh generation (a TOC file) with a
+manifest (search.manifest). Readers open the newest generation whose files
+match its manifest: the live build's newest, else an older one of it (a
+commit keeps the generation before it), else the previous build's. A build
+written before manifests existed is served as it is, unverified.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import FileIndex
+from whoosh.index import TOC, FileIndex
+
+from search.manifest import (
+    Manifest,
+    ManifestError,
+    fsync_path,
+    manifest_name,
+    manifest_pattern,
+)
 
 CURRENT_LINK = "current"
+PREVIOUS_LINK = "previous"
 BUILDS_DIR = "builds"
 INDEX_NAME = "articles"
 
 
 class IndexNotFoundError(LookupError):
     """The index folder holds no complete index yet."""
+
+
+class IndexDamagedError(IndexNotFoundError):
+    """The index folder has an index, but no generation of it is intact."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One commit of one build: what a reader opens."""
+
+    build: Path
+    number: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.build.name}/{self.number}"
+
+
+class GenerationIndex(FileIndex):
+    """A Whoosh FileIndex held at one generation.
+
+    Whoosh's own opens the newest TOC, which may be the damaged one; writers
+    started from this index commit the generation after it.
+    """
+
+    def __init__(self, storage: FileStorage, indexname: str, generation: int):
+        self.storage = storage
+        self._schema = None
+        self.indexname = indexname
+        self.generation = generation
+        self._read_toc()
+
+    def latest_generation(self) -> int:
+        return self.generation
+
+    def _read_toc(self) -> TOC:
+        return TOC.read(self.storage, self.indexname, gen=self.generation)
+
+
+@dataclass
+class LiveIndex:
+    """The generation a reader should open, and what was passed over to get to it."""
+
+    generation: Generation
+    committed_at: float  # seconds since the epoch
+    verified: bool  # False for a build written before manifests
+    damaged: tuple[str, ...]  # newer generations passed over, each with what is wrong
+
+    def open(self, readonly: bool = True) -> GenerationIndex:
+        storage = FileStorage(str(self.generation.build), supports_mmap=False, readonly=readonly)
+        return GenerationIndex(storage, INDEX_NAME, self.generation.number)
+
+
+def toc_generations(build: Path) -> list[int]:
+    """The build's generations that have a TOC, newest first."""
+    pattern = TOC._pattern(INDEX_NAME)
+    found = []
+    for name in os.listdir(build) if build.is_dir() else ():
+        match = pattern.match(name)
+        if match:
+            found.append(int(match.group(1)))
+    return sorted(found, reverse=True)
+
+
+def has_manifests(build: Path) -> bool:
+    pattern = manifest_pattern(INDEX_NAME)
+    return build.is_dir() and any(pattern.match(name) for name in os.listdir(build))
+
+
+def manifest_path(generation: Generation) -> Path:
+    return generation.build / manifest_name(INDEX_NAME, generation.number)
+
+
+def generation_problems(generation: Generation, checked: bool) -> list[str]:
+    """What keeps a generation from being served; empty when it is intact.
+
+    ``checked``: the build has manifests, so a generation without one is not whole.
+    """
+    build, number = generation.build, generation.number
+    try:
+        manifest = Manifest.read(build, INDEX_NAME, number)
+    except ManifestError as error:
+        return [str(error)]
+    if manifest is None:
+        return ["no manifest (the commit did not finish)"] if checked else []
+    return manifest.problems(build)
+
+
+def _linked_build(index_dir: Path, link_name: str) -> Path | None:
+    link = Path(index_dir) / link_name
+    try:
+        target = (link.parent / os.readlink(link)).resolve()
+    except (FileNotFoundError, NotADirectoryError, OSError):
+        return None
+    return target if target.is_dir() else None
+
+
+def previous_build(index_dir: Path) -> Path | None:
+    """The build the live one replaced, while it is kept; None otherwise."""
+    return _linked_build(index_dir, PREVIOUS_LINK)
+
+
+def newest_intact(index_dir: Path) -> LiveIndex:
+    """The generation to serve: the newest intact one of the live build, else of the previous.
+
+    Raises IndexNotFoundError without an index, IndexDamagedError when none is intact.
+    """
+    damaged: list[str] = []
+    builds = [live_build(index_dir)]
+    previous = previous_build(index_dir)
+    if previous is not None and previous != builds[0]:
+        builds.append(previous)
+    for build in builds:
+        checked = has_manifests(build)
+        for number in toc_generations(build):
+            generation = Generation(build, number)
+            if number == 0 and checked and not manifest_path(generation).exists():
+                continue  # the empty TOC a build starts with, before its first commit
+            problems = generation_problems(generation, checked)
+            if problems:
+                damaged.append(f"generation {generation.name}: {'; '.join(problems)}")
+                continue
+            manifest = Manifest.read(build, INDEX_NAME, number) if checked else None
+            committed_at = (
+                manifest.committed_at
+                if manifest
+                else os.path.getmtime(build / TOC._filename(INDEX_NAME, number))
+            )
+            return LiveIndex(generation, committed_at, checked, tuple(damaged))
+    if damaged:
+        raise IndexDamagedError(
+            f"the index in {index_dir} is damaged and no earlier generation is intact: "
+            + " | ".join(damaged)
+        )
+    raise IndexNotFoundError(f"no index in {builds[0]}")
+
+
+def index_fingerprint(index_dir: Path) -> tuple:
+    """Changes whenever a commit, a rebuild or a repair could change what newest_intact says."""
+    fingerprint = []
+    for link in (CURRENT_LINK, PREVIOUS_LINK):
+        build = _linked_build(index_dir, link)
+        names = frozenset(os.listdir(build)) if build else frozenset()
+        fingerprint.append((build, names))
+    return tuple(fingerprint)
 
 
 def live_build(index_dir: Path) -> Path:
@@ -38,18 +199,15 @@ def live_build(index_dir: Path) -> Path:
 
 
 def open_live_index(index_dir: Path) -> tuple[FileIndex, Path]:
-    """Open the live build read-only; returns the index and its folder.
+    """Open the newest intact generation read-only; returns the index and its build folder.
 
     Without mmap: Whoosh maps a compound segment, then copies each part it
     opens into a BytesIO, in every process, so each worker would hold its own
     copy of the index. Plain file reads answer as fast (worker memory:
     ``make bench``).
     """
-    build = live_build(index_dir)
-    if not whoosh_index.exists_in(build, indexname=INDEX_NAME):
-        raise IndexNotFoundError(f"no index in {build}")
-    storage = FileStorage(str(build), supports_mmap=False, readonly=True)
-    return storage.open_index(INDEX_NAME), build
+    live = newest_intact(index_dir)
+    return live.open(), live.generation.build
 
 
 def new_build_dir(index_dir: Path) -> Path:
@@ -62,11 +220,25 @@ def new_build_dir(index_dir: Path) -> Path:
     return path
 
 
-def make_live(index_dir: Path, build: Path) -> None:
-    """Point ``current`` at ``build`` atomically (rename over the old link)."""
-    index_dir = Path(index_dir)
-    temporary = index_dir / f".{CURRENT_LINK}.{os.getpid()}"
+def _point(index_dir: Path, link_name: str, build: Path) -> None:
+    """Point ``link_name`` at ``build`` atomically (rename over the old link)."""
+    temporary = index_dir / f".{link_name}.{os.getpid()}"
     if temporary.is_symlink():
         temporary.unlink()
     os.symlink(os.path.relpath(build, index_dir), temporary)
-    os.replace(temporary, index_dir / CURRENT_LINK)
+    os.replace(temporary, index_dir / link_name)
+
+
+def make_live(index_dir: Path, build: Path) -> None:
+    """Point ``current`` at ``build`` and ``previous`` at the build it replaces, durably.
+
+    The build's folder entry is flushed before the switch, the switch before returning.
+    """
+    index_dir = Path(index_dir)
+    replaced = _linked_build(index_dir, CURRENT_LINK)
+    fsync_path(build)
+    fsync_path(build.parent)
+    if replaced is not None and replaced != Path(build).resolve():
+        _point(index_dir, PREVIOUS_LINK, replaced)
+    _point(index_dir, CURRENT_LINK, build)
+    fsync_path(index_dir)

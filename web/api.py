@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from search.serialize import result_json
 from web import engine, facet_names, facets
 from web.errors import json_error
+from web.health import health_report
 from web.openapi import openapi_document
 from web.pages import is_safe_article_id
 from web.params import (
@@ -63,8 +66,7 @@ def article(article_id: str) -> Response:
 
 @blueprint.route("/healthz")
 def health() -> Response:
-    stats = engine().stats()
-    return jsonify({"status": "ok", "documents": stats.documents, "generation": stats.generation})
+    return jsonify(health_report(engine().stats(), Path(current_app.config["INDEX_DIR"])))
 
 
 @blueprint.route("/openapi.json")

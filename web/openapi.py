@@ -312,11 +312,37 @@ SCHEMAS = {
     },
     "Health": {
         "type": "object",
-        "required": ["status", "documents", "generation"],
+        "required": ["status", "problems", "documents", "generation", "verified", "damaged"],
         "properties": {
-            "status": {"type": "string", "enum": ["ok"]},
+            "status": {
+                "type": "string",
+                "enum": ["ok", "degraded"],
+                "description": "degraded: still answering, but see `problems`.",
+            },
+            "problems": {"type": "array", "items": {"type": "string"}},
             "documents": {"type": "integer", "minimum": 0},
             "generation": {"type": "string", "description": "Which index build and commit."},
+            "committed_at": {"type": "string", "nullable": True, "format": "date-time"},
+            "generation_age_seconds": {
+                "type": "number",
+                "nullable": True,
+                "description": "Seconds since the generation served was committed.",
+            },
+            "verified": {
+                "type": "boolean",
+                "description": "Its files matched the sizes and checksums of its commit.",
+            },
+            "damaged": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Newer generations passed over because damaged, and why.",
+            },
+            "last_index_run": {
+                "type": "object",
+                "nullable": True,
+                "description": "The last `article-search index` run: started_at, finished_at, "
+                "finished, running, outcome, generation, documents, rebuild, paths.",
+            },
         },
     },
 }

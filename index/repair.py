@@ -1,0 +1,60 @@
+"""Before a run: put the index back on its newest intact generation, and say what was lost.
+
+A generation found damaged (a file missing, cut short or changed since its
+commit; see search.manifest) is what readers already pass over. The indexer
+deletes it, and everything newer, so that its own commit follows the intact
+generation; when no generation of the live build is intact it goes back to
+the previous build. The run then re-imports whatever its paths hold that the
+intact generation lacks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from index.durable_commit import remove_unneeded_files
+from search.store import (
+    INDEX_NAME,
+    PREVIOUS_LINK,
+    IndexDamagedError,
+    IndexNotFoundError,
+    live_build,
+    make_live,
+    newest_intact,
+)
+
+
+class IndexUnrepairableError(RuntimeError):
+    """No generation of the index is intact: only a rebuild can help."""
+
+
+def repair(index_dir: Path) -> list[str]:
+    """Discard what is damaged; one message per thing done (none when all was well)."""
+    try:
+        live = newest_intact(index_dir)
+    except IndexDamagedError as error:
+        raise IndexUnrepairableError(
+            f"{error}. Rebuild it from every folder and file it is built from: "
+            f"article-search index --rebuild --index {index_dir} PATH..."
+        ) from None
+    except IndexNotFoundError:
+        return []
+    if not live.damaged:
+        return []
+    current = live_build(index_dir)
+    target = live.generation
+    if target.build != current:
+        make_live(index_dir, target.build)
+        (Path(index_dir) / PREVIOUS_LINK).unlink(missing_ok=True)
+        shutil.rmtree(current, ignore_errors=True)
+    storage = live.open(readonly=False).storage
+    remove_unneeded_files(storage, INDEX_NAME, keep={target.number, target.number - 1})
+    committed = dt.datetime.fromtimestamp(live.committed_at, dt.UTC)
+    return [
+        *(f"damaged, removed: {what}" for what in live.damaged),
+        f"went back to generation {target.name}, committed {committed:%Y-%m-%d %H:%M:%S} UTC: "
+        "articles imported after it are indexed again when their files are given to this or "
+        "a later run",
+    ]

@@ -1,0 +1,88 @@
+"""The indexer's run record, ``INDEX/indexer-run.json``: the last run's start, end and outcome.
+
+``article-search index`` writes it (durably) when a run starts and when it
+ends; /healthz reads it. A run that started and has no end is still going
+when its process is alive, else it was stopped (killed, a power cut).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from pathlib import Path
+
+from search.manifest import write_durably
+
+RUN_STATE_FILE = "indexer-run.json"
+
+
+def _write(index_dir: Path, state: dict) -> None:
+    write_durably(Path(index_dir) / RUN_STATE_FILE, json.dumps(state, indent=1).encode())
+
+
+def record_start(index_dir: Path, paths: list[Path], rebuild: bool) -> dict:
+    state = {
+        "pid": os.getpid(),
+        "started_at": time.time(),
+        "finished_at": None,
+        "rebuild": rebuild,
+        "paths": [str(Path(path).absolute()) for path in paths],
+    }
+    _write(index_dir, state)
+    return state
+
+
+def record_finish(
+    index_dir: Path, state: dict, outcome: str, generation: str | None, documents: int | None
+) -> None:
+    """``outcome``: "ok", "skipped files" or "failed: why"."""
+    state = {
+        **state,
+        "finished_at": time.time(),
+        "outcome": outcome,
+        "generation": generation,
+        "documents": documents,
+    }
+    _write(index_dir, state)
+
+
+def _iso(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def last_run(index_dir: Path) -> dict | None:
+    """The last indexer run as /healthz shows it; None when no run was recorded."""
+    path = Path(index_dir) / RUN_STATE_FILE
+    try:
+        state = json.loads(path.read_bytes())
+        started, finished = state["started_at"], state.get("finished_at")
+        running = finished is None and _alive(int(state["pid"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        return {"finished": False, "running": False, "outcome": f"unreadable: {error}"}
+    return {
+        "started_at": _iso(started),
+        "finished_at": _iso(finished),
+        "finished": finished is not None,
+        "running": running,
+        "outcome": state.get("outcome") if finished is not None else None,
+        "generation": state.get("generation"),
+        "documents": state.get("documents"),
+        "rebuild": bool(state.get("rebuild")),
+        "paths": state.get("paths", []),
+    }
