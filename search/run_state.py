@@ -48,7 +48,8 @@ def record_finish(
     _write(index_dir, state)
 
 
-def _iso(seconds: float | None) -> str | None:
+def iso_utc(seconds: float | None) -> str | None:
+    """Seconds since the epoch as an ISO 8601 UTC time (None stays None)."""
     if seconds is None:
         return None
     return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
@@ -76,8 +77,8 @@ def last_run(index_dir: Path) -> dict | None:
     except (OSError, ValueError, TypeError, KeyError) as error:
         return {"finished": False, "running": False, "outcome": f"unreadable: {error}"}
     return {
-        "started_at": _iso(started),
-        "finished_at": _iso(finished),
+        "started_at": iso_utc(started),
+        "finished_at": iso_utc(finished),
         "finished": finished is not None,
         "running": running,
         "outcome": state.get("outcome") if finished is not None else None,

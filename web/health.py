@@ -7,18 +7,11 @@ watch").
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 
 from search.results import IndexStats
-from search.run_state import last_run
-
-
-def _iso(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+from search.run_state import iso_utc, last_run
 
 
 def health_report(stats: IndexStats, index_dir: Path) -> dict:
@@ -50,7 +43,7 @@ def health_report(stats: IndexStats, index_dir: Path) -> dict:
         "problems": problems,
         "documents": stats.documents,
         "generation": stats.generation,
-        "committed_at": _iso(committed),
+        "committed_at": iso_utc(committed),
         "generation_age_seconds": round(time.time() - committed, 1) if committed else None,
         "verified": stats.verified,
         "damaged": list(stats.damaged),
