@@ -71,7 +71,8 @@ def test_gunicorn_workers_follow_the_machine_or_the_environment(monkeypatch):
     monkeypatch.delenv("ARTICLE_SEARCH_WORKERS", raising=False)
     conf = importlib.reload(conf)
     assert 1 <= conf.workers <= 8
-    assert conf.preload_app is False and conf.worker_class == "web.gevent_worker.EagerGeventWorker" and conf.accesslog == "-"
+    assert conf.preload_app is False and conf.accesslog == "-"
+    assert conf.worker_class == "web.gevent_worker.EagerGeventWorker"
     monkeypatch.setenv("ARTICLE_SEARCH_WORKERS", "3")
     assert importlib.reload(conf).workers == 3
     monkeypatch.delenv("ARTICLE_SEARCH_WORKERS")
