@@ -66,7 +66,10 @@ def _alive(pid: int) -> bool:
 
 
 def last_run(index_dir: Path) -> dict | None:
-    """The last indexer run as /healthz shows it; None when no run was recorded."""
+    """The last indexer run as /healthz shows it; None when no run was recorded.
+
+    Not its paths: /healthz is public, and they are the server's own business.
+    """
     path = Path(index_dir) / RUN_STATE_FILE
     try:
         state = json.loads(path.read_bytes())
@@ -85,5 +88,4 @@ def last_run(index_dir: Path) -> dict | None:
         "generation": state.get("generation"),
         "documents": state.get("documents"),
         "rebuild": bool(state.get("rebuild")),
-        "paths": state.get("paths", []),
     }

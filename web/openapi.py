@@ -341,7 +341,7 @@ SCHEMAS = {
                 "type": "object",
                 "nullable": True,
                 "description": "The last `article-search index` run: started_at, finished_at, "
-                "finished, running, outcome, generation, documents, rebuild, paths.",
+                "finished, running, outcome, generation, documents, rebuild.",
             },
         },
     },
