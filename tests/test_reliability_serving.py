@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from search.engine import SEARCH_SECONDS
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -45,6 +47,7 @@ def test_200_clients_at_once_are_answered_in_time_or_shed_quickly(demo_index, tm
     assert outcomes["late"]["count"] == 0 and outcomes["failed"]["count"] == 0, figures
     assert outcomes["answered"]["count"] > 0, figures
     assert outcomes["shed"]["count"] > 0, figures  # 200 at once is more than 2 workers hold
-    assert outcomes["shed"]["p90_ms"] < 1500, figures  # told quickly, not after a long wait
+    # Told quickly, not after a long wait (the bound is loose: the machine may be shared).
+    assert outcomes["shed"]["p90_ms"] < 1000 * SEARCH_SECONDS, figures
     assert figures["server_tracebacks"] == 0, figures
     assert figures["ok"]

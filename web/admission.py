@@ -2,12 +2,13 @@
 
 A worker serves one request at a time (searches are CPU-bound and take turns
 in the engine), so a burst queues up in front of it. A request that finds
-``queue`` others already waiting in its worker, or that has waited
-``queue_seconds`` without its turn, is answered at once with 503 and
-``Retry-After``: each request gets its answer within the search time limit
-or is told quickly to come back. Shedding must cost far less than serving,
-or it would not relieve anything: the answer is a fixed body written below
-Flask. Static files do not queue.
+``queue`` others already waiting in its worker, or so many that at the
+worker's recent pace its turn would come after ``queue_seconds``, is
+answered at once with 503 and ``Retry-After``; so is one that has waited
+``queue_seconds`` without its turn after all. Each request gets its answer
+within the search time limit or is told quickly to come back. Shedding must
+cost far less than serving, or it would not relieve anything: the answer is a
+fixed body written below Flask. Static files do not queue.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ class AdmissionQueue:
         self._turn = threading.Semaphore(1)
         self._count_lock = threading.Lock()
         self._waiting = 0
+        self._pace = 0.0  # seconds a turn has lasted lately (moving average)
+        self._turn_began = 0.0  # one turn at a time, so one start time
 
     def enter(self) -> bool:
         """Wait for this request's turn; False when it should be shed instead."""
         arrived = time.monotonic()
         with self._count_lock:
-            if self._waiting >= self.limit:
+            if self._waiting >= self.limit or (self._waiting + 1) * self._pace > self.seconds:
                 return False
             self._waiting += 1
         try:
@@ -61,9 +64,11 @@ class AdmissionQueue:
         if admitted and time.monotonic() - arrived > self.seconds:
             self._turn.release()
             return False
+        self._turn_began = time.monotonic()
         return admitted
 
     def leave(self) -> None:
+        self._pace = 0.8 * self._pace + 0.2 * (time.monotonic() - self._turn_began)
         self._turn.release()
 
 
