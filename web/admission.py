@@ -5,7 +5,7 @@ in the engine), so a burst queues up in front of it. A request that finds
 ``queue`` others already waiting in its worker, or so many that at the
 worker's recent pace its turn would come after ``queue_seconds``, is
 answered at once with 503 and ``Retry-After``; so is one that has waited
-``queue_seconds`` without its turn after all. Each request gets its answer
+``queue_seconds`` without its turn after all, while others wait too. Each request gets its answer
 within the search time limit or is told quickly to come back. Shedding must
 cost far less than serving, or it would not relieve anything: the answer is a
 fixed body written below Flask. Static files do not queue.
@@ -49,23 +49,35 @@ class AdmissionQueue:
         self._turn_began = 0.0  # one turn at a time, so one start time
 
     def enter(self) -> bool:
-        """Wait for this request's turn; False when it should be shed instead."""
+        """Wait for this request's turn; False when it should be shed instead.
+
+        Only a queue is shed: a request alone in line waits out whatever is ahead
+        of it (a search, or the opening of a new index generation), since turning
+        it away would relieve nothing.
+        """
         arrived = time.monotonic()
         with self._count_lock:
-            if self._waiting >= self.limit or (self._waiting + 1) * self._pace > self.seconds:
+            queued = self._waiting
+            if queued >= self.limit or (queued and (queued + 1) * self._pace > self.seconds):
                 return False
             self._waiting += 1
         try:
-            admitted = self._turn.acquire(timeout=self.seconds)
+            while not self._turn.acquire(timeout=self.seconds):
+                if self._others_waiting():
+                    return False
+            # A CPU-bound request ahead can overrun the timeout before the waiter wakes.
+            if time.monotonic() - arrived > self.seconds and self._others_waiting():
+                self._turn.release()
+                return False
         finally:
             with self._count_lock:
                 self._waiting -= 1
-        # A CPU-bound request ahead can overrun the timeout before the waiter wakes.
-        if admitted and time.monotonic() - arrived > self.seconds:
-            self._turn.release()
-            return False
         self._turn_began = time.monotonic()
-        return admitted
+        return True
+
+    def _others_waiting(self) -> bool:
+        with self._count_lock:
+            return self._waiting > 1
 
     def leave(self) -> None:
         self._pace = 0.8 * self._pace + 0.2 * (time.monotonic() - self._turn_began)
