@@ -3,7 +3,7 @@
 Whoosh writes a commit's segment files, then its table of contents (TOC)
 under a temporary name renamed into place, and never calls fsync: after a
 power cut the TOC can name files whose data never reached the disk.
-``DurableCommit._commit_toc`` (in place of SegmentWriter's) flushes the
+``DurableCommit.publish_toc`` (in place of SegmentWriter's TOC write) flushes the
 segment files the commit wrote, writes the generation's manifest
 (search.manifest), writes and flushes the TOC, renames it into place and
 flushes the folder. Unlike Whoosh it keeps the generation before the new one,
@@ -21,12 +21,18 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.index import TOC
 
 from search.manifest import Manifest, ManifestError, checksum, fsync_path, manifest_pattern
+from search.whoosh_internals import (
+    CommitHook,
+    segment_file_pattern,
+    toc_filename,
+    toc_pattern,
+)
 
 
-class DurableCommit:
-    """Mixin for Whoosh writers (SegmentWriter, MpWriter): a durable ``_commit_toc``."""
+class DurableCommit(CommitHook):
+    """Mixin for Whoosh writers (SegmentWriter, MpWriter): a durable commit."""
 
-    def _commit_toc(self, segments) -> None:
+    def publish_toc(self, segments: list) -> None:
         commit_generation(self.storage, self.indexname, self.schema, segments, self.generation)
 
 
@@ -46,7 +52,7 @@ def commit_generation(storage, indexname: str, schema, segments, generation: int
             entry = checksum(path)
         files[name] = entry
 
-    toc_name = TOC._filename(indexname, generation)
+    toc_name = toc_filename(indexname, generation)
     memory = RamStorage()
     TOC(schema, segments, generation).write(memory, indexname)
     toc_bytes = memory.open_file(toc_name).read()
@@ -71,8 +77,8 @@ def remove_unneeded_files(storage, indexname: str, keep: set[int]) -> None:
         except Exception:  # absent or unreadable: it keeps nothing
             continue
         needed.update(segment.segment_id() for segment in toc.segments)
-    tocs = TOC._pattern(indexname)
-    segment_files = TOC._segment_pattern(indexname)
+    tocs = toc_pattern(indexname)
+    segment_files = segment_file_pattern(indexname)
     manifests = manifest_pattern(indexname)
     for name in storage.list():
         generation_match = tocs.match(name) or manifests.match(name)

@@ -24,7 +24,6 @@ from index.repair import IndexUnrepairableError, repair
 from index.segment_writer import ArticleMpWriter, ArticleSegmentWriter
 from index.sources import SourceFile, covers, find_sources
 from search.article import Article
-from search.codec import ArticleCodec
 from search.run_state import record_finish, record_start
 from search.schema import article_document, build_schema
 from search.store import (
@@ -37,6 +36,7 @@ from search.store import (
     newest_intact,
     previous_build,
 )
+from search.whoosh_internals import ArticleCodec
 
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
 

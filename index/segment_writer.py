@@ -6,7 +6,7 @@ groups them again by term. Here the text fields' words go into TextPostings
 (one number per word, cut into postings by numpy at the end), and other
 fields' postings into per-term lists: documents arrive in docnum order, so
 a term's postings come sorted already and only the terms need sorting.
-Each term is written in one call (``search.codec.TermAtATimeFieldWriter.write_term``).
+Each term is written in one call (``search.whoosh_internals``' writers and codec).
 The segment holds the postings Whoosh's writer would write. Whoosh's
 ``_boost`` document keys and term vectors are not supported (the article
 schema uses neither).
@@ -20,19 +20,15 @@ another (ArticleMpWriter, MemoryBudget).
 from __future__ import annotations
 
 import multiprocessing
-import queue
 from collections import defaultdict
 from collections.abc import Iterator
 
 from whoosh.fields import Schema, SpellField
-from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.system import pack_uint
-from whoosh.writing import SegmentWriter
 
 from index.durable_commit import DurableCommit
 from index.memory import release_freed_memory, resident_bytes
 from index.text_postings import TextPostings, streams
-from search.codec import length_bytes_of
+from search.whoosh_internals import PooledMpWriter, PooledSegmentWriter, PooledSubWriterTask
 
 # A segment holds at least this many documents before the budget may cut it.
 MIN_SEGMENT_DOCUMENTS = 1_000
@@ -132,22 +128,19 @@ class GroupedPostings:
         self.spelling.clear()
 
 
-class ArticleSegmentWriter(DurableCommit, SegmentWriter):
-    """SegmentWriter with GroupedPostings for its pool and a durable commit (same arguments)."""
+class ArticleSegmentWriter(DurableCommit, PooledSegmentWriter):
+    """Whoosh's SegmentWriter with GroupedPostings for its pool and a durable commit
+    (same arguments)."""
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
-        if any(field.vector for _, field in self.schema.items()):
-            raise ValueError("ArticleSegmentWriter does not write term vectors")
-        self.pool = GroupedPostings(self.schema)
         self._streamed = {name for name, field in self.schema.items() if streams(field)}
 
-    def add_document(self, **fields) -> None:
-        self._check_state()
-        schema, docnum, pool = self.schema, self.docnum, self.pool
-        perdoc = self.perdocwriter
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, fieldnames)
+    def make_pool(self, schema: Schema) -> GroupedPostings:
+        return GroupedPostings(schema)
+
+    def add_fields(self, docnum: int, fields: dict, fieldnames: list[str]) -> None:
+        schema, pool, perdoc = self.schema, self.pool, self.perdocwriter
         perdoc.start_doc(docnum)
         try:
             for fieldname in fieldnames:
@@ -174,37 +167,6 @@ class ArticleSegmentWriter(DurableCommit, SegmentWriter):
             perdoc.cancel_doc()
             raise
         perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        lengths = self.per_document_reader()
-        writer = self.fieldwriter
-        try:
-            for fieldname in sorted(self.pool.fieldnames):
-                field = self.schema[fieldname]
-                if isinstance(field, SpellField):
-                    words = sorted(w.encode("utf-8") for w in self.pool.spelling_words(fieldname))
-                    if words:
-                        # Whoosh posts spelling words at docnum 0 with a frequency of 1;
-                        # only the word list is searched, but a merge reads postings too.
-                        writer.start_field(fieldname, field)
-                        writer.write_terms_alike(words, 0, pack_uint(1))  # Frequency's value
-                        writer.finish_field()
-                    continue
-                started = False
-                field_lengths = length_bytes_of(lengths, fieldname)
-                for btext, docnums, weights, values in self.pool.term_postings(fieldname):
-                    if not started:
-                        writer.start_field(fieldname, field)
-                        started = True
-                    writer.write_term(btext, docnums, weights, values, field_lengths)
-                if started:
-                    writer.finish_field()
-            writer.close()
-        finally:
-            lengths.close()
 
 
 class MemoryBudget:
@@ -239,7 +201,7 @@ class MemoryBudget:
         return held_at_start + WRITE_PEAK * added > share
 
 
-class ArticleSubWriterTask(SubWriterTask):
+class ArticleSubWriterTask(PooledSubWriterTask):
     """Whoosh's indexing subprocess, its segments written by ArticleSegmentWriter.
 
     With a budget it writes a segment whenever its share of the budget is
@@ -249,87 +211,36 @@ class ArticleSubWriterTask(SubWriterTask):
     def __init__(self, *args, budget: MemoryBudget | None = None):
         super().__init__(*args)
         self.budget = budget
+        self.held_at_start = 0  # the process's memory when its segment started
 
-    def run(self) -> None:
-        # As SubWriterTask.run with multisegment, but for the writer's class.
-        ix = self.storage.open_index(self.indexname)
-        self.writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
-        held_at_start = resident_bytes()
-        segments = []
-        while self.running:
-            job = self.jobqueue.get()
-            if job is None:
-                break
-            self._process_file(*job)
-            budget, documents = self.budget, self.writer.docnum
-            if budget is None:
-                continue
-            if segments:
-                full = documents >= segments[0].doc_count_all()
-            else:
-                full = budget.segment_full(documents, held_at_start)
-            if full:
-                segments.append(self.writer._finalize_segment())
-                release_freed_memory()
-                self.writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
-                held_at_start = resident_bytes()
-        if not self.running:
-            self.writer.cancel()
-            return
-        if self.writer.docnum or not segments:
-            segments.append(self.writer._finalize_segment())
-        else:
-            # Not cancel(): that deletes the temporary folder every writer shares.
-            self.writer._close_segment()
-        self.resultqueue.put((None, None, segments), timeout=5)
+    def new_writer(self, ix) -> ArticleSegmentWriter:
+        writer = ArticleSegmentWriter(ix, _lk=False, **self.kwargs)
+        self.held_at_start = resident_bytes()
+        return writer
+
+    def segment_full(self, documents: int, segments: list) -> bool:
+        if self.budget is None:
+            return False
+        if segments:
+            return documents >= segments[0].doc_count_all()
+        return self.budget.segment_full(documents, self.held_at_start)
+
+    def segment_written(self) -> None:
+        release_freed_memory()
 
 
-class ArticleMpWriter(DurableCommit, MpWriter):
+class ArticleMpWriter(DurableCommit, PooledMpWriter):
     """Whoosh's multi-process writer, ArticleSegmentWriter in each process, one
     segment per process or, with a ``budget`` (bytes for all the processes),
     as many as keep them within it; with a durable commit."""
 
     def __init__(self, ix, procs: int, budget: int | None = None, **kwargs):
-        super().__init__(ix, procs=procs, multisegment=True, **kwargs)
+        super().__init__(ix, procs, **kwargs)
         self.budget = MemoryBudget(budget, procs) if budget else None
 
-    def _new_task(self):
-        task = ArticleSubWriterTask(
-            self.storage,
-            self.indexname,
-            self.jobqueue,
-            self.resultqueue,
-            self.subargs,
-            self.multisegment,
-            budget=self.budget,
-        )
-        self.tasks.append(task)
-        task.start()
-        return task
+    def new_task(self, *args) -> ArticleSubWriterTask:
+        return ArticleSubWriterTask(*args, budget=self.budget)
 
-    def _enqueue(self):
+    def before_enqueue(self) -> None:
         if self.budget is not None:
             self.budget.note_main_process()
-        super()._enqueue()
-
-    def _commit(self, mergetype, optimize, merge):
-        # MpWriter._commit's multisegment path, each process giving a list of segments.
-        if self.docbuffer:
-            self._enqueue()
-        for _ in self.tasks:
-            self.jobqueue.put(None)
-        finalsegments = self._merge_segments(mergetype, optimize, merge)
-        for task in self.tasks:
-            task.join()
-        for _ in self.tasks:
-            try:
-                _, _, segments = self.resultqueue.get(timeout=1)
-            except queue.Empty:  # a process died: the indexer counts what was written
-                continue
-            finalsegments += segments
-        if self._added:
-            finalsegments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(finalsegments)
-        self._finish()

@@ -28,7 +28,6 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
-from search.codec import numeric_column
 from search.docsets import DocSet
 from search.expansion import WordExpander
 from search.facets import FacetDefinition, ValueSets, configured_facets, disjunctive_facets
@@ -49,6 +48,7 @@ from search.schema import KEYWORD_FIELDS, stored_article
 from search.spelling import SpellingCorrector
 from search.store import LiveIndex, index_fingerprint, newest_intact
 from search.suggest import Completer
+from search.whoosh_internals import numeric_column
 
 REFRESH_SECONDS = 1.0
 FACET_SECONDS = 0.5

@@ -31,14 +31,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.formats import Positions
-from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from search.codec import length_bytes
+from search.whoosh_internals import length_bytes, posting_arrays, posting_values
 
 CACHE_BYTES = 64 * 1024 * 1024
 # Or and And of matches this many times fewer than the index's documents are
@@ -459,7 +457,7 @@ class ArrayMatcher:
                     continue
                 local = unknown[low:high] - offset
                 values = [
-                    _values_of(reader, query.fieldname, field.to_bytes(word), local)
+                    posting_values(reader, query.fieldname, field.to_bytes(word), local)
                     for word in query.words
                 ]
                 for row, docnum in enumerate(local.tolist()):
@@ -562,7 +560,7 @@ class ArrayMatcher:
             if (fieldname, btext) not in reader:
                 continue
             scorer = self.weighting.scorer(leaf, fieldname, btext)
-            docnums, weights = _postings(reader, fieldname, btext)
+            docnums, weights = posting_arrays(reader, fieldname, btext)
             if docnums is None:  # not a list we can read whole: ask the matcher
                 matcher = reader.postings(fieldname, btext, scorer=scorer)
                 found = self._walk(matcher)
@@ -659,66 +657,3 @@ def _bm25(scorer: BM25FScorer, weights: np.ndarray, lengths: np.ndarray) -> np.n
     """whoosh.scoring.bm25 over arrays, operation for operation."""
     idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1  # noqa: N806
     return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
-
-
-def _values_of(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, bytes]:
-    """The posting values (encoded positions) of a term for the ``wanted`` docnums of a segment.
-
-    Only the W3 blocks whose id range holds a wanted document are unpickled;
-    ``wanted`` is sorted and every one of them has the term.
-    """
-    matcher = reader.postings(fieldname, btext)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
-    found: dict[int, bytes] = {}
-    if type(matcher) is not W3LeafMatcher:
-        for docnum in wanted.tolist():
-            matcher.skip_to(docnum)
-            found[docnum] = matcher.value()
-        return found
-    first = 0
-    while first < len(wanted):
-        last = int(np.searchsorted(wanted, matcher._maxid, side="right"))
-        if last > first:
-            matcher._read_data()
-            deltas, _, values = matcher._data
-            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
-            where = np.searchsorted(ids, wanted[first:last]).tolist()
-            for docnum, index in zip(wanted[first:last].tolist(), where, strict=True):
-                found[docnum] = values[index]
-            first = last
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return found
-
-
-def _postings(reader, fieldname: str, btext: bytes) -> tuple:
-    """A segment's whole posting list for a term: (docnums, weights).
-
-    Deleted documents included. Reads Whoosh's W3 blocks directly (a pickled
-    tuple of id deltas, weights and values each); (None, None) for any other
-    kind of list.
-    """
-    matcher = reader.postings(fieldname, btext)
-    if isinstance(matcher, FilterMatcher):  # deletions: the caller drops them itself
-        matcher = matcher.child
-    if type(matcher) is not W3LeafMatcher:
-        return None, None
-    ids, weights = [], []
-    while True:
-        matcher._read_data()
-        deltas, block_weights, _ = matcher._data
-        count = matcher._blocklength
-        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
-        if block_weights is None:
-            weights.append(np.ones(count))
-        elif isinstance(block_weights, float):
-            # Whoosh widens a block's common weight through a float32 array.
-            weights.append(np.full(count, float(np.float32(block_weights))))
-        else:
-            weights.append(np.asarray(block_weights, dtype=np.float64))
-        if matcher._lastblock:
-            break
-        matcher._next_block()
-    return np.concatenate(ids), np.concatenate(weights)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import TOC, FileIndex
 
 from search.manifest import (
     Manifest,
@@ -30,6 +29,7 @@ from search.manifest import (
     manifest_name,
     manifest_pattern,
 )
+from search.whoosh_internals import GenerationIndex, toc_filename, toc_pattern
 
 CURRENT_LINK = "current"
 PREVIOUS_LINK = "previous"
@@ -57,27 +57,6 @@ class Generation:
         return f"{self.build.name}/{self.number}"
 
 
-class GenerationIndex(FileIndex):
-    """A Whoosh FileIndex held at one generation.
-
-    Whoosh's own opens the newest TOC, which may be the damaged one; writers
-    started from this index commit the generation after it.
-    """
-
-    def __init__(self, storage: FileStorage, indexname: str, generation: int):
-        self.storage = storage
-        self._schema = None
-        self.indexname = indexname
-        self.generation = generation
-        self._read_toc()
-
-    def latest_generation(self) -> int:
-        return self.generation
-
-    def _read_toc(self) -> TOC:
-        return TOC.read(self.storage, self.indexname, gen=self.generation)
-
-
 @dataclass
 class LiveIndex:
     """The generation a reader should open, and what was passed over to get to it."""
@@ -94,7 +73,7 @@ class LiveIndex:
 
 def toc_generations(build: Path) -> list[int]:
     """The build's generations that have a TOC, newest first."""
-    pattern = TOC._pattern(INDEX_NAME)
+    pattern = toc_pattern(INDEX_NAME)
     found = []
     for name in os.listdir(build) if build.is_dir() else ():
         match = pattern.match(name)
@@ -165,7 +144,7 @@ def newest_intact(index_dir: Path) -> LiveIndex:
             committed_at = (
                 manifest.committed_at
                 if manifest
-                else os.path.getmtime(build / TOC._filename(INDEX_NAME, number))
+                else os.path.getmtime(build / toc_filename(INDEX_NAME, number))
             )
             return LiveIndex(generation, committed_at, checked, tuple(damaged))
     if damaged:
@@ -198,7 +177,7 @@ def live_build(index_dir: Path) -> Path:
     return (link.parent / target).resolve()
 
 
-def open_live_index(index_dir: Path) -> tuple[FileIndex, Path]:
+def open_live_index(index_dir: Path) -> tuple[GenerationIndex, Path]:
     """Open the newest intact generation read-only; returns the index and its build folder.
 
     Without mmap: Whoosh maps a compound segment, then copies each part it

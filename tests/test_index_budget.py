@@ -22,7 +22,8 @@ QUERIES = ("", "kari", "tosa melvin", "Europe")
 
 def _segment_sizes(index_dir) -> list[int]:
     ix, _ = open_live_index(index_dir)
-    return [segment.doc_count_all() for segment in ix._segments()]
+    with ix.reader() as reader:
+        return [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
 
 
 def _answers(index_dir) -> list[tuple]:

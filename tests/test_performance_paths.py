@@ -41,7 +41,6 @@ from index.segment_writer import ArticleSegmentWriter
 from index.sources import file_stamp
 from search.analysis import FastAnalyzer
 from search.article import Article
-from search.codec import ArticleCodec
 from search.engine import SearchEngine, _Generation
 from search.facets import KNOWN_FACETS, configured_facets
 from search.feedback import feedback_terms, with_feedback
@@ -51,6 +50,7 @@ from search.ranking import COMPLETION_TIER, COORDINATION_BONUS, FEEDBACK_DOCS, w
 from search.results import SearchRequest
 from search.schema import KEYWORD_FIELDS, article_document, build_schema, english_analyzer
 from search.store import live_build
+from search.whoosh_internals import ArticleCodec
 
 ROOT = Path(__file__).resolve().parents[1]
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"

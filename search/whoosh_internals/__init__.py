@@ -1,0 +1,72 @@
+"""Everything that reaches beneath Whoosh's public surface, behind one boundary.
+
+What it replaces in Whoosh, and why:
+
+- Writing (``writing``, ``codec``, ``terms_table``): Whoosh's SegmentWriter
+  makes a tuple per posting, pools and sorts them all at commit, then writes
+  a posting at a time, looking up the document's field length through a file
+  seek for each; its terms table asks the file for its position before every
+  key. Here a pool of ours (``index.segment_writer.GroupedPostings``) keeps
+  each term's postings together, the codec's field writer writes a term's
+  whole list in one call, field lengths are read once per segment and the
+  terms table counts its own position.
+- Reading (``postings``, ``codec``): Whoosh's matcher gives one posting per
+  Python call, its length and numeric columns one value per call. Here a
+  posting list, a length column or a numeric column is read whole, into
+  arrays, for ``search.matching.ArrayMatcher`` and the engine.
+- Index files (``toc``): the TOC's file names, and an index opened at a
+  chosen generation instead of the newest.
+
+How it is checked: ``tests/test_performance_paths.py`` writes the same
+corpus with these writers and with Whoosh's own, and compares what the two
+indexes hold (terms, postings, stored fields, lengths, spelling words, term
+and block statistics) and what the array matcher finds and scores against
+Whoosh's own searcher. ``tests/test_whoosh_boundary.py`` checks that no
+module outside this package uses a private Whoosh name.
+
+The public surface, what the rest of the code uses:
+
+- ``ArticleCodec``: the codec new segments are written with.
+- ``PooledSegmentWriter``, ``PooledSubWriterTask``, ``PooledMpWriter``,
+  ``PostingPool``, ``CommitHook``: Whoosh's writers with hooks for the
+  indexer (what a document adds, when a segment is full, how a commit is
+  published).
+- ``posting_arrays``, ``posting_values``, ``length_bytes``,
+  ``numeric_column``: a segment's postings, field lengths and numeric
+  columns as arrays.
+- ``GenerationIndex``, ``toc_filename``, ``toc_pattern``,
+  ``segment_file_pattern``: an index's generations and file names.
+"""
+
+from search.whoosh_internals.codec import ArticleCodec, length_bytes, numeric_column
+from search.whoosh_internals.postings import posting_arrays, posting_values
+from search.whoosh_internals.toc import (
+    GenerationIndex,
+    segment_file_pattern,
+    toc_filename,
+    toc_pattern,
+)
+from search.whoosh_internals.writing import (
+    CommitHook,
+    PooledMpWriter,
+    PooledSegmentWriter,
+    PooledSubWriterTask,
+    PostingPool,
+)
+
+__all__ = [
+    "ArticleCodec",
+    "CommitHook",
+    "GenerationIndex",
+    "PooledMpWriter",
+    "PooledSegmentWriter",
+    "PooledSubWriterTask",
+    "PostingPool",
+    "length_bytes",
+    "numeric_column",
+    "posting_arrays",
+    "posting_values",
+    "segment_file_pattern",
+    "toc_filename",
+    "toc_pattern",
+]

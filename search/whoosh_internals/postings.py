@@ -1,0 +1,77 @@
+"""Posting lists read whole from Whoosh's W3 blocks, for ``search.matching.ArrayMatcher``.
+
+Whoosh's matcher gives one posting per call (``id()``, ``weight()``,
+``value()``, ``next()``); these read a W3 leaf matcher's blocks as the
+tuples they are pickled as (id deltas, weights, values) and turn them into
+arrays, or pick the values of a few documents, unpickling only the blocks
+that hold them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher
+
+
+def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple:
+    """A segment's whole posting list for a term: (docnums, weights).
+
+    Deleted documents included. Reads Whoosh's W3 blocks directly (a pickled
+    tuple of id deltas, weights and values each); (None, None) for any other
+    kind of list.
+    """
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):  # deletions: the caller drops them itself
+        matcher = matcher.child
+    if type(matcher) is not W3LeafMatcher:
+        return None, None
+    ids, weights = [], []
+    while True:
+        matcher._read_data()
+        deltas, block_weights, _ = matcher._data
+        count = matcher._blocklength
+        ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
+        if block_weights is None:
+            weights.append(np.ones(count))
+        elif isinstance(block_weights, float):
+            # Whoosh widens a block's common weight through a float32 array.
+            weights.append(np.full(count, float(np.float32(block_weights))))
+        else:
+            weights.append(np.asarray(block_weights, dtype=np.float64))
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+def posting_values(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, bytes]:
+    """The posting values (encoded positions) of a term for the ``wanted`` docnums of a segment.
+
+    Only the W3 blocks whose id range holds a wanted document are unpickled;
+    ``wanted`` is sorted and every one of them has the term.
+    """
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    found: dict[int, bytes] = {}
+    if type(matcher) is not W3LeafMatcher:
+        for docnum in wanted.tolist():
+            matcher.skip_to(docnum)
+            found[docnum] = matcher.value()
+        return found
+    first = 0
+    while first < len(wanted):
+        last = int(np.searchsorted(wanted, matcher._maxid, side="right"))
+        if last > first:
+            matcher._read_data()
+            deltas, _, values = matcher._data
+            ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+            where = np.searchsorted(ids, wanted[first:last]).tolist()
+            for docnum, index in zip(wanted[first:last].tolist(), where, strict=True):
+                found[docnum] = values[index]
+            first = last
+        if matcher._lastblock:
+            break
+        matcher._next_block()
+    return found
