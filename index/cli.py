@@ -15,6 +15,7 @@ from index.memory import BudgetError
 from index.publish import PublishError, publish
 from index.repair import IndexUnrepairableError
 from search.engine import SearchEngine
+from search.facets import FacetConfigError, configured_facets, require_indexed
 from search.results import SearchRequest
 from search.store import IndexNotFoundError, open_live_index
 
@@ -88,7 +89,10 @@ def run_search(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     index_dir = _index_dir(args).absolute()
     # The article count from the table of contents: each worker opens the index itself.
-    documents = open_live_index(index_dir)[0].doc_count()
+    live = open_live_index(index_dir)[0]
+    # Refused here, before gunicorn starts, rather than in every worker's first request.
+    require_indexed(live.schema, configured_facets(), index_dir)
+    documents = live.doc_count()
     os.environ["ARTICLE_SEARCH_INDEX"] = str(index_dir)
     command = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"]
     command += ["--bind", args.bind]
@@ -184,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except IndexNotFoundError as error:
+    except (IndexNotFoundError, FacetConfigError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

@@ -30,7 +30,13 @@ from search.analysis import fast_analyzer
 from search.article import Article
 from search.docsets import DocSet
 from search.expansion import WordExpander
-from search.facets import FacetDefinition, ValueSets, configured_facets, disjunctive_facets
+from search.facets import (
+    FacetDefinition,
+    ValueSets,
+    configured_facets,
+    disjunctive_facets,
+    require_indexed,
+)
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, Matches, SearchTimedOut
@@ -44,7 +50,7 @@ from search.results import (
     Suggestion,
     TimelineBucket,
 )
-from search.schema import KEYWORD_FIELDS, stored_article
+from search.schema import indexed_value_fields, stored_article
 from search.spelling import SpellingCorrector
 from search.store import LiveIndex, index_fingerprint, newest_intact
 from search.suggest import Completer
@@ -124,27 +130,34 @@ class _Generation:
     ) -> _Generation:
         """The generation to serve; ``previous`` lends its words until this one's are built.
 
-        Every keyword field's values are read (names and counts: for lookups and
-        suggestions); the documents of each value only for the ``facets``.
+        Every indexed value field's values are read (names and counts: for lookups
+        and suggestions); the documents of each value only for the ``facets``.
+        Raises FacetNotIndexedError if the index lacks a facet's field (an older schema).
         """
         fingerprint = index_fingerprint(index_dir)
         served = served or newest_intact(index_dir)
         ix, build = served.open(), served.generation.build
+        require_indexed(ix.schema, facets, build)
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
         live = DocSet.from_docnums(reader.all_doc_ids(), size)
         faceted = {facet.field for facet in facets}
         values = {
-            name: ValueSets.load(reader, name, documents=name in faceted) for name in KEYWORD_FIELDS
+            name: ValueSets.load(reader, name, documents=name in faceted)
+            for name in indexed_value_fields(ix.schema)
         }
         day, month = _date_columns(reader, size)
+        values.update({f.field: f.value_sets(month) for f in facets if not f.from_terms})
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
         expander = WordExpander(
             reader, analyzer, ix.reader, previous=previous.expander if previous else None
         )
         builder = QueryBuilder(
-            analyzer, lambda field, typed: values[field].lookup(typed), expander=expander
+            analyzer,
+            # An index older than a field's indexing (the source) finds none of its values.
+            lambda field, typed: values[field].lookup(typed) if field in values else [],
+            expander=expander,
         )
         matcher = ArrayMatcher(searcher)
         return cls(

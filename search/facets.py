@@ -1,49 +1,108 @@
 """Facets: what each one is (one FacetDefinition), which an archive has, and their counts.
 
 A facet's definition is the one place that says its name (the URL
-parameter, the JSON key, the ``region:`` query prefix), the keyword field it
-counts, its label and whether its values are offered as suggestions; the
-engine, the page, the JSON API, the OpenAPI document, the feed and the
-suggestions all read it from here.
+parameter, the JSON key, the ``region:`` query prefix), the field its values
+come from, its label, the order its values are listed in and whether they
+are offered as suggestions; the engine, the page, the JSON API, the OpenAPI
+document, the feed and the suggestions all read it from here.
 
 Which facets an archive shows is configuration: ``ARTICLE_SEARCH_FACETS``
 (comma-separated names, default ``region,theme``), e.g.
-``region,theme,author,report``.
+``region,theme,author,report,source,year``.
 
 Disjunctive faceting: values selected in one facet combine with OR,
 different facets with AND, and a facet's counts apply every selection but
 its own, so each count says how many results ticking that box would give.
+The date range (from, to) applies to every facet's counts, the year facet's
+too: it narrows the results like the query does.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+from whoosh.fields import Schema
 from whoosh.reading import IndexReader
 
 from search.docsets import DocSet
 from search.results import Facet, FacetValue
+from search.store import IndexNotFoundError
 
 FACETS_ENV = "ARTICLE_SEARCH_FACETS"
 
 
+class FacetConfigError(ValueError):
+    """The facets configured name one there is not."""
+
+
+class FacetNotIndexedError(IndexNotFoundError):
+    """The index was written before a configured facet's field was indexed: it needs a rebuild."""
+
+
 @dataclass(frozen=True)
 class FacetDefinition:
-    """One facet: ``name`` is its URL parameter and JSON key, ``field`` the keyword field
-    (of the index, and of Article, Hit and their JSON) holding an article's values."""
+    """One facet: ``name`` is its URL parameter, JSON key and query prefix, ``field`` the keyword
+    field of the index (and of Article and Hit) holding an article's values."""
 
     name: str
     field: str
     label: str
     suggested: bool = False  # its values are offered as completions in the search box
+    by_count: bool = True  # values listed by count; else in the order of ValueSets.names
+    value_pattern: str = ""  # a regular expression every selected value must match, if any
+    value_hint: str = ""  # what value_pattern asks for, in words ("a year written YYYY")
+    from_terms: ClassVar[bool] = True  # values are index terms (False: worked out otherwise)
+
+    def values_of(self, item) -> tuple[str, ...]:
+        """This facet's values of an Article or a Hit."""
+        value = getattr(item, self.field)
+        if value is None:
+            return ()
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    def refusal(self, value: str) -> str | None:
+        """Why ``value`` cannot be selected in this facet, or None if it can."""
+        if self.value_pattern and not re.fullmatch(self.value_pattern, value):
+            return f"{self.name} must be {self.value_hint}, not {value[:40]!r}"
+        return None
 
 
-# Every keyword field of the schema can be a facet.
+@dataclass(frozen=True)
+class YearFacet(FacetDefinition):
+    """The year of an article's date, counted from the date column: no index field of its own.
+
+    Its values are years ("2024"), newest first: a year facet reads like the
+    timeline, and an archive has tens of years, not thousands.
+    """
+
+    by_count: bool = False
+    value_pattern: str = r"\d{4}"
+    value_hint: str = "a year written YYYY"
+    from_terms: ClassVar[bool] = False
+
+    def values_of(self, item) -> tuple[str, ...]:
+        return (str(item.date.year),) if item.date else ()
+
+    def value_sets(self, month: np.ndarray) -> ValueSets:
+        """The years of ``month`` (year * 12 + month - 1 per docnum, -1 undated), newest first."""
+        dated = np.flatnonzero(month >= 0).astype(np.int32)
+        years, codes = np.unique(-(month[dated] // 12), return_inverse=True)
+        codes = codes.reshape(-1).astype(np.int32)
+        order = np.argsort(codes, kind="stable")
+        frequencies = np.bincount(codes, minlength=len(years)).astype(np.int64)
+        starts = np.concatenate(([0], np.cumsum(frequencies)))
+        names = [str(-year) for year in years.tolist()]
+        return ValueSets(self.field, names, frequencies, dated[order], codes[order], starts)
+
+
+# The facets an operator can configure.
 KNOWN_FACETS = {
     facet.name: facet
     for facet in (
@@ -51,6 +110,8 @@ KNOWN_FACETS = {
         FacetDefinition("theme", "themes", "Theme", suggested=True),
         FacetDefinition("author", "authors", "Author", suggested=True),
         FacetDefinition("report", "reports", "In-depth report"),
+        FacetDefinition("source", "source", "Source"),
+        YearFacet("year", "year", "Year"),
     )
 }
 DEFAULT_FACETS = ("region", "theme")
@@ -58,17 +119,37 @@ DEFAULT_FACETS = ("region", "theme")
 
 def configured_facets(names: str | None = None) -> tuple[FacetDefinition, ...]:
     """The facets ``names`` lists (comma-separated), else ``ARTICLE_SEARCH_FACETS``'s, else
-    region and theme. Unknown names raise ValueError saying which names there are."""
+    region and theme. Unknown names raise FacetConfigError saying which names there are."""
     if names is None:
         names = os.environ.get(FACETS_ENV, "")
     wanted = [name.strip().lower() for name in names.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in KNOWN_FACETS]
     if unknown:
-        raise ValueError(
+        raise FacetConfigError(
             f"unknown facet {', '.join(map(repr, unknown))} in {FACETS_ENV}: "
             f"choose from {', '.join(KNOWN_FACETS)}"
         )
     return tuple(KNOWN_FACETS[name] for name in dict.fromkeys(wanted or DEFAULT_FACETS))
+
+
+def require_indexed(schema: Schema, facets: tuple[FacetDefinition, ...], where: object) -> None:
+    """Raise FacetNotIndexedError if the index (in ``where``) does not index a facet's field.
+
+    An index written before the source was indexed holds it only stored: its
+    counts would be empty, so the facet is refused with what to do instead.
+    """
+    missing = [
+        facet.name
+        for facet in facets
+        if facet.from_terms and not (facet.field in schema and schema[facet.field].indexed)
+    ]
+    if missing:
+        names = ", ".join(missing)
+        raise FacetNotIndexedError(
+            f"the index in {where} was written before the {names} facet could be counted "
+            f"(it does not index {names}): run `article-search index --rebuild PATH...` "
+            f"to rebuild it, or leave {names} out of {FACETS_ENV}"
+        )
 
 
 def _decode(term: bytes | str) -> str:
@@ -190,9 +271,11 @@ def facet_counts(
     selected: tuple[str, ...],
     deadline: float,
 ) -> Facet:
-    """Count ``matching`` (all other facets' selections applied) per value, by count.
+    """Count ``matching`` (all other facets' selections applied) per value.
 
-    Values selected but absent from the index are still listed, at zero.
+    Listed by count, or in the values' own order (years newest first) when the
+    facet says so. Values selected but absent from the index are still listed,
+    at zero (after the others when not by count).
     Counting stops at ``deadline`` (a perf_counter time) and says so.
     """
     counted: list[FacetValue] = []
@@ -209,5 +292,6 @@ def facet_counts(
             counted.append(FacetValue(value, int(counts[position]), value in selected))
     listed = {v.value for v in counted}
     counted += [FacetValue(v, 0, True) for v in selected if v not in listed]
-    counted.sort(key=lambda v: (-v.count, v.value.casefold()))
+    if facet.by_count:
+        counted.sort(key=lambda v: (-v.count, v.value.casefold()))
     return Facet(facet.name, tuple(counted), timed_out, facet.label)

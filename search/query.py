@@ -48,9 +48,12 @@ _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
 )
 # "author:" searches the authors' names as text (any of their words); the other
-# facets' prefixes ("region:") match a whole value of their keyword field.
+# facets' prefixes ("region:", "source:") match a whole value of their keyword
+# field. The year facet has none: the date is not in the index's terms.
 TEXT_PREFIXES = {"title": "title", "author": "author"}
-VALUE_PREFIXES = {name: f.field for name, f in KNOWN_FACETS.items() if name not in TEXT_PREFIXES}
+VALUE_PREFIXES = {
+    name: f.field for name, f in KNOWN_FACETS.items() if f.from_terms and name not in TEXT_PREFIXES
+}
 FIELD_PREFIXES = {**VALUE_PREFIXES, **TEXT_PREFIXES}
 TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}
 

@@ -24,6 +24,10 @@ from search.article import Article
 # joined by this separator, so a value keeps its commas, ampersands and spaces.
 VALUE_SEPARATOR = "\x1f"
 KEYWORD_FIELDS = ("authors", "regions", "themes", "reports")
+# Every field whose exact values are indexed (looked up by ``region:``-style
+# prefixes, counted by facets): the multi-valued ones and the single source.
+# Indexes written before the source was indexed hold it only stored.
+VALUE_FIELDS = (*KEYWORD_FIELDS, "source")
 
 # No cache of its own: FastAnalyzer keeps the stems, and a miss in its cache of
 # recent words costs PyStemmer four times the stemming.
@@ -122,7 +126,7 @@ def build_schema() -> fields.Schema:
         regions=keyword_list_field(),
         themes=keyword_list_field(),
         reports=keyword_list_field(),
-        source=fields.STORED(),
+        source=keyword_list_field(),  # one value; a keyword field so it can be a facet
         date=ColumnDate(stored=True, sortable=True),
         author_bio=fields.STORED(),
         image_caption=fields.STORED(),
@@ -130,6 +134,11 @@ def build_schema() -> fields.Schema:
         source_file=fields.ID(stored=True, sortable=True),
         source_stamp=ColumnText(),
     )
+
+
+def indexed_value_fields(schema: fields.Schema) -> tuple[str, ...]:
+    """The VALUE_FIELDS whose values ``schema`` indexes (an older index may lack some)."""
+    return tuple(name for name in VALUE_FIELDS if name in schema and schema[name].indexed)
 
 
 def join_values(values: tuple[str, ...]) -> str:

@@ -15,6 +15,7 @@ def _hit_json(hit: Hit) -> dict:
         "regions": list(hit.regions),
         "themes": list(hit.themes),
         "reports": list(hit.reports),
+        "source": hit.source,
         "snippet": hit.snippet,
         "score": hit.score,
     }

@@ -48,7 +48,7 @@ from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, PendingMatches
 from search.ranking import COMPLETION_TIER, COORDINATION_BONUS, FEEDBACK_DOCS, weighting
 from search.results import SearchRequest
-from search.schema import KEYWORD_FIELDS, article_document, build_schema, english_analyzer
+from search.schema import VALUE_FIELDS, article_document, build_schema, english_analyzer
 from search.store import live_build
 from search.whoosh_internals import ArticleCodec
 
@@ -206,7 +206,7 @@ def _plain_schema() -> fields.Schema:
             field = fields.TEXT(
                 analyzer=chain, stored=field.stored, phrase=True, spelling=field.spelling
             )
-        if name in KEYWORD_FIELDS:
+        if name in VALUE_FIELDS:
             field = fields.IDLIST(stored=True, expression=field.analyzer.expression)
         plain.add(name, field)
     return plain

@@ -93,6 +93,7 @@ def test_search_returns_the_documented_shape(api):
         "regions",
         "themes",
         "reports",
+        "source",
         "snippet",
         "score",
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from search.facets import FacetNotIndexedError
 from search.store import IndexNotFoundError
 from web.params import BadRequestParameter
 
@@ -66,6 +67,9 @@ def bad_parameter(error: BadRequestParameter) -> Response:
 
 
 def index_missing(error: IndexNotFoundError) -> Response:
+    if isinstance(error, FacetNotIndexedError):
+        # The operator's to fix (a rebuild); readers are not shown the index's path.
+        request_logger().error("%s", error)
     if wants_json():
         response = json_error(503, NO_INDEX_MESSAGE)
     else:

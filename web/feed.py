@@ -74,7 +74,7 @@ def atom_feed(
         for name in hit.authors:
             _add(_add(entry, "author"), "name", name)
         for facet in categories:
-            for value in getattr(hit, facet.field):
+            for value in facet.values_of(hit):
                 _add(entry, "category", term=value, label=f"{facet.label}: {value}")
         if hit.snippet:
             _add(entry, "summary", hit.snippet, type="html")

@@ -136,6 +136,7 @@ SCHEMAS = {
             "regions",
             "themes",
             "reports",
+            "source",
             "snippet",
             "score",
         ],
@@ -148,6 +149,7 @@ SCHEMAS = {
             "regions": STRING_LIST,
             "themes": STRING_LIST,
             "reports": STRING_LIST,
+            "source": {**NULLABLE_STRING, "description": "The publication, if known."},
             "snippet": {
                 "type": "string",
                 "description": "A passage of the text as escaped HTML, matches in <mark>.",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from werkzeug.datastructures import MultiDict
 
-from search.facets import DEFAULT_FACETS
+from search.facets import DEFAULT_FACETS, KNOWN_FACETS
 from search.results import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
@@ -126,9 +126,14 @@ def parse_search_request(
         raise BadRequestParameter(
             "sort", f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}"
         )
+    filters = {name: values for name in facet_names if (values := _values(args, name))}
+    for name, values in filters.items():
+        for value in values:
+            if refusal := KNOWN_FACETS[name].refusal(value):
+                raise BadRequestParameter(name, refusal)
     return SearchRequest(
         q=q,
-        filters={name: values for name in facet_names if (values := _values(args, name))},
+        filters=filters,
         date_from=date_from,
         date_to=date_to,
         sort=sort,

@@ -356,6 +356,10 @@ def article_page(article: Article, related: list[Hit], facet_names: Sequence[str
         if article.date
         else None,
         "source": article.source or "",
+        # Only the facet: "source:" finds nothing in an index older than the source facet.
+        "source_url": filtered(filters={"source": (article.source,)})
+        if article.source and "source" in facet_names
+        else None,
         "original_url": safe_external_url(article.url),
         "authors": [
             Link(name, filtered(q=field_query("author", name))) for name in article.authors
