@@ -83,7 +83,7 @@ class YearFacet(FacetDefinition):
     """
 
     by_count: bool = False
-    value_pattern: str = r"\d{4}"
+    value_pattern: str = "[0-9]{4}"
     value_hint: str = "a year written YYYY"
     from_terms: ClassVar[bool] = False
 

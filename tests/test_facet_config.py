@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.indexer import index_paths
 from search.engine import SearchEngine
@@ -116,6 +118,24 @@ def test_a_year_that_is_not_a_year_is_refused(six_facets):
         "parameter": "year",
     }
     assert six_facets.get("/search", query_string={"year": "<b>"}).status_code == 400
+    assert six_facets.get("/api/search", query_string={"year": "٢٠٢٤"}).status_code == 400
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    params=st.lists(
+        st.tuples(st.sampled_from(["year", "source", "author"]), st.text(max_size=12)),
+        max_size=4,
+    )
+)
+def test_any_year_or_source_gives_200_or_a_400_naming_it(six_facets, params):
+    response = six_facets.get("/api/search", query_string=params)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)[:300]
+    if response.status_code == 400:
+        assert response.get_json()["error"]["parameter"] == "year"
+    else:
+        years = [value.strip() for name, value in params if name == "year" and value.strip()]
+        assert all(re.fullmatch("[0-9]{4}", year) for year in years)
 
 
 def test_the_page_shows_six_facets_and_a_chip_per_selection(six_facets, demo_articles):
@@ -168,6 +188,8 @@ def test_the_feed_and_openapi_carry_the_configured_facets(six_facets, demo_artic
     parameters = document["paths"]["/api/search"]["get"]["parameters"]
     names = [p["$ref"].rsplit("/", 1)[1] for p in parameters]
     assert names[:7] == ["q", "region", "theme", "author", "report", "source", "year"]
+    year = document["components"]["parameters"]["year"]["schema"]["items"]
+    assert re.fullmatch(year["pattern"], "2024") and not re.fullmatch(year["pattern"], "20x1")
     facets = document["components"]["schemas"]["SearchResponse"]["properties"]["facets"]
     assert facets["required"] == ["region", "theme", "author", "report", "source", "year"]
 

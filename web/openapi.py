@@ -360,6 +360,12 @@ URI_TOO_LONG = {
 
 
 def _facet_parameter(facet: FacetDefinition) -> dict:
+    values = STRING_LIST
+    if facet.value_pattern:  # e.g. a year: anything else is a 400
+        values = {
+            "type": "array",
+            "items": {"type": "string", "pattern": f"^{facet.value_pattern}$"},
+        }
     return {
         "name": facet.name,
         "in": "query",
@@ -368,7 +374,7 @@ def _facet_parameter(facet: FacetDefinition) -> dict:
         "(repeatable; values OR together).",
         "style": "form",
         "explode": True,
-        "schema": STRING_LIST,
+        "schema": values,
     }
 
 
