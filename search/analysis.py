@@ -28,6 +28,9 @@ from whoosh.analysis import (
     Token,
 )
 
+# The stem cache is a plain dict emptied when full, not an LRU like the other caches
+# (cachetools.LRUCache): the indexer looks every word of every article up in it, and
+# an LRU's bookkeeping on each lookup made that loop about ten times slower.
 STEM_CACHE_SIZE = 200_000
 # Keyword arguments the fast path understands; any other sends a call to the chain.
 _FAST_KWARGS = {"positions", "chars", "removestops", "start_pos", "start_char", "mode", "boosts"}

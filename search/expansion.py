@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import LRUCache
 from whoosh.reading import IndexReader
 
 from search.analysis import FastAnalyzer
@@ -68,7 +68,7 @@ class WordExpander:
         self.analyzer = analyzer
         self._open_reader = open_reader
         self._lock = threading.Lock()
-        self._remembered: OrderedDict[tuple, Expansion] = OrderedDict()
+        self._remembered: LRUCache[tuple, Expansion] = LRUCache(REMEMBERED)
         self._vocabulary = previous._vocabulary if previous is not None else None
         if self._vocabulary is not None:
             threading.Thread(
@@ -119,8 +119,6 @@ class WordExpander:
             found = self._expand(word, term, typing, typos)
             with self._lock:
                 self._remembered[key] = found
-                if len(self._remembered) > REMEMBERED:
-                    self._remembered.popitem(last=False)
         return found
 
     def _expand(self, word: str, term: str | None, typing: bool, typos: bool) -> Expansion:

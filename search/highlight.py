@@ -7,19 +7,28 @@ only markup in the output is ours.
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections import Counter
 from html import escape
 
+from cachetools import LRUCache, cached
 from whoosh.analysis import Analyzer
 
 SNIPPET_CHARS = 240
 CONTEXT_BEFORE = 60
 MAX_ANALYSED_CHARS = 60_000
-REMEMBERED_TEXTS = 2048  # article texts whose analysed words are kept
+# The analysed words of article texts kept, bounded in bytes: texts run from a
+# line to MAX_ANALYSED_CHARS. A span is a 3-tuple (64 bytes), two ints (28 each)
+# and its slot; the term's string is the stem cache's.
+REMEMBERED_SPAN_BYTES = 32 * 1024 * 1024
+SPAN_BYTES = 128
 
 
-@functools.lru_cache(maxsize=REMEMBERED_TEXTS)
+def _spans_bytes(spans: tuple) -> int:
+    return 64 + SPAN_BYTES * len(spans)
+
+
+@cached(LRUCache(REMEMBERED_SPAN_BYTES, getsizeof=_spans_bytes), lock=threading.Lock())
 def _all_spans(text: str, analyzer: Analyzer) -> tuple[tuple[int, int, str], ...]:
     """(start, end, term) of every indexed word of ``text``, by a FastAnalyzer.
 

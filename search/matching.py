@@ -24,12 +24,13 @@ Whoosh's answer. Term posting lists are cached per index generation (an
 from __future__ import annotations
 
 import bisect
+import contextlib
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from cachetools import LRUCache
 from whoosh import query as wq
 from whoosh.formats import Positions
 from whoosh.scoring import BM25FScorer, WeightScorer
@@ -71,6 +72,10 @@ class Matches:
 
     def __len__(self) -> int:
         return len(self.docnums)
+
+    def nbytes(self) -> int:
+        """The bytes of its arrays: what it costs in the matcher's cache."""
+        return self.docnums.nbytes + self.scores.nbytes
 
     def top(self, limit: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The first ``limit`` (docnums, scores) by score, then docnum; ``allowed`` a bool mask."""
@@ -244,9 +249,7 @@ class ArrayMatcher:
                 live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
             self._live.append(live)
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
-        self._cache: OrderedDict[tuple, Matches] = OrderedDict()
-        self._cache_bytes = cache_bytes
-        self._cached = 0
+        self._cache: LRUCache[tuple, Matches] = LRUCache(cache_bytes, getsizeof=Matches.nbytes)
         self._lock = threading.Lock()
         self._verified: dict[tuple, dict[int, bool]] = {}  # phrase -> docnum -> found
         self._verified_count = 0
@@ -527,8 +530,6 @@ class ArrayMatcher:
         key = (query.fieldname, query.text)
         with self._lock:
             found = self._cache.get(key)
-            if found is not None:
-                self._cache.move_to_end(key)
         if found is None:
             found = self._term_matches(query.fieldname, query.text)
             self._remember(key, found)
@@ -537,15 +538,9 @@ class ArrayMatcher:
         return found
 
     def _remember(self, key: tuple, found: Matches) -> None:
-        size = found.docnums.nbytes + found.scores.nbytes
-        with self._lock:
-            if key in self._cache or size > self._cache_bytes:
-                return
+        # A match list larger than the whole cache is not kept (cachetools' ValueError).
+        with self._lock, contextlib.suppress(ValueError):
             self._cache[key] = found
-            self._cached += size
-            while self._cached > self._cache_bytes:
-                _, old = self._cache.popitem(last=False)
-                self._cached -= old.docnums.nbytes + old.scores.nbytes
 
     def _term_matches(self, fieldname: str, text) -> Matches:
         if fieldname not in self.schema:

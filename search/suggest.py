@@ -15,10 +15,10 @@ holds the words before and one of the likeliest completions.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import cached_property
 
 import numpy as np
+from cachetools import LRUCache
 from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.searching import Searcher
@@ -58,7 +58,7 @@ class Completer:
         self.expander = expander
         self.matcher = matcher
         self.day = day  # date per docnum as a day number, 0 when undated
-        self._remembered: OrderedDict[tuple[str, int], list[Suggestion]] = OrderedDict()
+        self._remembered: LRUCache[tuple[str, int], list[Suggestion]] = LRUCache(REMEMBERED)
 
     def _fold(self, text: str) -> str:
         return " ".join(t.text for t in self.analyzer(text, no_morph=True, removestops=False))
@@ -68,10 +68,6 @@ class Completer:
         found = self._remembered.get(key)
         if found is None:
             found = self._remembered[key] = self._complete(text, limit)
-            if len(self._remembered) > REMEMBERED:
-                self._remembered.popitem(last=False)
-        else:
-            self._remembered.move_to_end(key)
         return list(found)
 
     def _complete(self, text: str, limit: int) -> list[Suggestion]:

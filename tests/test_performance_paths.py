@@ -385,6 +385,17 @@ def test_array_matcher_equals_whoosh(generation):
     assert checked >= 3
 
 
+def test_a_small_match_cache_keeps_within_its_bytes_and_answers_the_same(generation):
+    """Match lists larger than the whole cache are not kept; the rest are evicted by age."""
+    small = ArrayMatcher(generation.searcher, cache_bytes=4096)
+    for text in QUERIES:
+        query = generation.builder.parse(text).query
+        found, expected = small.evaluate(query), generation.matcher.evaluate(query)
+        assert found.docnums.tolist() == expected.docnums.tolist(), text
+        assert found.scores.tolist() == expected.scores.tolist(), text
+        assert small._cache.currsize <= 4096
+
+
 def test_stand_in_tiers_exclude_the_word_as_typed(generation):
     """An article with the word as typed gets no completion bonus on top (AndNot in the tier)."""
     searcher, matcher = generation.searcher, generation.matcher
