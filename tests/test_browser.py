@@ -5,6 +5,7 @@ facets and timeline without a page load, Back/Forward, keyboard focus, the
 article page, and screenshots kept in tests/artifacts/ for a human to look at.
 """
 
+import datetime as dt
 import re
 import shutil
 from pathlib import Path
@@ -58,6 +59,16 @@ def _is_favicon(url: str) -> bool:
     return urlsplit(url).path == "/favicon.ico"
 
 
+# htmx logs a request it aborted itself, for a newer one (hx-sync="this:replace"), as an error.
+HTMX_ABORT = re.compile(r"^htmx:(afterRequest|sendAbort), ")
+
+
+def _is_problem(message) -> bool:
+    if message.type != "error" or _is_favicon(message.location.get("url", "")):
+        return False
+    return not HTMX_ABORT.match(message.text)
+
+
 @pytest.fixture()
 def page(browser, live_server):
     """A fresh desktop-sized page; fails the test on any script error or failed request."""
@@ -65,15 +76,19 @@ def page(browser, live_server):
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, locale="en-US")
     context.set_default_timeout(TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)
+    # A Content-Security-Policy violation (the server's policy is enforced) is a console
+    # error as well as this event; the event names what was refused.
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+    )
     page = context.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     page.on(
         "console",
         lambda message: (
-            problems.append(f"console: {message.text}")
-            if message.type == "error" and not _is_favicon(message.location.get("url", ""))
-            else None
+            problems.append(f"console: {message.text}") if _is_problem(message) else None
         ),
     )
     page.on(
@@ -157,10 +172,13 @@ def test_region_checkbox_narrows_to_its_count_without_page_load(page, live_serve
     }
     assert shown == len(truth) > 0
 
+    # The live region stays the same element (morphed, not replaced), so its change is read out.
+    page.evaluate("document.getElementById('total-status').kept = true")
     ui.box("region", "Europe").check()
     europe = live_server.search(q="heat", region="Europe")
     assert europe["total"] == shown
     ui.expect_results(europe)
+    assert page.evaluate("document.getElementById('total-status').kept") is True
     expect(ui.box("region", "Europe")).to_be_checked()
     assert ui.shown_count("region", "Europe") == shown  # its own selection does not shrink it
     assert ui.query() == {"q": ["heat"], "region": ["Europe"]}
@@ -428,4 +446,119 @@ def test_a_typo_shows_the_corrected_results_and_searches_as_typed_on_request(pag
     assert ui.query() == {"q": ["ukriane"]}
     page.go_forward()
     ui.expect_results(as_typed)
+    ui.assert_no_page_load()
+
+
+def test_completions_by_keyboard_put_the_servers_query_in_the_box(page, live_server):
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.mark()
+    box, listbox = page.locator("#q"), page.locator("#q-suggestions")
+    options = listbox.locator("[role=option]")
+    box.focus()
+    page.keyboard.type("heat cli", delay=60)
+    suggestions = live_server.json("/api/suggest", {"q": "heat cli"})["suggestions"]
+    expect(options).to_have_count(len(suggestions))
+    expect(box).to_have_attribute("aria-expanded", "true")
+    chosen = next(i for i, s in enumerate(suggestions) if s["kind"] == "theme")
+    for _ in range(chosen + 1):
+        page.keyboard.press("ArrowDown")
+    expect(box).to_have_attribute("aria-activedescendant", f"q-option-{chosen}")
+    expect(options.nth(chosen)).to_have_attribute("aria-selected", "true")
+    expect(options.nth(chosen).locator(".suggestion-kind")).to_have_text("Theme")
+
+    page.keyboard.press("Enter")
+    query = suggestions[chosen]["query"]  # heat theme:"..."
+    expect(box).to_have_value(query)
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    ui.expect_results(live_server.search(q=query))
+    assert ui.query() == {"q": [query]}
+
+    page.keyboard.type(" eu", delay=60)
+    expect(options.first).to_be_visible()
+    page.keyboard.press("Escape")  # closes the list and keeps the text
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_value(query + " eu")
+    expect(box).to_be_focused()
+    ui.assert_no_page_load()
+
+
+def test_a_link_or_back_drops_a_keystrokes_pending_search(page, live_server):
+    """A keystroke's search waits out the typing delay; a link clicked or Back pressed
+    meanwhile asks for another state, and the keystroke's search must not replace it."""
+    asked, held = [], []
+    page.on("request", lambda request: asked.append(request.url))
+    page.clock.install()
+    page.goto("/search?q=heat")
+    ui = SearchPage(page)
+    heat = live_server.search(q="heat")
+    ui.expect_results(heat)
+    ui.mark()
+    page.clock.pause_at(dt.datetime.now() + dt.timedelta(minutes=1))  # timers wait for us
+
+    def type_then(letter: str, action, answer: str) -> None:
+        """Type a letter, then act; the keystroke's delay passes while the answer is held."""
+        pattern = re.compile(answer)
+        page.route(pattern, lambda route: held.append(route))
+        page.locator("#q").focus()
+        page.keyboard.press("End")
+        page.keyboard.type(letter)  # searched after the delay unless dropped
+        action()
+        while not held:
+            page.wait_for_timeout(50)
+        page.clock.run_for(5_000)
+        page.wait_for_timeout(300)
+        held.pop().continue_()
+        page.unroute(pattern)
+
+    type_then("s", lambda: page.locator(".sort a", has_text="Newest").click(), r"sort=newest")
+    newest = live_server.search(q="heat", sort="newest")
+    ui.expect_results(newest)
+    assert ui.query() == {"q": ["heat"], "sort": ["newest"]}
+    expect(page.locator("#q")).to_have_value("heat")
+
+    type_then("x", page.go_back, r"/search\?q=heat$")  # the focus stays in the box
+    ui.expect_results(heat)
+    assert ui.query() == {"q": ["heat"]}
+    expect(page.locator("#q")).to_have_value("heat")
+    assert not [url for url in asked if "heats" in url or "heatx" in url], asked
+    ui.assert_no_page_load()
+
+
+def test_the_page_works_without_javascript(browser, live_server):
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=live_server.url, java_script_enabled=False
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto("/")
+    page.locator("#q").fill("heat")
+    page.locator("#q").press("Enter")
+    ui = SearchPage(page)
+    heat = live_server.search(q="heat")
+    expect(ui.total).to_have_attribute("data-total", str(heat["total"]))
+    expect(ui.hit_titles).to_have_text([hit["title"] for hit in heat["results"]])
+    assert ui.query() == {"q": ["heat"]}  # a plain form submission (empty dates too)
+
+    page.locator(".sort a", has_text="Newest").click()
+    newest = live_server.search(q="heat", sort="newest")
+    expect(ui.hit_titles).to_have_text([hit["title"] for hit in newest["results"]])
+    ui.box("region", "Europe").check()
+    page.locator("button.apply").click()
+    europe = live_server.search(q="heat", sort="newest", region="Europe")
+    expect(ui.total).to_have_attribute("data-total", str(europe["total"]))
+    assert ui.query() == {"q": ["heat"], "region": ["Europe"], "sort": ["newest"]}
+    context.close()
+
+
+def test_a_page_link_moves_focus_to_the_results(page, live_server):
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.expect_results(live_server.search())
+    ui.mark()
+    page.locator(".pagination a[rel=next]").click()
+    ui.expect_results(live_server.search(page="2"))
+    expect(page.locator("#results-heading")).to_be_focused()
+    assert ui.query() == {"page": ["2"]}
     ui.assert_no_page_load()

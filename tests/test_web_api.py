@@ -262,6 +262,20 @@ def test_suggest(api):
     assert api.get("/api/suggest", 400, limit=0)["error"]["parameter"] == "limit"
 
 
+def test_a_suggestion_says_what_choosing_it_puts_in_the_box(api):
+    """The page's script puts ``query`` in the box and shows ``label``: no rule of its own."""
+    found = api.get("/api/suggest", q="heat cli")["suggestions"]
+    by_kind = {s["kind"]: s for s in found}
+    theme, term = by_kind["theme"], by_kind["term"]
+    assert theme["label"] == "Theme" and term["label"] == ""
+    assert theme["query"] == f'heat theme:"{theme["text"]}"'  # after the words before it
+    assert term["query"] == term["text"] and term["text"].startswith("heat cli")
+    titles = api.get("/api/suggest", q="hea")["suggestions"]
+    title = next(s for s in titles if s["kind"] == "title")
+    assert title["label"] == "Article"
+    assert title["query"] == '"{}"'.format(title["text"].replace('"', " "))
+
+
 def test_article_json(api, demo_articles):
     article = demo_articles["2019-01-22-rhine-low-water-barges.txt"]
     data = api.get(f"/api/articles/{article.id}")

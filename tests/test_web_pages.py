@@ -244,22 +244,27 @@ def test_a_short_range_gets_a_monthly_timeline_within_the_range(site):
         assert query["from"][0][:7] == query["to"][0][:7]  # one month
 
 
-def test_partial_render_is_the_results_region_only(client):
-    headers = {"X-Requested-With": "fetch"}
-    response = client.get("/search?q=heat&region=Europe", headers=headers)
+def test_partial_render_is_the_results_region_title_and_links(client):
+    """What htmx asks for: the region (morphed in), the tab's title, the links outside it."""
+    response = client.get("/search?q=heat&region=Europe", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
-    assert response.status_code == 200 and html.lstrip().startswith('<div id="search-region"')
-    assert "<html" not in html and 'id="total"' in html and 'id="timeline"' in html
-    assert 'name="region" value="Europe" checked' in html
-    assert "X-Requested-With" in response.headers["Vary"]
+    assert response.status_code == 200 and "<html" not in html
+    title, rest = html.split("</title>", 1)  # the first; the timeline has titles of its own
+    assert title.strip() == "<title>“heat” · Europe — Article Search"
+    region, links = rest.split('<link id="feed-alternate"')
+    assert region.strip().startswith('<div id="search-region"')
+    assert 'id="total"' in region and 'id="timeline"' in region
+    assert 'name="region" value="Europe" checked' in region
+    assert links.count('hx-swap-oob="true"') == 2 and 'id="search-links"' in links
+    assert "HX-Request" in response.headers["Vary"]
     full = client.get("/search?q=heat&region=Europe").get_data(as_text=True)
-    assert html.strip() in full  # the same template block renders both
+    assert region.strip() in full  # the same template block renders both
+    restoring = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    assert "<html" in client.get("/search?q=heat", headers=restoring).get_data(as_text=True)
 
 
 def test_a_bad_parameter_in_a_partial_is_a_400_fragment(client):
-    response = client.get(
-        "/search?from=2024-02-01&to=2024-01-01", headers={"X-Requested-With": "fetch"}
-    )
+    response = client.get("/search?from=2024-02-01&to=2024-01-01", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "data-error-message" in html and "<html" not in html
 
@@ -292,9 +297,16 @@ def test_a_missing_index_gets_a_friendly_503_page(tmp_path):
 def test_static_files_are_served(site):
     page = site.page()
     (stylesheet,) = page.find("link", rel="stylesheet")
-    (script,) = page.find("script")
+    scripts = [script["src"] for script in page.find("script")]
+    assert [urlsplit(src).path for src in scripts] == [
+        "/static/htmx-2.0.11.min.js",
+        "/static/idiomorph-ext-0.8.0.min.js",
+        "/static/app.js",
+    ]
     assert site.get(stylesheet["href"]).mimetype == "text/css"
-    assert "javascript" in site.get(script["src"]).mimetype
+    for src in scripts:
+        assert "javascript" in site.get(src).mimetype
+    assert site.get("/static/THIRD-PARTY-NOTICES.txt").status_code == 200
     assert page.find("meta", name="viewport")
 
 

@@ -10,6 +10,7 @@ from search.serialize import result_json
 from web import engine, facet_names, facets
 from web.errors import json_error
 from web.health import health_report
+from web.live import suggestion_json
 from web.openapi import openapi_document
 from web.pages import is_safe_article_id
 from web.params import (
@@ -37,9 +38,7 @@ def suggest() -> Response:
     return jsonify(
         {
             "query": prefix,
-            "suggestions": [
-                {"text": s.text, "kind": s.kind, "count": s.count} for s in suggestions[:limit]
-            ],
+            "suggestions": [suggestion_json(prefix, s) for s in suggestions[:limit]],
         }
     )
 

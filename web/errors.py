@@ -34,8 +34,10 @@ def wants_json() -> bool:
 
 
 def is_partial() -> bool:
-    """A fetch from app.js asking for the results region only, not the whole page."""
-    return request.headers.get("X-Requested-With") == "fetch" or request.args.get("partial") == "1"
+    """A request from htmx (or ``partial=1``) for the results region only, not the whole page."""
+    from_htmx = request.headers.get("HX-Request") == "true"
+    restoring = request.headers.get("HX-History-Restore-Request") == "true"  # wants the page
+    return (from_htmx and not restoring) or request.args.get("partial") == "1"
 
 
 def json_error(status: int, message: str, parameter: str | None = None) -> Response:
@@ -122,7 +124,7 @@ def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.path.startswith(("/search", "/api/search")) or request.path == "/":
-        response.vary.add("X-Requested-With")
+        response.vary.add("HX-Request")  # the page, or its results region for htmx
     return response
 
 

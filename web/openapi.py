@@ -252,11 +252,17 @@ SCHEMAS = {
     },
     "Suggestion": {
         "type": "object",
-        "required": ["text", "kind", "count"],
+        "required": ["text", "kind", "count", "label", "query"],
         "properties": {
             "text": {"type": "string"},
             "kind": {"type": "string", "enum": ["title", "author", "region", "theme", "term"]},
             "count": {"type": "integer", "minimum": 0},
+            "label": {"type": "string", "description": "What the kind is called, e.g. Author."},
+            "query": {
+                "type": "string",
+                "description": "What choosing it puts in the search box: the query completed, "
+                'a field search (author:"...") after the words before it, or a title as a phrase.',
+            },
         },
     },
     "SuggestResponse": {

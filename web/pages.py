@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from web import engine, facet_names
 from web.errors import is_partial
 from web.feed import atom_feed
+from web.live import search_form_settings
 from web.params import parse_int, parse_search_request, request_query
 from web.view import article_page, page_title, search_page, search_url
 
@@ -22,8 +23,11 @@ def search() -> Response:
     search_request = parse_search_request(request.args, facet_names())
     result = engine().search(search_request)
     context = search_page(result)
-    template = "_region.html" if is_partial() else "search.html"
-    return Response(render_template(template, **context), mimetype="text/html")
+    if is_partial():
+        body = render_template("_partial.html", **context)
+    else:
+        body = render_template("search.html", **context, **search_form_settings())
+    return Response(body, mimetype="text/html")
 
 
 def is_safe_article_id(article_id: str) -> bool:

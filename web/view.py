@@ -62,9 +62,14 @@ def safe_external_url(url: str | None) -> str | None:
     return None
 
 
+def phrase_query(text: str) -> str:
+    """A query for ``text`` as a phrase: in quotes, its own quotes made spaces."""
+    return '"{}"'.format(text.replace('"', " "))
+
+
 def field_query(prefix: str, value: str) -> str:
     """A query for one exact value in a field, e.g. ``author:"Ahmed Adel"``."""
-    return '{}:"{}"'.format(prefix, value.replace('"', " "))
+    return f"{prefix}:{phrase_query(value)}"
 
 
 @dataclass(frozen=True)

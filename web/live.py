@@ -1,0 +1,78 @@
+"""What the search page's script shares with the server, in one place.
+
+The page updates as the reader types with htmx (web/static/, see
+THIRD-PARTY-NOTICES.txt); app.js adds what htmx does not do: the completions
+list under the box, one history entry per burst of typing, dates applied once
+typed. Every number and rule they share with the server is here and is
+rendered into the page (attributes of the search form, htmx's configuration in
+a meta tag): app.js holds none of them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import url_for
+
+from search.facets import KNOWN_FACETS
+from search.results import Suggestion
+from search.suggest import MIN_PREFIX
+from web.view import field_query, phrase_query
+
+SEARCH_DELAY_MS = 200  # the results follow the typing this long after the last keystroke
+SUGGEST_DELAY_MS = 120  # completions are asked for this long after the last keystroke
+TYPING_PAUSE_MS = 1000  # typing after a pause this long starts a new history entry
+DATE_SETTLE_MS = 600  # a date typed segment by segment is applied after this pause
+
+# htmx under the Content-Security-Policy (no inline script or style, no eval): no
+# eval-based features, no injected indicator style, no history snapshots (Back asks
+# the server for the state, app.js), requests to this site only.
+HTMX_CONFIG = {
+    "allowEval": False,
+    "allowScriptTags": False,
+    "includeIndicatorStyles": False,
+    "historyCacheSize": 0,
+    "selfRequestsOnly": True,
+    "scrollIntoViewOnBoost": False,
+}
+
+# What each kind of completion is called beside it; a word has no label.
+SUGGESTION_LABELS = {"title": "Article", "term": ""} | {
+    name: facet.label for name, facet in KNOWN_FACETS.items() if facet.suggested
+}
+
+
+def search_form_settings() -> dict:
+    """The template context the search form's live behaviour is rendered from."""
+    return {
+        "htmx_config": HTMX_CONFIG,
+        "search_trigger": (
+            f"submit, input from:#q changed delay:{SEARCH_DELAY_MS}ms, change, apply-dates"
+        ),
+        "form_data": {
+            "suggest-url": url_for("api.suggest"),
+            "suggest-min-prefix": MIN_PREFIX,
+            "suggest-delay-ms": SUGGEST_DELAY_MS,
+            "typing-pause-ms": TYPING_PAUSE_MS,
+            "date-settle-ms": DATE_SETTLE_MS,
+        },
+    }
+
+
+def suggestion_json(typed: str, suggestion: Suggestion) -> dict:
+    """A completion for /api/suggest, with its label and what choosing it puts in the box:
+    a word completes the query, a person or place becomes a field search after the
+    words before it, a title is searched as a phrase."""
+    if suggestion.kind == "term":
+        query = suggestion.text
+    elif suggestion.kind == "title":
+        query = phrase_query(suggestion.text)
+    else:
+        query = re.sub(r"\S*$", "", typed) + field_query(suggestion.kind, suggestion.text)
+    return {
+        "text": suggestion.text,
+        "kind": suggestion.kind,
+        "count": suggestion.count,
+        "label": SUGGESTION_LABELS.get(suggestion.kind, ""),
+        "query": query,
+    }
