@@ -112,7 +112,7 @@ def run_publish(args: argparse.Namespace) -> int:
     for replica in args.replicas:
         try:
             name = publish(index_dir, replica)
-        except (IndexLockedError, PublishError) as error:
+        except (IndexLockedError, IndexNotFoundError, PublishError) as error:
             print(f"article-search: {error}", file=sys.stderr)
             return EXIT_ERROR
         print(f"{replica}: serving {name}")

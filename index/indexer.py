@@ -5,18 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
 
 from index.formats import ArticleFormatError, ImportProblem
 from index.formats.jsonl import read_jsonl
 from index.formats.text_export import read_text_export
+from index.indexed_state import IndexedArticles
 from index.lock import indexer_lock
 from index.memory import budget_mb
 from index.merge_policy import merge_small_segments
@@ -70,42 +71,15 @@ class IndexReport:
         )
 
 
-@dataclass(frozen=True)
-class IndexedArticle:
-    """What the index remembers of an article to tell whether it changed."""
-
-    content_hash: str
-    source_file: str
-    source_stamp: str
-
-
-def indexed_articles(ix: FileIndex) -> dict[str, IndexedArticle]:
-    """Every article in the index, read from columns (no stored fields loaded)."""
-    state: dict[str, IndexedArticle] = {}
-    with ix.reader() as reader:
-        if reader.doc_count_all() == 0:
-            return state  # an empty index's reader has no columns at all
-        columns = [
-            reader.column_reader(name)
-            for name in ("id", "content_hash", "source_file", "source_stamp")
-        ]
-        for docnum in reader.all_doc_ids():
-            article_id, content_hash, source_file, stamp = (c[docnum] for c in columns)
-            state[article_id] = IndexedArticle(content_hash, source_file, stamp)
-    return state
-
-
 class _Run:
     """One pass over the sources: decides what is new, changed, unchanged or gone."""
 
-    def __init__(self, state: dict[str, IndexedArticle], report: IndexReport):
+    def __init__(self, state: IndexedArticles, report: IndexReport):
         self.state = state
         self.report = report
-        self.seen: dict[str, str] = {}  # article id -> the file it came from
+        self.seen_rows = np.zeros(len(state), dtype=bool)  # indexed articles met this run
+        self.read: dict[str, str] = {}  # id -> file, of the articles read this run
         self.troubled_files: set[str] = set()  # files with a problem this run
-        self.ids_by_file: dict[str, list[str]] = defaultdict(list)
-        for article_id, entry in state.items():
-            self.ids_by_file[entry.source_file].append(article_id)
 
     def changes(self, sources: Iterable[SourceFile]) -> Iterator[tuple[Article, str]]:
         """Yield (article, stamp) for every article that must be written.
@@ -136,13 +110,13 @@ class _Run:
     def _changed(self, article: Article, stamp: str, *, troubled_mark: bool = False) -> bool:
         """Whether ``article`` differs from the index (or, with ``troubled_mark``, whether
         its file's "read me again" empty stamp has to be set or cleared)."""
-        previous = self.state.get(article.id)
+        row = self.state.row_of(article.id)
         if (
-            previous
-            and previous.content_hash == article.content_hash()
+            row is not None
+            and self.state.content_hash(row) == article.content_hash()
             # Moved to another file: rewrite, so the index knows where it lives now.
-            and previous.source_file == (article.source_file or "")
-            and (not troubled_mark or (previous.source_stamp == "") == (stamp == ""))
+            and self.state.source_file(row) == (article.source_file or "")
+            and (not troubled_mark or (self.state.source_stamp(row) == "") == (stamp == ""))
         ):
             self.report.unchanged += 1
             return False
@@ -155,26 +129,31 @@ class _Run:
         line) are kept: a file damaged or half-copied loses none of what was imported.
         """
         roots = list(roots)
-        return [
-            article_id
-            for article_id, entry in self.state.items()
-            if article_id not in self.seen
-            and entry.source_file not in self.troubled_files
-            and any(covers(root, entry.source_file) for root in roots)
-        ]
+        file_may_lose = np.array(
+            [
+                name not in self.troubled_files and any(covers(root, name) for root in roots)
+                for name in self.state.files
+            ],
+            dtype=bool,
+        )
+        if not len(self.state):
+            return []
+        rows = np.flatnonzero(~self.seen_rows & file_may_lose[self.state.file_codes])
+        return [self.state.article_id(row) for row in rows.tolist()]
 
     def _unchanged_file(self, source: SourceFile) -> bool:
         """Skip reading a file whose size and mtime match the last import."""
-        known = self.ids_by_file.get(str(source.path), [])
-        if not known or any(self.state[i].source_stamp != source.stamp for i in known):
+        rows = self.state.rows_of_file(str(source.path))
+        if not len(rows) or not self.state.all_stamped(rows, source.stamp):
             return False
-        if not source.is_json_lines and known != [source.article_id]:
+        if not source.is_json_lines and (
+            len(rows) != 1 or self.state.article_id(int(rows[0])) != source.article_id
+        ):
             return False
-        if any(article_id in self.seen for article_id in known):
+        if self.seen_rows[rows].any():
             return False  # read it, so the clash is reported as a duplicate
-        for article_id in known:
-            self.seen[article_id] = str(source.path)
-        self.report.unchanged += len(known)
+        self.seen_rows[rows] = True
+        self.report.unchanged += len(rows)
         return True
 
     def _read(self, source: SourceFile) -> Iterable[Article | ImportProblem]:
@@ -198,9 +177,14 @@ class _Run:
 
     def _first_sighting(self, article: Article) -> bool:
         """Whether this run meets ``article.id`` for the first time (in any file)."""
-        first = self.seen.get(article.id)
+        first = self.read.get(article.id)
+        row = self.state.row_of(article.id) if first is None else None
+        if row is not None and self.seen_rows[row]:
+            first = self.state.source_file(row)  # an unchanged file, not read
         if first is None:
-            self.seen[article.id] = article.source_file or ""
+            self.read[article.id] = article.source_file or ""
+            if row is not None:
+                self.seen_rows[row] = True
             return True
         self.troubled_files.add(article.source_file or "")
         self.report.problems.append(
@@ -277,12 +261,13 @@ def index_paths(
                 report.repairs = repair(index_dir)
             sources, roots = _discover(paths, report)
             live = None if rebuild else _open_live(index_dir)
-            run = _Run(indexed_articles(live) if live else {}, report)
-            articles = run.changes(progress(sources) if progress else sources)
-            if live is None:
-                _write_new_build(index_dir, articles, report, procs, budget_bytes)
-            else:
-                _update_live(live, run, articles, roots, report)
+            with IndexedArticles(live) as state:
+                run = _Run(state, report)
+                articles = run.changes(progress(sources) if progress else sources)
+                if live is None:
+                    _write_new_build(index_dir, articles, report, procs, budget_bytes)
+                else:
+                    _update_live(live, run, articles, roots, report)
             outcome = "skipped files" if report.problems else "ok"
         except (IndexBuildError, IndexUnrepairableError) as error:
             outcome = f"failed: {error}"
@@ -378,7 +363,7 @@ def _update_live(
         for article, stamp in articles:
             writer = writer or ArticleSegmentWriter(ix, codec=ArticleCodec())
             document = article_document(article, stamp)
-            if article.id in run.state:
+            if run.state.row_of(article.id) is not None:
                 writer.update_document(**document)
                 report.updated += 1
             else:

@@ -5,10 +5,13 @@ more hosts each serving a copy. A publish, run on the indexing host after
 each indexer run:
 
 1. holds the indexer lock, so no commit changes the generation while it is copied;
-2. copies the live build with ``rsync`` into ``REPLICA/builds/.<name>.partial``,
-   hard-linking the files the replica already has from the generation it
-   serves (``--link-dest``: Whoosh never rewrites a segment's files, so only
-   new segments and the new table of contents travel);
+2. copies the build of the generation this host serves (the newest intact
+   one, search.store.newest_intact: a damaged newer generation's table of
+   contents and manifest stay behind) with ``rsync`` into
+   ``REPLICA/builds/.<name>.partial``, hard-linking the files the replica
+   already has from the generation it serves (``--link-dest``: Whoosh never
+   rewrites a segment's files, so only new segments and the new table of
+   contents travel);
 3. renames the finished copy to ``REPLICA/builds/<name>`` and points
    ``REPLICA/current`` at it with one atomic rename, so a replica serves the
    old generation or the new one, never a half-copied one;
@@ -26,10 +29,17 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from whoosh import index as whoosh_index
-
 from index.lock import indexer_lock
-from search.store import BUILDS_DIR, CURRENT_LINK, INDEX_NAME, live_build
+from search.manifest import manifest_name
+from search.store import (
+    BUILDS_DIR,
+    CURRENT_LINK,
+    INDEX_NAME,
+    Generation,
+    newest_intact,
+    toc_generations,
+)
+from search.whoosh_internals import toc_filename
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -70,10 +80,17 @@ class Replica:
 
 
 def generation_name(index_dir) -> str:
-    """The live generation's name: its build folder and Whoosh generation, ``<build>.<n>``."""
-    build = live_build(index_dir)
-    generation = whoosh_index.open_dir(build, indexname=INDEX_NAME).latest_generation()
-    return f"{build.name}.{generation}"
+    """The name of the generation to publish, the one this host serves: ``<build>.<n>``."""
+    return newest_intact(index_dir).generation.copy_name
+
+
+def _left_behind(generation: Generation) -> list[str]:
+    """rsync exclusions for the generations newer than ``generation`` (damaged ones)."""
+    newer = [n for n in toc_generations(generation.build) if n > generation.number]
+    names = [toc_filename(INDEX_NAME, n) for n in newer] + [
+        manifest_name(INDEX_NAME, n) for n in newer
+    ]
+    return [f"--exclude=/{name}" for name in names]
 
 
 def publish(index_dir, replica_text: str) -> str:
@@ -85,17 +102,19 @@ def publish(index_dir, replica_text: str) -> str:
     replica = Replica.parse(replica_text)
     builds = replica.folder / BUILDS_DIR
     with indexer_lock(index_dir):
-        name = generation_name(index_dir)
+        generation = newest_intact(index_dir).generation
+        name = generation.copy_name
         link = _quoted(replica.folder / CURRENT_LINK)
         serving = replica.run(f"mkdir -p {_quoted(builds)} && readlink {link} || true").strip()
         served = PurePosixPath(serving).name if serving else None
         if served == name:
             return name
         partial = builds / f".{name}{PARTIAL_SUFFIX}"
-        command = ["rsync", "--archive", "--delete", "--exclude", "*.tmp/"]
+        command = ["rsync", "--archive", "--delete", "--delete-excluded", "--exclude", "*.tmp/"]
+        command += _left_behind(generation)
         if served:
             command.append(f"--link-dest={builds / served}")
-        command += [f"{live_build(index_dir)}/", replica.rsync_target(partial) + "/"]
+        command += [f"{generation.build}/", replica.rsync_target(partial) + "/"]
         try:
             done = subprocess.run(command, capture_output=True, text=True)
         except OSError as error:  # no rsync installed

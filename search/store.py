@@ -16,6 +16,7 @@ written before manifests existed is served as it is, unverified.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,10 @@ class IndexDamagedError(IndexNotFoundError):
     """The index folder has an index, but no generation of it is intact."""
 
 
+# A replica's copy of generation n of build B is the folder "B.n" (index.publish).
+_COPY_SUFFIX = re.compile(r"\.\d+$")
+
+
 @dataclass(frozen=True)
 class Generation:
     """One commit of one build: what a reader opens."""
@@ -54,7 +59,14 @@ class Generation:
 
     @property
     def name(self) -> str:
-        return f"{self.build.name}/{self.number}"
+        """``<build>/<n>``, on a replica too: a copy is named after the build it copies,
+        so a replica and the primary serving the same generation say the same."""
+        return f"{_COPY_SUFFIX.sub('', self.build.name)}/{self.number}"
+
+    @property
+    def copy_name(self) -> str:
+        """The folder a replica keeps this generation's copy in: ``<build>.<n>``."""
+        return f"{_COPY_SUFFIX.sub('', self.build.name)}.{self.number}"
 
 
 @dataclass

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
+from index.indexed_state import IndexedArticles
 from index.indexer import index_paths
 from index.lock import IndexLockedError, indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import BUILDS_DIR, CURRENT_LINK, INDEX_NAME, live_build
+from search.store import BUILDS_DIR, CURRENT_LINK, INDEX_NAME, live_build, newest_intact
 
 
 def article_text(
@@ -464,3 +465,27 @@ def test_a_line_moved_to_another_file_belongs_to_that_file(tmp_path):
     # Emptying the second file removes it.
     second.write_text("")
     assert counts(index(tmp_path / "ix", second)) == (0, 0, 1)
+
+
+def test_indexed_articles_rows_follow_segments_and_deletions(tmp_path):
+    """The compact run state reads every live article, over segments with deletions."""
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "a.jsonl").write_text("".join(json_line(f"a{n}", f"A {n}") + "\n" for n in range(5)))
+    index(tmp_path / "ix", feeds)
+    (feeds / "b.jsonl").write_text(json_line("b0", "B zero") + "\n" + json_line("a1", "A1") + "\n")
+    (feeds / "a.jsonl").write_text("".join(json_line(f"a{n}", f"A {n}") + "\n" for n in (0, 2, 4)))
+    index(tmp_path / "ix", feeds)  # a3 gone, a1 moved to b.jsonl: deleted rows in segment 1
+
+    with IndexedArticles(newest_intact(tmp_path / "ix").open()) as state:
+        rows = {state.article_id(row): row for row in range(len(state))}
+        assert sorted(rows) == ["a0", "a1", "a2", "a4", "b0"]
+        assert all(state.row_of(article_id) == row for article_id, row in rows.items())
+        assert state.row_of("a3") is None and state.row_of("a") is None
+        in_b = sorted(state.article_id(row) for row in state.rows_of_file(str(feeds / "b.jsonl")))
+        assert in_b == ["a1", "b0"]
+        assert state.source_file(rows["a1"]) == str(feeds / "b.jsonl")
+        assert not len(state.rows_of_file(str(feeds / "c.jsonl")))
+        stamp = state.source_stamp(rows["a0"])
+        assert state.all_stamped(state.rows_of_file(str(feeds / "a.jsonl")), stamp)
+        assert not state.all_stamped(state.rows_of_file(str(feeds / "a.jsonl")), "0:0")

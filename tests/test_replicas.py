@@ -13,6 +13,8 @@ import pytest
 
 from index.indexer import index_paths
 from index.publish import generation_name, publish
+from search.store import INDEX_NAME, live_build, newest_intact
+from search.whoosh_internals import toc_filename
 from tests.conftest import article_search_command, serving
 from tests.generated_corpus import write_articles
 
@@ -26,11 +28,16 @@ def _healthz(server) -> dict:
     return server.json("/healthz")
 
 
+def _served_by(index_dir) -> str:
+    """The generation /healthz names on the primary: a replica serving it says the same."""
+    return newest_intact(index_dir).generation.name
+
+
 def _wait_for_generation(server, generation: str) -> dict:
     deadline = time.monotonic() + SWITCH_SECONDS
     while time.monotonic() < deadline:
         health = _healthz(server)
-        if health["generation"].startswith(generation):
+        if health["generation"] == generation:
             return health
         time.sleep(0.1)
     pytest.fail(f"{server.url} still serves {_healthz(server)['generation']}, not {generation}")
@@ -41,14 +48,14 @@ def test_two_replicas_switch_generation_without_an_error(tmp_path):
     write_articles(articles, 200, paragraphs=(1, 2))
     index_paths(primary, [articles], procs=1)
     replicas = [tmp_path / "replica-a", tmp_path / "replica-b"]
-    first = generation_name(primary)
+    first, first_served = generation_name(primary), _served_by(primary)
     for replica in replicas:
         assert publish(primary, str(replica)) == first
         assert publish(primary, str(replica)) == first  # nothing new: nothing copied
 
     with serving(replicas[0], tmp_path) as one, serving(replicas[1], tmp_path) as two:
         for server in (one, two):
-            assert _wait_for_generation(server, first)["documents"] == 200
+            assert _wait_for_generation(server, first_served)["documents"] == 200
         stop, failures, answered = threading.Event(), [], [0]
 
         def search_all_along(server, query: str) -> None:
@@ -73,7 +80,7 @@ def test_two_replicas_switch_generation_without_an_error(tmp_path):
             write_articles(articles, 20, start=200, seed=5)
             command = [article_search_command(), "index", str(articles), "--index", str(primary)]
             subprocess.run(command, check=True, capture_output=True)
-            second = generation_name(primary)
+            second, second_served = generation_name(primary), _served_by(primary)
             assert second != first
             # The publish command, as a timer would run it after the indexer.
             publish_command = [article_search_command(), "publish", "--index", str(primary)]
@@ -82,11 +89,11 @@ def test_two_replicas_switch_generation_without_an_error(tmp_path):
             )
             assert done.returncode == 0, done.stderr
             assert f"serving {second}" in done.stdout
-            assert _wait_for_generation(one, second)["documents"] == 220
-            assert _healthz(two)["generation"].startswith(first)  # not published there yet
+            assert _wait_for_generation(one, second_served)["documents"] == 220
+            assert _healthz(two)["generation"] == first_served  # not published there yet
             time.sleep(1)
             publish(primary, str(replicas[1]))
-            assert _wait_for_generation(two, second)["documents"] == 220
+            assert _wait_for_generation(two, second_served)["documents"] == 220
             time.sleep(1)
         finally:
             stop.set()
@@ -137,3 +144,29 @@ def test_a_copy_cut_short_is_never_served(tmp_path):
     second = publish(primary, str(replica))
     assert os.readlink(replica / "current") == f"builds/{second}"
     assert sorted(os.listdir(replica / "builds")) == sorted([first, second])
+
+
+def test_a_damaged_newest_generation_is_never_published(tmp_path):
+    """The replica gets the generation the primary serves, not a newer damaged one."""
+    articles, primary, replica = tmp_path / "articles", tmp_path / "primary", tmp_path / "replica"
+    write_articles(articles, 30, paragraphs=(1, 1))
+    index_paths(primary, [articles], procs=1)
+    intact = newest_intact(primary).generation
+    before = set(os.listdir(live_build(primary)))
+    write_articles(articles, 5, start=30, seed=5)
+    index_paths(primary, [articles], procs=1)
+    newest = newest_intact(primary).generation.number
+    segment = next(
+        name for name in sorted(set(os.listdir(live_build(primary))) - before) if name[0] != "_"
+    )
+    (live_build(primary) / segment).write_bytes(b"")  # a power cut, after the commit
+    assert newest_intact(primary).generation == intact
+
+    assert publish(primary, str(replica)) == intact.copy_name
+
+    copy = replica / "builds" / intact.copy_name
+    assert os.readlink(replica / "current") == f"builds/{intact.copy_name}"
+    assert not (copy / toc_filename(INDEX_NAME, newest)).exists()
+    served = newest_intact(replica)
+    assert (served.generation.number, served.damaged) == (intact.number, ())
+    assert served.generation.name == intact.name  # as the primary's /healthz says

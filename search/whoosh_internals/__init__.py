@@ -32,13 +32,18 @@ The public surface, what the rest of the code uses:
   indexer (what a document adds, when a segment is full, how a commit is
   published).
 - ``posting_arrays``, ``posting_values``, ``length_bytes``,
-  ``numeric_column``: a segment's postings, field lengths and numeric
-  columns as arrays.
+  ``numeric_column``, ``bytes_column``: a segment's postings, field lengths,
+  numeric and bytes columns as arrays (or a list).
 - ``GenerationIndex``, ``toc_filename``, ``toc_pattern``,
   ``segment_file_pattern``: an index's generations and file names.
 """
 
-from search.whoosh_internals.codec import ArticleCodec, length_bytes, numeric_column
+from search.whoosh_internals.codec import (
+    ArticleCodec,
+    bytes_column,
+    length_bytes,
+    numeric_column,
+)
 from search.whoosh_internals.postings import posting_arrays, posting_values
 from search.whoosh_internals.toc import (
     GenerationIndex,
@@ -62,6 +67,7 @@ __all__ = [
     "PooledSegmentWriter",
     "PooledSubWriterTask",
     "PostingPool",
+    "bytes_column",
     "length_bytes",
     "numeric_column",
     "posting_arrays",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import groupby
+from itertools import groupby, islice
 from operator import itemgetter, sub
 from pickle import dumps
 
@@ -28,7 +28,7 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
-from whoosh.columns import NumericColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import SpellField
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -66,6 +66,25 @@ def numeric_column(reader, fieldname: str) -> np.ndarray:
     raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
     values = np.full(count, column._default, dtype=np.dtype(column._typecode))
     values[: column._count] = np.frombuffer(raw, dtype=np.dtype(column._typecode).newbyteorder(">"))
+    return values
+
+
+def bytes_column(reader, fieldname: str) -> list[bytes]:
+    """A segment's bytes column as a list, one value a document (b"" where none was written).
+
+    Whoosh's reader seeks and reads once per value; a variable-length column's
+    values are read here in one piece and cut at their lengths.
+    """
+    column = reader.column_reader(fieldname, translate=False)
+    count = reader.doc_count_all()
+    if type(column) is not VarBytesColumn.Reader:
+        return list(islice(column, count))
+    lengths = np.frombuffer(column._lengths, dtype=column._lengths.typecode)[:count]
+    ends = np.cumsum(lengths, dtype=np.int64)
+    raw = column._dbfile.get(column._basepos, int(ends[-1]) if len(ends) else 0)
+    starts = (ends - lengths).tolist()
+    values = [raw[start:end] for start, end in zip(starts, ends.tolist(), strict=True)]
+    values.extend(b"" for _ in range(count - len(values)))
     return values
 
 
