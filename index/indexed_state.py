@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 from whoosh.index import FileIndex
 
+from search.docsets import live_mask
 from search.whoosh_internals import bytes_column
 
 
@@ -40,7 +41,7 @@ class IndexedArticles:
         # (segment reader, its live documents' numbers within the segment)
         self._segments: list[tuple[object, np.ndarray]] = []
         for leaf, offset in self._leaves():
-            live = np.fromiter(leaf.all_doc_ids(), dtype=np.int64)
+            live = np.flatnonzero(live_mask(leaf))
             self._segments.append((leaf, live))
             docnums.append(live + offset)
             files.append(_codes(bytes_column(leaf, "source_file"), file_table)[live])

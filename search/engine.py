@@ -28,7 +28,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
-from search.docsets import DocSet
+from search.docsets import DocSet, live_mask
 from search.expansion import WordExpander
 from search.facets import (
     FacetDefinition,
@@ -141,7 +141,7 @@ class _Generation:
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
-        live = DocSet.from_docnums(reader.all_doc_ids(), size)
+        live = DocSet.from_mask(live_mask(reader))
         faceted = {facet.field for facet in facets}
         values = {
             name: ValueSets.load(reader, name, documents=name in faceted)

@@ -37,6 +37,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from search.docsets import live_mask
 from search.whoosh_internals import length_bytes, posting_arrays, posting_values
 
 CACHE_BYTES = 64 * 1024 * 1024
@@ -242,12 +243,7 @@ class ArrayMatcher:
         self.schema = searcher.schema
         self._live = []
         for leaf, _ in self.leaves:
-            reader = leaf.reader()
-            live = np.ones(reader.doc_count_all(), dtype=bool)
-            if reader.has_deletions():
-                live[:] = False
-                live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-            self._live.append(live)
+            self._live.append(live_mask(leaf.reader()))
         self._lengths: dict[tuple[int, str], np.ndarray] = {}
         self._cache: LRUCache[tuple, Matches] = LRUCache(cache_bytes, getsizeof=Matches.nbytes)
         self._lock = threading.Lock()
