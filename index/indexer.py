@@ -22,7 +22,7 @@ from index.lock import indexer_lock
 from index.memory import budget_mb
 from index.merge_policy import merge_small_segments
 from index.repair import IndexUnrepairableError, repair
-from index.segment_writer import ArticleMpWriter, ArticleSegmentWriter
+from index.segment_writer import build_writer, update_writer
 from index.sources import SourceFile, covers, find_sources
 from search.article import Article
 from search.run_state import record_finish, record_start
@@ -37,7 +37,6 @@ from search.store import (
     newest_intact,
     previous_build,
 )
-from search.whoosh_internals import ArticleCodec
 
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
 
@@ -303,7 +302,7 @@ def _write_new_build(
     ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
     # Even with one process: the indexing process writes a segment whenever the budget
     # is used, which the main process (reading the articles) could not do alone.
-    writer = ArticleMpWriter(ix, procs, budget=budget_bytes, codec=ArticleCodec())
+    writer = build_writer(ix, procs, budget_bytes)
     try:
         for article, stamp in articles:
             writer.add_document(**article_document(article, stamp))
@@ -361,7 +360,7 @@ def _update_live(
     writer = None
     try:
         for article, stamp in articles:
-            writer = writer or ArticleSegmentWriter(ix, codec=ArticleCodec())
+            writer = writer or update_writer(ix)
             document = article_document(article, stamp)
             if run.state.row_of(article.id) is not None:
                 writer.update_document(**document)
@@ -370,7 +369,7 @@ def _update_live(
                 writer.add_document(**document)
                 report.added += 1
         for article_id in run.gone(roots):
-            writer = writer or ArticleSegmentWriter(ix, codec=ArticleCodec())
+            writer = writer or update_writer(ix)
             writer.delete_by_term("id", article_id)
             report.removed += 1
         if writer is not None:

@@ -24,11 +24,19 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from whoosh.fields import Schema, SpellField
+from whoosh.multiproc import MpWriter
+from whoosh.writing import SegmentWriter
 
 from index.durable_commit import DurableCommit
 from index.memory import release_freed_memory, resident_bytes
 from index.text_postings import TextPostings, streams
-from search.whoosh_internals import PooledMpWriter, PooledSegmentWriter, PooledSubWriterTask
+from search.whoosh_internals import (
+    PooledMpWriter,
+    PooledSegmentWriter,
+    PooledSubWriterTask,
+    fast_paths,
+    index_codec,
+)
 
 # A segment holds at least this many documents before the budget may cut it.
 MIN_SEGMENT_DOCUMENTS = 1_000
@@ -244,3 +252,29 @@ class ArticleMpWriter(DurableCommit, PooledMpWriter):
     def before_enqueue(self) -> None:
         if self.budget is not None:
             self.budget.note_main_process()
+
+
+class DurableSegmentWriter(DurableCommit, SegmentWriter):
+    """Whoosh's own SegmentWriter with a durable commit (the fast paths off)."""
+
+
+class DurableMpWriter(DurableCommit, MpWriter):
+    """Whoosh's own multi-process writer with a durable commit (the fast paths off)."""
+
+
+def update_writer(ix) -> SegmentWriter:
+    """The writer for an incremental run: ArticleSegmentWriter, or Whoosh's own
+    SegmentWriter when the fast paths are off."""
+    if fast_paths():
+        return ArticleSegmentWriter(ix, codec=index_codec())
+    return DurableSegmentWriter(ix, codec=index_codec())
+
+
+def build_writer(ix, procs: int, budget_bytes: int) -> MpWriter:
+    """The writer for a new build, ``procs`` processes within ``budget_bytes``:
+    ArticleMpWriter, or Whoosh's own MpWriter when the fast paths are off (its
+    processes then keep to Whoosh's pool limit, spilling postings to disk past it,
+    instead of the budget)."""
+    if fast_paths():
+        return ArticleMpWriter(ix, procs, budget=budget_bytes, codec=index_codec())
+    return DurableMpWriter(ix, procs=procs, multisegment=True, codec=index_codec())

@@ -17,8 +17,9 @@ document by its best part.
 
 Query types it does not know (phrases, anything new) are run through
 Whoosh's own matcher for that part of the tree, so every query still gets
-Whoosh's answer. Term posting lists are cached per index generation (an
-``ArrayMatcher`` belongs to one searcher), bounded in bytes.
+Whoosh's answer. Term posting lists are read whole (search.whoosh_internals;
+with its fast paths off, through Whoosh's own matcher) and cached per index
+generation (an ``ArrayMatcher`` belongs to one searcher), bounded in bytes.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ from whoosh.fields import SpellField
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from search.whoosh_internals import version
 from search.whoosh_internals.terms_table import TermsTableWriter
 
 _UNREAD = object()
@@ -61,7 +62,7 @@ def numeric_column(reader, fieldname: str) -> np.ndarray:
     """
     column = reader.column_reader(fieldname, translate=False)
     count = reader.doc_count_all()
-    if type(column) is not NumericColumn.Reader:
+    if not version.FAST_PATHS or type(column) is not NumericColumn.Reader:
         return np.fromiter(column, count=count, dtype=np.uint64)
     raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
     values = np.full(count, column._default, dtype=np.dtype(column._typecode))
@@ -77,7 +78,7 @@ def bytes_column(reader, fieldname: str) -> list[bytes]:
     """
     column = reader.column_reader(fieldname, translate=False)
     count = reader.doc_count_all()
-    if type(column) is not VarBytesColumn.Reader:
+    if not version.FAST_PATHS or type(column) is not VarBytesColumn.Reader:
         return list(islice(column, count))
     lengths = np.frombuffer(column._lengths, dtype=column._lengths.typecode)[:count]
     ends = np.cumsum(lengths, dtype=np.int64)
@@ -93,6 +94,8 @@ def length_bytes(reader, fieldname: str) -> bytes:
 
     ``reader`` is one segment's reader; works for indexes written with any W3 codec.
     """
+    if not version.FAST_PATHS:
+        return _lengths_one_by_one(reader, fieldname)
     lengths = length_bytes_of(getattr(reader, "_perdoc", reader), fieldname)
     return lengths if lengths is not None else bytes(reader.doc_count_all())
 
@@ -106,9 +109,14 @@ def length_bytes_of(perdoc, fieldname: str) -> bytes | None:
         return _column_bytes(perdoc, fieldname)
     if perdoc is None:
         return None
+    return _lengths_one_by_one(perdoc, fieldname)
+
+
+def _lengths_one_by_one(reader, fieldname: str) -> bytes:
+    """Each document's length byte in ``fieldname``, asked of Whoosh's reader one by one."""
     return bytes(
-        length_to_byte(perdoc.doc_field_length(n, fieldname, 0) or 0)
-        for n in range(perdoc.doc_count_all())
+        length_to_byte(reader.doc_field_length(n, fieldname, 0) or 0)
+        for n in range(reader.doc_count_all())
     )
 
 
@@ -342,10 +350,23 @@ SMALL_BLOCK_POSTINGS = 8
 
 
 class ArticleCodec(W3Codec):
-    """W3 with field lengths read once, terms written whole, small blocks plain."""
+    """W3 with field lengths read once, terms written whole, small blocks plain.
+
+    With the fast paths off it is W3 itself: indexes that name it still open.
+    """
 
     def field_writer(self, storage, segment):
+        if not version.FAST_PATHS:
+            return super().field_writer(storage, segment)
         return TermAtATimeFieldWriter(self, storage, segment)
 
     def per_document_reader(self, storage, segment):
+        if not version.FAST_PATHS:
+            return super().per_document_reader(storage, segment)
         return LengthCachingPerDocReader(storage, segment)
+
+
+def index_codec() -> W3Codec:
+    """The codec to write new segments with: ArticleCodec, or Whoosh's own W3 codec
+    when the fast paths are off."""
+    return ArticleCodec() if version.FAST_PATHS else W3Codec()

@@ -18,6 +18,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 
+from search.whoosh_internals import version
+
 _BLOCK_SIZE = struct.Struct("!i")  # a block's length, as W3 writes it (pack_int)
 
 
@@ -28,8 +30,11 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple:
     tuple of id deltas, weights and values each), the whole list in one read
     (Whoosh's matcher seeks and reads twice per block, and unpickles each
     block's header from the file: most of the time for a common word's
-    thousands of blocks); (None, None) for any other kind of list.
+    thousands of blocks); (None, None) for any other kind of list, and when
+    the fast paths are off: the caller then walks Whoosh's own matcher.
     """
+    if not version.FAST_PATHS:
+        return None, None
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):  # deletions: the caller drops them itself
         matcher = matcher.child
@@ -69,7 +74,7 @@ def posting_values(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> 
     if isinstance(matcher, FilterMatcher):
         matcher = matcher.child
     found: dict[int, bytes] = {}
-    if type(matcher) is not W3LeafMatcher:
+    if not version.FAST_PATHS or type(matcher) is not W3LeafMatcher:
         for docnum in wanted.tolist():
             matcher.skip_to(docnum)
             found[docnum] = matcher.value()
