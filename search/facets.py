@@ -36,6 +36,10 @@ from search.results import Facet, FacetValue
 from search.store import IndexNotFoundError
 
 FACETS_ENV = "ARTICLE_SEARCH_FACETS"
+# Values listed per facet, the likeliest first (selected ones always are), as
+# Meilisearch's maxValuesPerFacet: an author facet over a real archive has tens
+# of thousands of values with results, more than a page or a client can use.
+FACET_VALUE_LIMIT = 100
 
 
 class FacetConfigError(ValueError):
@@ -178,6 +182,7 @@ class ValueSets:
     starts: np.ndarray | None = None  # where each value's pairs begin, and the end
     _positions: dict[str, int] = dataclasses.field(default_factory=dict, repr=False)
     _folded: dict[str, list[str]] | None = dataclasses.field(default=None, repr=False)
+    _casefold_ranks: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._positions = {name: position for position, name in enumerate(self.names)}
@@ -221,6 +226,19 @@ class ValueSets:
             if position is not None:
                 mask[self.pair_docs[self.starts[position] : self.starts[position + 1]]] = True
         return DocSet.from_mask(mask)
+
+    def position(self, value: str) -> int | None:
+        """Where ``value`` is in ``names``, or None when the index has no such value."""
+        return self._positions.get(value)
+
+    def casefold_ranks(self) -> np.ndarray:
+        """Each value's place in the values sorted ignoring case (ties in ``names`` order)."""
+        if self._casefold_ranks is None:
+            order = sorted(range(len(self.names)), key=lambda i: self.names[i].casefold())
+            ranks = np.empty(len(self.names), dtype=np.int64)
+            ranks[order] = np.arange(len(self.names))
+            self._casefold_ranks = ranks
+        return self._casefold_ranks
 
     def lookup(self, typed: str) -> list[str]:
         """The stored values equal to ``typed`` ignoring case, e.g. for ``region:europe``."""
@@ -273,25 +291,31 @@ def facet_counts(
 ) -> Facet:
     """Count ``matching`` (all other facets' selections applied) per value.
 
-    Listed by count, or in the values' own order (years newest first) when the
-    facet says so. Values selected but absent from the index are still listed,
-    at zero (after the others when not by count).
-    Counting stops at ``deadline`` (a perf_counter time) and says so.
+    Listed by count (ties by name), or in the values' own order (years newest
+    first) when the facet says so; a facet listed by count shows its
+    FACET_VALUE_LIMIT likeliest values and says how many more have results.
+    Values selected are always listed, at zero when absent (after the others
+    when not by count). Counting stops at ``deadline`` (a perf_counter time)
+    and says so.
     """
     counted: list[FacetValue] = []
+    unlisted = 0
     timed_out = time.perf_counter() > deadline
     if not timed_out:
         counts = values.counts(matching)
-        names = values.names
-        shown = counts > 0
-        for position, value in enumerate(names):
-            if value in selected:
-                shown[position] = True
-        for position in np.flatnonzero(shown).tolist():
-            value = names[position]
+        with_results = np.flatnonzero(counts)
+        shown = with_results
+        if facet.by_count and len(with_results) > FACET_VALUE_LIMIT:
+            order = np.lexsort((values.casefold_ranks()[with_results], -counts[with_results]))
+            shown = with_results[order[:FACET_VALUE_LIMIT]]
+        positions = set(shown.tolist())
+        positions.update(p for p in map(values.position, selected) if p is not None)
+        for position in sorted(positions):
+            value = values.names[position]
             counted.append(FacetValue(value, int(counts[position]), value in selected))
+        unlisted = len(with_results) - sum(1 for v in counted if v.count)
     listed = {v.value for v in counted}
     counted += [FacetValue(v, 0, True) for v in selected if v not in listed]
     if facet.by_count:
         counted.sort(key=lambda v: (-v.count, v.value.casefold()))
-    return Facet(facet.name, tuple(counted), timed_out, facet.label)
+    return Facet(facet.name, tuple(counted), timed_out, facet.label, unlisted)

@@ -73,6 +73,7 @@ class Facet:
     values: tuple[FacetValue, ...]
     timed_out: bool = False
     label: str = ""  # how the page titles it, e.g. "Region"
+    unlisted: int = 0  # values with results beyond those listed (search.facets.FACET_VALUE_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def result_json(result: SearchResult) -> dict:
         "results": [_hit_json(hit) for hit in result.hits],
         "facets": {name: _facet_json(facet) for name, facet in result.facets.items()},
         "facets_timed_out": [name for name, f in result.facets.items() if f.timed_out],
+        "facets_unlisted": {name: facet.unlisted for name, facet in result.facets.items()},
         "timeline": [
             {
                 "label": bucket.label,

@@ -20,6 +20,7 @@ import pytest
 
 from index.indexer import index_paths
 from search.engine import SearchEngine
+from search.facets import FACET_VALUE_LIMIT
 from search.results import SearchRequest
 
 STORIES = 21_578
@@ -162,7 +163,11 @@ def reuters_engine(tmp_path_factory, reuters_dir) -> SearchEngine:
 
 
 def expected_facets(raw_stories, regions=(), themes=()):
-    """Disjunctive counts straight from the JSON: (total, region counts, theme counts)."""
+    """Disjunctive counts straight from the JSON: (total, region listing, theme listing).
+
+    A listing is the values a facet lists, as (value, count, selected), and how
+    many more values have results.
+    """
 
     def passes(story, field, selected):
         return not selected or bool(set(story[field]) & set(selected))
@@ -178,10 +183,17 @@ def expected_facets(raw_stories, regions=(), themes=()):
             counts["themes"].update(set(story["themes"]))
 
     def listing(counter, selected):
+        """The FACET_VALUE_LIMIT likeliest values and every selected one, and how many more."""
+
+        def likeliest(item):
+            return (-item[1], item[0].casefold())
+
+        listed = dict(sorted(counter.items(), key=likeliest)[:FACET_VALUE_LIMIT])
         for value in selected:
-            counter.setdefault(value, 0)
-        ordered = sorted(counter.items(), key=lambda item: (-item[1], item[0].casefold()))
-        return [(value, count, value in selected) for value, count in ordered]
+            listed.setdefault(value, counter.get(value, 0))
+        unlisted = len(counter) - sum(1 for value in listed if counter.get(value))
+        ordered = sorted(listed.items(), key=likeliest)
+        return [(value, count, value in selected) for value, count in ordered], unlisted
 
     return total, listing(counts["regions"], regions), listing(counts["themes"], themes)
 
@@ -205,17 +217,18 @@ def test_facet_counts_equal_counts_from_the_json(reuters_engine, raw_stories, re
 
     assert result.total == total
     assert not result.facets["region"].timed_out and not result.facets["theme"].timed_out
-    assert [(v.value, v.count, v.selected) for v in result.facets["region"].values] == (
-        region_counts
-    )
-    assert [(v.value, v.count, v.selected) for v in result.facets["theme"].values] == theme_counts
+    for name, expected in (("region", region_counts), ("theme", theme_counts)):
+        facet = result.facets[name]
+        assert ([(v.value, v.count, v.selected) for v in facet.values], facet.unlisted) == expected
 
 
 def test_whole_corpus_facets_have_the_documented_shape(reuters_engine):
     result = reuters_engine.search(SearchRequest())
     regions, themes = result.facets["region"].values, result.facets["theme"].values
     assert result.total == STORIES
-    assert (len(regions), len(themes)) == (147, 120)
+    # 147 regions and 120 themes, each facet listing its FACET_VALUE_LIMIT likeliest.
+    assert (len(regions), result.facets["region"].unlisted) == (100, 47)
+    assert (len(themes), result.facets["theme"].unlisted) == (100, 20)
     # The corpus README says 12,542 for USA: it counts the one story that lists USA twice.
     assert (regions[0].value, regions[0].count) == ("USA", 12541)
     assert (themes[0].value, themes[0].count) == ("earn", 3987)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 
-from search.facets import FacetDefinition, configured_facets
+from search.facets import FACET_VALUE_LIMIT, FacetDefinition, configured_facets
 from search.query import MAX_CLAUSES
 from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
@@ -206,7 +206,8 @@ SCHEMAS = {
             "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "results": {"type": "array", "items": _ref("SearchHit")},
-            # "facets" and "facets_timed_out": from the archive's facets (openapi_document).
+            # "facets", "facets_timed_out", "facets_unlisted": per the archive's facets
+            # (openapi_document).
             "timeline": {"type": "array", "items": _ref("TimelineBucket")},
             "suggestion": {
                 **NULLABLE_STRING,
@@ -385,7 +386,7 @@ def _facet_parameter(facet: FacetDefinition) -> dict:
 
 
 def _facet_schemas(facets: Sequence[FacetDefinition]) -> dict:
-    """The search response's "facets" and "facets_timed_out", for this archive's facets."""
+    """The search response's "facets", "facets_timed_out" and "facets_unlisted" (per facet)."""
     names = [facet.name for facet in facets]
     return {
         "facets": {
@@ -397,6 +398,13 @@ def _facet_schemas(facets: Sequence[FacetDefinition]) -> dict:
             "type": "array",
             "items": {"type": "string", "enum": names},
             "description": "Facets whose counting ran out of time (counts incomplete).",
+        },
+        "facets_unlisted": {
+            "type": "object",
+            "required": names,
+            "properties": {name: {"type": "integer", "minimum": 0} for name in names},
+            "description": "Per facet, how many more values have results than are listed: "
+            f"a facet lists its {FACET_VALUE_LIMIT} likeliest values (and every selected one).",
         },
     }
 

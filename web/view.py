@@ -95,6 +95,8 @@ class FacetView:
     shown: tuple[FacetValueView, ...]
     more: tuple[FacetValueView, ...]
     timed_out: bool
+    unlisted: int  # values with results that the facet does not list
+    suggested: bool  # its values are offered as completions in the search box
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ def facet_view(facet: Facet, request: SearchRequest) -> FacetView:
         shown=shown,
         more=more,
         timed_out=facet.timed_out,
+        unlisted=facet.unlisted,
+        suggested=KNOWN_FACETS[facet.name].suggested,
     )
 
 
