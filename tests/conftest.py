@@ -1,5 +1,6 @@
 """Fixtures shared by the test modules."""
 
+import ctypes
 import json
 import os
 import signal
@@ -134,7 +135,12 @@ def serving(index_dir: Path, workdir: Path, workers: int = 2) -> Iterator[LiveSe
     command += ["--index", str(index_dir), "--workers", str(workers)]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", Path(index_dir), log, process)
     try:
@@ -142,6 +148,16 @@ def serving(index_dir: Path, workdir: Path, workers: int = 2) -> Iterator[LiveSe
         yield server
     finally:
         _stop(process)
+
+
+def _die_with_parent() -> None:
+    """In the server's process before exec: SIGTERM it when the test process dies.
+
+    A test run killed outright (a timeout, ^C twice, SIGKILL) runs no fixture
+    teardown; without this its servers outlive it, holding ports and CPU.
+    """
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_until_healthy(server: LiveServer) -> None:
