@@ -117,6 +117,10 @@ class IndexedArticles:
         if self._sorted_ids is None:
             self._sort_ids()
         key = article_id.encode("utf-8")
+        if len(key) > self._sorted_ids.itemsize:
+            # Longer than every indexed id; searching would first copy the whole
+            # array to the key's wider type (8 ms a look-up at a million).
+            return None
         position = int(np.searchsorted(self._sorted_ids, key))
         # Byte-string arrays drop trailing NULs: confirm with the id itself.
         while position < len(self._sorted_ids) and self._sorted_ids[position] == key:
