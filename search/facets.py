@@ -222,7 +222,7 @@ class ValueSets:
         """Documents carrying any of ``values`` (unknown values match nothing)."""
         mask = np.zeros(size, dtype=bool)
         for value in values:
-            position = self._positions.get(value)
+            position = self.position(value)
             if position is not None:
                 mask[self.pair_docs[self.starts[position] : self.starts[position + 1]]] = True
         return DocSet.from_mask(mask)
