@@ -51,6 +51,7 @@ from search.results import (
     TimelineBucket,
 )
 from search.schema import indexed_value_fields, stored_article
+from search.segments import SegmentPieces
 from search.spelling import SpellingCorrector
 from search.store import LiveIndex, index_fingerprint, newest_intact
 from search.suggest import Completer
@@ -71,18 +72,28 @@ MICROSECONDS_PER_DAY = 86_400_000_000
 LATEST_ORDINAL = dt.date.max.toordinal()
 
 
-def _date_columns(reader, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _date_columns(reader, segments: SegmentPieces) -> tuple[np.ndarray, np.ndarray]:
     """Per docnum: the day (proleptic ordinal, 0 if undated) and month (-1 if undated).
+
+    Segment by segment, each segment's columns kept in ``segments``: a segment
+    whose articles all lack a date has no date column, and Whoosh's combined
+    column reader silently leaves it out.
+    """
+    columns = [segments.piece(leaf, "dates", _segment_dates) for leaf, _ in reader.leaf_readers()]
+    if not columns:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate([day for day, _ in columns]), np.concatenate([m for _, m in columns])
+
+
+def _segment_dates(leaf) -> tuple[np.ndarray, np.ndarray]:
+    """One segment's days and months (as ``_date_columns``).
 
     Read raw from the date column: Whoosh stores microseconds since 0001-01-01
     and a sentinel for documents without a date, which it cannot translate.
-    Read segment by segment: a segment whose articles all lack a date has no
-    date column, and Whoosh's combined column reader silently leaves it out.
     """
-    raw = np.full(size, np.iinfo(np.uint64).max, dtype=np.uint64)  # undated
-    for leaf, offset in reader.leaf_readers():
-        if leaf.has_column("date"):
-            raw[offset : offset + leaf.doc_count_all()] = numeric_column(leaf, "date")
+    raw = np.full(leaf.doc_count_all(), np.iinfo(np.uint64).max, dtype=np.uint64)  # undated
+    if leaf.has_column("date"):
+        raw[:] = numeric_column(leaf, "date")
     day = (raw // MICROSECONDS_PER_DAY + 1).astype(np.int64)
     day[(day < 1) | (day > LATEST_ORDINAL)] = 0
     # One date conversion per distinct day, spread back by np.unique's inverse.
@@ -127,13 +138,17 @@ class _Generation:
         facets: tuple[FacetDefinition, ...],
         served: LiveIndex | None = None,
         previous: _Generation | None = None,
+        segments: SegmentPieces | None = None,
     ) -> _Generation:
         """The generation to serve; ``previous`` lends its words until this one's are built.
 
         Every indexed value field's values are read (names and counts: for lookups
         and suggestions); the documents of each value only for the ``facets``.
+        What is read from each segment is kept in ``segments`` (when given), so a
+        later generation reads only its new segments.
         Raises FacetNotIndexedError if the index lacks a facet's field (an older schema).
         """
+        segments = segments if segments is not None else SegmentPieces()
         fingerprint = index_fingerprint(index_dir)
         served = served or newest_intact(index_dir)
         ix, build = served.open(), served.generation.build
@@ -141,13 +156,16 @@ class _Generation:
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
-        live = DocSet.from_mask(live_mask(reader))
+        alive = live_mask(reader)
+        live = DocSet.from_mask(alive)
         faceted = {facet.field for facet in facets}
         values = {
-            name: ValueSets.load(reader, name, documents=name in faceted)
+            name: ValueSets.load(
+                reader, name, documents=name in faceted, segments=segments, live=alive
+            )
             for name in indexed_value_fields(ix.schema)
         }
-        day, month = _date_columns(reader, size)
+        day, month = _date_columns(reader, segments)
         values.update({f.field: f.value_sets(month) for f in facets if not f.from_terms})
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
         expander = WordExpander(
@@ -159,7 +177,7 @@ class _Generation:
             lambda field, typed: values[field].lookup(typed) if field in values else [],
             expander=expander,
         )
-        matcher = ArrayMatcher(searcher)
+        matcher = ArrayMatcher(searcher, segments=segments, live=alive)
         return cls(
             searcher=searcher,
             served=served,
@@ -224,7 +242,9 @@ class SearchEngine:
         self.facet_seconds = facet_seconds
         self.search_seconds = search_seconds
         self._lock = threading.Lock()
-        self._current = _Generation.open(self.index_dir, self.facets)
+        # What each segment holds, kept while a served generation has the segment.
+        self._segments = SegmentPieces()
+        self._current = _Generation.open(self.index_dir, self.facets, segments=self._segments)
         self._checked_at = time.monotonic()
         self._reported_damage: tuple[str, ...] = ()
         self._report_damage()
@@ -246,9 +266,10 @@ class SearchEngine:
                 current.served, current.fingerprint = served, fingerprint
             else:
                 self._current = _Generation.open(
-                    self.index_dir, self.facets, served, previous=current
+                    self.index_dir, self.facets, served, previous=current, segments=self._segments
                 )
                 current.searcher.close()
+                self._segments.keep_only(self._current.searcher.reader())
             self._report_damage()
         return self._current
 

@@ -20,10 +20,11 @@ too: it narrows the results like the query does.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -31,9 +32,11 @@ import numpy as np
 from whoosh.fields import Schema
 from whoosh.reading import IndexReader
 
-from search.docsets import DocSet
+from search.docsets import DocSet, live_mask
 from search.results import Facet, FacetValue
+from search.segments import SegmentPieces
 from search.store import IndexNotFoundError
+from search.whoosh_internals import posting_arrays
 
 FACETS_ENV = "ARTICLE_SEARCH_FACETS"
 # Values listed per facet, the likeliest first (selected ones always are), as
@@ -160,6 +163,55 @@ def _decode(term: bytes | str) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
+@dataclass(frozen=True)
+class ValuePart:
+    """One segment's values of a keyword field, as its files hold them in any generation.
+
+    ``names`` sorted; for a field only counted, ``frequencies`` are the
+    documents per value in the segment's terms table (deleted ones too) and
+    there are no pairs; for a facet, ``pair_docs`` and ``pair_values`` are its
+    (document, value) pairs in the segment's docnums, grouped by value, and may
+    hold documents deleted since (``ValueSets.combine`` drops them).
+    """
+
+    names: list[str]
+    frequencies: np.ndarray
+    pair_docs: np.ndarray  # int32, empty when only counted
+    pair_values: np.ndarray  # int32 positions in names
+
+    @classmethod
+    def read(cls, leaf: IndexReader, field: str, documents: bool) -> ValuePart:
+        """Read ``leaf``'s (one segment's) values of ``field``, with their documents or not."""
+        names: list[str] = []
+        if not documents:
+            counts = []
+            for term, info in leaf.iter_field(field):
+                names.append(_decode(term))
+                counts.append(info.doc_frequency())
+            empty = np.zeros(0, dtype=np.int32)
+            return cls(names, np.asarray(counts, dtype=np.int64), empty, empty)
+        docs = []
+        for term in leaf.lexicon(field):
+            names.append(_decode(term))
+            docs.append(_term_documents(leaf, field, term))
+        frequencies = np.asarray([len(d) for d in docs], dtype=np.int64)
+        pair_values = np.repeat(np.arange(len(docs), dtype=np.int32), frequencies)
+        pair_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+        return cls(names, frequencies, pair_docs, pair_values)
+
+
+def _term_documents(leaf: IndexReader, field: str, term: bytes) -> np.ndarray:
+    """One segment's documents with ``term`` (int32; deleted ones may be among them).
+
+    The posting list read whole where the fast paths can (a Python call per
+    posting through Whoosh's matcher took most of a million-article open).
+    """
+    docnums, _ = posting_arrays(leaf, field, term)
+    if docnums is None:
+        return np.fromiter(leaf.postings(field, term).all_ids(), dtype=np.int32)
+    return docnums.astype(np.int32)
+
+
 @dataclass
 class ValueSets:
     """Every value of one keyword field, how many documents carry it, and (for facets) which.
@@ -188,27 +240,73 @@ class ValueSets:
         self._positions = {name: position for position, name in enumerate(self.names)}
 
     @classmethod
-    def load(cls, reader: IndexReader, field: str, *, documents: bool = True) -> ValueSets:
-        """Read ``field``'s values; with ``documents`` False, only their names and counts."""
+    def load(
+        cls,
+        reader: IndexReader,
+        field: str,
+        *,
+        documents: bool = True,
+        segments: SegmentPieces | None = None,
+        live: np.ndarray | None = None,
+    ) -> ValueSets:
+        """Read ``field``'s values; with ``documents`` False, only their names and counts.
+
+        Segment by segment (the combined reader looks each term up in every
+        segment), each segment's part kept in ``segments`` if given, for the
+        generations after this one. ``live``: the reader's ``live_mask``, if known.
+        """
+        read = functools.partial(ValuePart.read, field=field, documents=documents)
+        piece = ("values", field, documents)
+        parts = [
+            (segments.piece(leaf, piece, read) if segments else read(leaf), offset)
+            for leaf, offset in reader.leaf_readers()
+        ]
+        if live is None:
+            live = live_mask(reader)
+        return cls.combine(field, parts, live, documents=documents)
+
+    @classmethod
+    def combine(
+        cls,
+        field: str,
+        parts: Sequence[tuple[ValuePart, int]],
+        live: np.ndarray,
+        *,
+        documents: bool,
+    ) -> ValueSets:
+        """One generation's values from its segments' parts (each with its docnum offset).
+
+        ``live`` says which documents are not deleted: only their pairs are kept.
+        """
         if not documents:
-            # Segment by segment: the combined reader looks each term up in every segment.
             counted: dict[str, int] = {}
-            for leaf, _ in reader.leaf_readers():
-                for term, info in leaf.iter_field(field):
-                    value = _decode(term)
-                    counted[value] = counted.get(value, 0) + info.doc_frequency()
+            for part, _ in parts:
+                for value, frequency in zip(part.names, part.frequencies.tolist(), strict=True):
+                    counted[value] = counted.get(value, 0) + frequency
             names = sorted(counted)
             frequencies = np.asarray([counted[name] for name in names], dtype=np.int64)
             return cls(field, names, frequencies)
-        names, docs = [], []
-        for term in reader.lexicon(field):
-            names.append(_decode(term))
-            docs.append(np.fromiter(reader.postings(field, term).all_ids(), dtype=np.int32))
-        frequencies = np.asarray([len(d) for d in docs], dtype=np.int64)
+        names = sorted(set().union(*(part.names for part, _ in parts)))
+        positions = {name: position for position, name in enumerate(names)}
+        # Radix sort (stable, one pass per byte) where the value numbers fit 16 bits.
+        kind = np.uint16 if len(names) <= 1 << 16 else np.int32
+        docs, values = [np.zeros(0, dtype=np.int32)], [np.zeros(0, dtype=kind)]
+        for part, offset in parts:
+            codes = np.asarray([positions[name] for name in part.names], dtype=kind)
+            docs.append(part.pair_docs + np.int32(offset))
+            values.append(codes[part.pair_values])
+        pair_docs, pair_values = np.concatenate(docs), np.concatenate(values)
+        alive = live[pair_docs]
+        if not alive.all():
+            pair_docs, pair_values = pair_docs[alive], pair_values[alive]
+        if len(parts) > 1:
+            # Grouped by value, each value's documents in docnum order: segments come
+            # in docnum order and each part's pairs are in docnum order within a value.
+            order = np.argsort(pair_values, kind="stable")
+            pair_docs, pair_values = pair_docs[order], pair_values[order]
+        frequencies = np.bincount(pair_values, minlength=len(names)).astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(frequencies)))
-        pair_values = np.repeat(np.arange(len(docs), dtype=np.int32), frequencies)
-        pair_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
-        return cls(field, names, frequencies, pair_docs, pair_values, starts)
+        return cls(field, names, frequencies, pair_docs, pair_values.astype(np.int32), starts)
 
     def __len__(self) -> int:
         return len(self.names)

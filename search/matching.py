@@ -18,8 +18,12 @@ document by its best part.
 Query types it does not know (phrases, anything new) are run through
 Whoosh's own matcher for that part of the tree, so every query still gets
 Whoosh's answer. Term posting lists are read whole (search.whoosh_internals;
-with its fast paths off, through Whoosh's own matcher) and cached per index
-generation (an ``ArrayMatcher`` belongs to one searcher), bounded in bytes.
+with its fast paths off, through Whoosh's own matcher). A term's matches and
+scores are cached per index generation (an ``ArrayMatcher`` belongs to one
+searcher; the scores' idf and average lengths change with every commit),
+bounded in bytes; the postings read from each segment, and its field
+lengths, are kept for the generations after it (search.segments), so a
+daily import does not make the next searches read every common word again.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.docsets import live_mask
+from search.segments import SegmentPieces, compact_postings
 from search.whoosh_internals import length_bytes, posting_arrays, posting_values
 
 # Every term list the benchmark's 225-query log reads at a million articles
@@ -238,17 +243,28 @@ def _positions_in(sorted_docnums: np.ndarray, docnums: np.ndarray) -> tuple:
 class ArrayMatcher:
     """Evaluates Whoosh queries over every segment of one searcher's index."""
 
-    def __init__(self, searcher: Searcher, cache_bytes: int = CACHE_BYTES):
+    def __init__(
+        self,
+        searcher: Searcher,
+        cache_bytes: int = CACHE_BYTES,
+        *,
+        segments: SegmentPieces | None = None,
+        live: np.ndarray | None = None,
+    ):
+        """``segments``: per-segment field lengths and postings shared with other generations;
+        ``live``: the searcher's ``live_mask``, if known."""
         self.searcher = searcher
         self.size = searcher.reader().doc_count_all()
         self.weighting = searcher.weighting
         self.context = searcher.context()  # what searcher.search() gives the query
         self.leaves = list(searcher.leaf_searchers())
         self.schema = searcher.schema
-        self._live = []
-        for leaf, _ in self.leaves:
-            self._live.append(live_mask(leaf.reader()))
-        self._lengths: dict[tuple[int, str], np.ndarray] = {}
+        self._segments = segments if segments is not None else SegmentPieces()
+        if live is None:
+            live = live_mask(searcher.reader())
+        self._live = [
+            live[offset : offset + leaf.reader().doc_count_all()] for leaf, offset in self.leaves
+        ]
         self._cache: LRUCache[tuple, Matches] = LRUCache(cache_bytes, getsizeof=Matches.nbytes)
         self._lock = threading.Lock()
         self._verified: dict[tuple, dict[int, bool]] = {}  # phrase -> docnum -> found
@@ -555,7 +571,7 @@ class ArrayMatcher:
             if (fieldname, btext) not in reader:
                 continue
             scorer = self.weighting.scorer(leaf, fieldname, btext)
-            docnums, weights = posting_arrays(reader, fieldname, btext)
+            docnums, weights = self._segment_postings(reader, fieldname, btext)
             if docnums is None:  # not a list we can read whole: ask the matcher
                 matcher = reader.postings(fieldname, btext, scorer=scorer)
                 found = self._walk(matcher)
@@ -587,16 +603,25 @@ class ArrayMatcher:
             matcher.next()
         return Matches(np.asarray(docnums, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
+    def _segment_postings(self, reader, fieldname: str, btext: bytes) -> tuple:
+        """A segment's (docnums, weights) for a term, deleted documents included, kept for
+        every generation with the segment; (None, None) where they cannot be read whole."""
+        kept = self._segments.postings(reader, fieldname, btext)
+        if kept is not None:  # kept compact: widened as posting_arrays gives them
+            return kept[0].astype(np.int64), kept[1].astype(np.float64)
+        docnums, weights = posting_arrays(reader, fieldname, btext)
+        if docnums is not None:
+            compact = compact_postings(docnums, weights)
+            self._segments.keep_postings(reader, fieldname, btext, compact)
+        return docnums, weights
+
     def _field_lengths(self, number: int, fieldname: str) -> np.ndarray:
         """A segment's field lengths per document, as Whoosh's scorer sees them."""
-        key = (number, fieldname)
-        lengths = self._lengths.get(key)
-        if lengths is None:
-            reader = self.leaves[number][0].reader()
-            raw = length_bytes(reader, fieldname)
-            lengths = _LENGTHS[np.frombuffer(raw, dtype=np.uint8)]
-            self._lengths[key] = lengths
-        return lengths
+        return self._segments.piece(
+            self.leaves[number][0].reader(),
+            ("lengths", fieldname),
+            lambda reader: _LENGTHS[np.frombuffer(length_bytes(reader, fieldname), dtype=np.uint8)],
+        )
 
 
 def _near(positions: list[list[int]], slop: int) -> bool:
