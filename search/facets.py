@@ -36,7 +36,7 @@ from search.docsets import DocSet, live_mask
 from search.results import Facet, FacetValue
 from search.segments import SegmentPieces
 from search.store import IndexNotFoundError
-from search.whoosh_internals import posting_arrays
+from search.whoosh_internals import field_documents
 
 FACETS_ENV = "ARTICLE_SEARCH_FACETS"
 # Values listed per facet, the likeliest first (selected ones always are), as
@@ -191,25 +191,13 @@ class ValuePart:
             empty = np.zeros(0, dtype=np.int32)
             return cls(names, np.asarray(counts, dtype=np.int64), empty, empty)
         docs = []
-        for term in leaf.lexicon(field):
+        for term, documents_of_term in field_documents(leaf, field):
             names.append(_decode(term))
-            docs.append(_term_documents(leaf, field, term))
+            docs.append(documents_of_term.astype(np.int32))
         frequencies = np.asarray([len(d) for d in docs], dtype=np.int64)
         pair_values = np.repeat(np.arange(len(docs), dtype=np.int32), frequencies)
         pair_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
         return cls(names, frequencies, pair_docs, pair_values)
-
-
-def _term_documents(leaf: IndexReader, field: str, term: bytes) -> np.ndarray:
-    """One segment's documents with ``term`` (int32; deleted ones may be among them).
-
-    The posting list read whole where the fast paths can (a Python call per
-    posting through Whoosh's matcher took most of a million-article open).
-    """
-    docnums, _ = posting_arrays(leaf, field, term)
-    if docnums is None:
-        return np.fromiter(leaf.postings(field, term).all_ids(), dtype=np.int32)
-    return docnums.astype(np.int32)
 
 
 @dataclass

@@ -59,7 +59,9 @@ The public surface, what the rest of the code uses:
   published).
 - ``posting_arrays``, ``posting_values``, ``length_bytes``,
   ``numeric_column``, ``bytes_column``: a segment's postings, field lengths,
-  numeric and bytes columns as arrays (or a list).
+  numeric and bytes columns as arrays (or a list); ``field_documents``: the
+  documents of every term of a keyword field in a segment, its lists read
+  in one piece (facet values).
 - ``GenerationIndex``, ``toc_filename``, ``toc_pattern``,
   ``segment_file_pattern``: an index's generations and file names.
 """
@@ -72,7 +74,7 @@ from search.whoosh_internals.codec import (
     length_bytes,
     numeric_column,
 )
-from search.whoosh_internals.postings import posting_arrays, posting_values
+from search.whoosh_internals.postings import field_documents, posting_arrays, posting_values
 from search.whoosh_internals.toc import (
     GenerationIndex,
     segment_file_pattern,
@@ -103,6 +105,7 @@ __all__ = [
     "PostingPool",
     "bytes_column",
     "fast_paths",
+    "field_documents",
     "index_codec",
     "length_bytes",
     "numeric_column",

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from io import BytesIO
 from pickle import load, loads
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3TermsReader
 from whoosh.matching import FilterMatcher
 
 from search.whoosh_internals import version
@@ -40,10 +41,19 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple:
         matcher = matcher.child
     if type(matcher) is not W3LeafMatcher:
         return None, None
-    length = matcher._length  # Whoosh reads it back as a 1-tuple
-    length = length[0] if isinstance(length, tuple) else length
     start = matcher._baseoffset
-    stream = BytesIO(matcher._postfile.get(start, matcher._startoffset + length - start))
+    stream = BytesIO(matcher._postfile.get(start, matcher._startoffset + _length(matcher) - start))
+    return _read_blocks(stream)
+
+
+def _length(holder) -> int:
+    """A posting list's length in bytes (Whoosh reads it back from a term info as a 1-tuple)."""
+    length = holder._length
+    return length[0] if isinstance(length, tuple) else length
+
+
+def _read_blocks(stream: BytesIO) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, weights) of the W3 blocks from ``stream``'s position to the last block."""
     ids, weights = [], []
     while True:
         (size,) = _BLOCK_SIZE.unpack(stream.read(_BLOCK_SIZE.size))
@@ -62,6 +72,41 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple:
         if size < 0:
             break
     return np.concatenate(ids), np.concatenate(weights)
+
+
+def field_documents(reader, fieldname: str) -> Iterator[tuple[bytes, np.ndarray]]:
+    """Every term of ``fieldname`` in one segment, in order, with its docnums (int64; deleted
+    documents may be among them).
+
+    Per term, Whoosh looks the term up in the terms table and builds a matcher
+    that reads its first block (25 µs: 14 s for a million articles' 25,000
+    authors in 23 segments); here the field's term infos are walked in order,
+    its posting lists read in one piece and cut at each term's extent. With
+    the fast paths off, or for a segment not written as W3, Whoosh's own
+    matcher gives each term's documents (deleted ones left out).
+    """
+    terms = getattr(reader, "_terms", None)
+    if not version.FAST_PATHS or type(terms) is not W3TermsReader:
+        for term in reader.lexicon(fieldname):
+            yield term, np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int64)
+        return
+    infos = list(reader.iter_field(fieldname))
+    lists = [(info._offset, info._offset + _length(info)) for _, info in infos]
+    lists = [
+        extent for extent, (_, info) in zip(lists, infos, strict=True) if not info.is_inlined()
+    ]
+    first = min((start for start, _ in lists), default=0)
+    last = max((end for _, end in lists), default=0)
+    data = memoryview(terms._postfile.get(first, last - first) if lists else b"")
+    for term, info in infos:
+        if info.is_inlined():
+            yield term, np.asarray(info.inlined_postings()[0], dtype=np.int64)
+            continue
+        start = info._offset - first
+        if data[start : start + len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
+            raise ValueError(f"no W3 posting list for {fieldname}:{term!r} in {reader}")
+        stream = BytesIO(data[start + len(WHOOSH3_HEADER_MAGIC) : start + _length(info)])
+        yield term, _read_blocks(stream)[0]
 
 
 def posting_values(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, bytes]:
