@@ -64,6 +64,10 @@ SPELLING_SECONDS = 0.5
 # A query still being matched this long after the search began is abandoned: the
 # answer is empty and flagged partial, rather than a worker stuck on one search.
 SEARCH_SECONDS = 3.0
+# How long a search or suggestion waits for the generation's vocabulary (built in the
+# background from when the generation opens) before answering without completions,
+# typo tolerance and "did you mean": only a worker's first requests ever wait.
+VOCABULARY_SECONDS = 2.0
 MONTHLY_TIMELINE_MAX_MONTHS = 24
 log = logging.getLogger(__name__)
 
@@ -178,6 +182,7 @@ class _Generation:
             expander=expander,
         )
         matcher = ArrayMatcher(searcher, segments=segments, live=alive)
+        expander.start()
         return cls(
             searcher=searcher,
             served=served,
@@ -234,13 +239,17 @@ class SearchEngine:
         facet_seconds: float = FACET_SECONDS,
         search_seconds: float = SEARCH_SECONDS,
         facets: tuple[FacetDefinition, ...] | None = None,
+        vocabulary_seconds: float | None = VOCABULARY_SECONDS,
     ):
-        """``facets``: the facets counted (default: ``search.facets.configured_facets()``)."""
+        """``facets``: the facets counted (default: ``search.facets.configured_facets()``);
+        ``vocabulary_seconds``: the longest wait for a generation's vocabulary (None: no limit).
+        """
         self.index_dir = Path(index_dir)
         self.facets = configured_facets() if facets is None else tuple(facets)
         self.refresh_seconds = refresh_seconds
         self.facet_seconds = facet_seconds
         self.search_seconds = search_seconds
+        self.vocabulary_seconds = vocabulary_seconds
         self._lock = threading.Lock()
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
@@ -301,10 +310,12 @@ class SearchEngine:
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         gen = self._generation()
-        if request.q:
-            gen.expander.prepare()  # once per generation, outside the time limits below
+        # Outside the time limits below; a worker's first searches may answer without.
+        expanding = bool(request.q) and gen.expander.ready(self.vocabulary_seconds)
         started = time.perf_counter()
-        parsed = gen.builder.parse(request.q, prefix=request.prefix, typos=request.typos)
+        parsed = gen.builder.parse(
+            request.q, prefix=request.prefix and expanding, typos=request.typos and expanding
+        )
         matched = gen.live
         # A browse may still exclude words ("-sport"): only Every matches everything.
         found = None
@@ -343,7 +354,7 @@ class SearchEngine:
             w for w in parsed.words if w not in parsed.completions and w not in parsed.corrections
         ]
         misspelt = total == 0 or not all(map(gen.corrector.known, unexpanded))
-        if unexpanded and not partial and misspelt and not parsed.corrected_only:
+        if expanding and unexpanded and not partial and misspelt and not parsed.corrected_only:
             suggestion = gen.corrector.suggest_query(
                 unexpanded, request.q, deadline=started + SPELLING_SECONDS
             )
@@ -450,7 +461,11 @@ class SearchEngine:
 
     @_one_thread_at_a_time
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
-        return self._generation().completer.complete(prefix, limit)
+        """Completions of ``prefix``; none while the vocabulary is still being built."""
+        gen = self._generation()
+        if not gen.expander.ready(self.vocabulary_seconds):
+            return []
+        return gen.completer.complete(prefix, limit)
 
     def _docnum(self, gen: _Generation, article_id: str) -> int | None:
         return gen.searcher.document_number(id=article_id)

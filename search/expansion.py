@@ -18,6 +18,7 @@ must not turn into "severity".
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ FAR_RARER = 100
 RARER_THAN_ITS_START = 10
 TEXT_FIELDS = ("body", "title")
 REMEMBERED = 4096  # expansions kept per generation: the same words come on every keystroke
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,14 @@ class Expansion:
 class WordExpander:
     """Expands typed words against one index generation (thread-safe).
 
-    The vocabulary takes about a second per 50,000 words to build. The first
-    generation a process opens builds it on first use; a later one (an import
-    committed while serving) starts with its predecessor's and builds its own
-    in a background thread, on a reader of its own, so searches never wait for
-    it: until it is ready, words new in this generation are not completed.
+    The vocabulary is built in the background from when the generation opens
+    (``start``; about 2 s of CPU over a million articles, most of it reading
+    each segment's terms). Until it is built, a generation that replaced
+    another uses its predecessor's, so words new in this generation are not
+    completed; the first generation a process opens has none, and ``ready``
+    says whether to wait for it (search.engine waits a moment, then answers
+    without completions and typo tolerance). ``vocabulary`` waits as long as
+    it takes.
     """
 
     def __init__(
@@ -70,10 +75,16 @@ class WordExpander:
         self._lock = threading.Lock()
         self._remembered: LRUCache[tuple, Expansion] = LRUCache(REMEMBERED)
         self._vocabulary = previous._vocabulary if previous is not None else None
-        if self._vocabulary is not None:
-            threading.Thread(
-                target=self._replace_vocabulary, name="vocabulary", daemon=True
-            ).start()
+        self._started = False
+        self._built = threading.Event()
+
+    def start(self) -> None:
+        """Begin building this generation's vocabulary in a thread of its own (once)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        threading.Thread(target=self._build_in_background, name="vocabulary", daemon=True).start()
 
     def _build(self) -> Vocabulary:
         reader = self._open_reader()
@@ -83,23 +94,35 @@ class WordExpander:
         finally:
             reader.close()
 
-    def _replace_vocabulary(self) -> None:
-        vocabulary = self._build()
-        with self._lock:
-            self._vocabulary = vocabulary
-            self._remembered.clear()
+    def _build_in_background(self) -> None:
+        try:
+            vocabulary = self._build()
+        except Exception:
+            # ``vocabulary`` builds it again in the caller, where the error is raised.
+            log.exception("building the vocabulary failed")
+        else:
+            with self._lock:
+                self._vocabulary = vocabulary
+                self._remembered.clear()
+        finally:
+            self._built.set()
+
+    def ready(self, seconds: float | None = None) -> bool:
+        """Whether there is a vocabulary to expand words with, after waiting up to
+        ``seconds`` (None: as long as it takes) for this generation's to be built."""
+        self.start()
+        return self._vocabulary is not None or (
+            self._built.wait(seconds) and self._vocabulary is not None
+        )
 
     @property
     def vocabulary(self) -> Vocabulary:
-        """Built on first use: a generation that is never typed into never pays for it."""
-        with self._lock:
-            if self._vocabulary is None:
-                self._vocabulary = self._build()
-            return self._vocabulary
-
-    def prepare(self) -> None:
-        """Have a vocabulary now (built here unless a previous generation lent one)."""
-        _ = self.vocabulary
+        """This generation's vocabulary (or, while it is built, its predecessor's)."""
+        if not self.ready():
+            with self._lock:
+                if self._vocabulary is None:
+                    self._vocabulary = self._build()
+        return self._vocabulary
 
     def frequency(self, term: str) -> int:
         """Articles holding ``term`` in their body or title (the larger count)."""

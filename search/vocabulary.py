@@ -24,13 +24,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import string
-from collections import Counter
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh.reading import IndexReader
 
 from search.analysis import FastAnalyzer
+from search.whoosh_internals import field_doc_frequencies, field_terms
 
 SPELLING_FIELD = "spell_body"
 STEM_FIELD = "body"
@@ -98,23 +99,44 @@ def _hashes(rows: np.ndarray) -> np.ndarray:
         return (rows * _POWERS).sum(axis=1, dtype=np.uint64)
 
 
-def _without(rows: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
-    """The rows with the letters at ``columns`` left out (zeros move to the end)."""
-    keep = [c for c in range(MAX_TYPO_LETTERS) if c not in columns]
-    padding = np.zeros((len(rows), len(columns)), dtype=rows.dtype)
-    return np.concatenate([rows[:, keep], padding], axis=1)
+# The hash is a polynomial in _HASH_BASE modulo 2**64, and the base is odd, so it has an
+# inverse: a variant's hash is the word's prefix sums, the part after a left-out letter
+# shifted down by one power. A letter out costs one vector operation over the words,
+# not a copy of every row.
+_INVERSE = np.uint64(pow(int(_HASH_BASE), -1, 2**64))
 
 
-def _deletions(rows: np.ndarray, lengths: np.ndarray, edits: int) -> tuple[np.ndarray, np.ndarray]:
-    """(hash, row) of each row itself and of its variants with up to ``edits`` letters out."""
-    hashes, owners = [_hashes(rows)], [np.arange(len(rows))]
-    for count in range(1, edits + 1):
-        for columns in itertools.combinations(range(MAX_TYPO_LETTERS), count):
-            valid = np.flatnonzero(lengths > columns[-1])
-            if not len(valid):
-                continue
-            hashes.append(_hashes(_without(rows[valid], columns)))
-            owners.append(valid)
+def _deletions(rows: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, row) of each row itself and of its variants with one letter out, and with two
+    out for rows of TWO_TYPOS_LETTERS - 2 letters or more; as ``_hashes`` would hash
+    each variant's code points.
+
+    Rows are taken a length at a time, so a variant is made only for letters the
+    word has.
+    """
+    hashes, owners = [], []
+    with np.errstate(over="ignore"):
+        # before[:, i]: the hash of the first i letters; before[:, -1]: the whole word's.
+        before = np.zeros((len(rows), MAX_TYPO_LETTERS + 1), dtype=np.uint64)
+        np.cumsum(rows * _POWERS, axis=1, dtype=np.uint64, out=before[:, 1:])
+        for length in np.unique(lengths).tolist():
+            chosen = np.flatnonzero(lengths == length)
+            sums = before[chosen]
+            whole = sums[:, -1:]
+            one = np.arange(length)
+            found = [whole, sums[:, one] + (whole - sums[:, one + 1]) * _INVERSE]
+            if length >= TWO_TYPOS_LETTERS - 2:
+                first, second = np.triu_indices(length, 1)
+                found.append(
+                    sums[:, first]
+                    + (sums[:, second] - sums[:, first + 1]) * _INVERSE
+                    + (whole - sums[:, second + 1]) * (_INVERSE * _INVERSE)
+                )
+            block = np.concatenate(found, axis=1)
+            hashes.append(block.reshape(-1))
+            owners.append(np.repeat(chosen, block.shape[1]))
+    if not hashes:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     return np.concatenate(hashes), np.concatenate(owners)
 
 
@@ -137,30 +159,38 @@ class Vocabulary:
 
     @classmethod
     def from_reader(cls, reader: IndexReader, analyzer: FastAnalyzer) -> Vocabulary:
-        """Every spelling word of ``reader``'s segments with its stem's body frequency."""
-        stems: Counter[str] = Counter()
+        """Every spelling word of ``reader``'s segments with its stem's body frequency.
+
+        Each segment's terms are read in bulk (search.whoosh_internals); between
+        segments the build yields (``time.sleep(0)``): in a gevent worker it runs
+        as a greenlet, and requests are served between its steps.
+        """
+        stems: dict[str, int] = {}
         words: set[str] = set()
         for leaf, _ in reader.leaf_readers():
             if STEM_FIELD in leaf.schema:
-                for term, info in leaf.iter_field(STEM_FIELD):
-                    stems[_text(term)] += info.doc_frequency()
+                terms, counts = field_doc_frequencies(leaf, STEM_FIELD)
+                if stems:
+                    get = stems.get
+                    for term, count in zip(terms, counts.tolist(), strict=True):
+                        stems[term] = get(term, 0) + count
+                else:
+                    stems = dict(zip(terms, counts.tolist(), strict=True))
             if SPELLING_FIELD in leaf.schema:
-                words.update(map(_text, leaf.lexicon(SPELLING_FIELD)))
+                words.update(field_terms(leaf, SPELLING_FIELD))
+            time.sleep(0)
         listed = sorted(words)
         terms = analyzer.terms_of(listed)
+        time.sleep(0)
         return cls(listed, terms, [stems.get(term, 0) if term else 0 for term in terms])
 
     def _deletion_index(self, numbers: list[int]) -> tuple[np.ndarray, np.ndarray]:
         words = [self.words[i] for i in numbers]
-        rows = _code_points(words)
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        numbers_array = np.asarray(numbers, dtype=np.int64)
-        one_hash, one_row = _deletions(rows, lengths, 1)
-        long = np.flatnonzero(lengths >= TWO_TYPOS_LETTERS - 2)
-        two_hash, two_row = _deletions(rows[long], lengths[long], 2)
-        hashes = np.concatenate([one_hash, two_hash])
-        owners = np.concatenate([numbers_array[one_row], numbers_array[long][two_row]])
-        order = np.argsort(hashes, kind="stable")
+        hashes, owners = _deletions(_code_points(words), lengths)
+        owners = np.asarray(numbers, dtype=np.int64)[owners]
+        # Not a stable sort: a look-up takes the owners of a hash as a set.
+        order = np.argsort(hashes)
         return hashes[order], owners[order]
 
     def __len__(self) -> int:
@@ -259,10 +289,6 @@ def _one_per_term(found: list[Alternative | None]) -> list[Alternative]:
     )
     seen: set[str] = set()
     return [a for a in ordered if not (a.term in seen or seen.add(a.term))]
-
-
-def _text(term: str | bytes) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _one_edit(word: str) -> set[str]:

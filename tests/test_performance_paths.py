@@ -39,7 +39,7 @@ from index.formats.text_export import read_text_export
 from index.indexer import index_paths
 from index.segment_writer import ArticleSegmentWriter
 from index.sources import file_stamp
-from search.analysis import FastAnalyzer
+from search.analysis import FastAnalyzer, fast_analyzer
 from search.article import Article
 from search.engine import SearchEngine, _Generation
 from search.facets import KNOWN_FACETS, configured_facets
@@ -50,7 +50,14 @@ from search.ranking import COMPLETION_TIER, COORDINATION_BONUS, FEEDBACK_DOCS, w
 from search.results import SearchRequest
 from search.schema import VALUE_FIELDS, article_document, build_schema, english_analyzer
 from search.store import live_build
-from search.whoosh_internals import ArticleCodec
+from search.vocabulary import Vocabulary
+from search.whoosh_internals import (
+    ArticleCodec,
+    field_doc_frequencies,
+    field_terms,
+    terms_table,
+    version,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"
@@ -438,17 +445,22 @@ def test_lazy_proximity_phrases_give_the_eager_answer(generation):
     assert pending >= 4
 
 
-def test_array_matcher_reads_several_segments_and_deletions(tmp_path, corpus, articles):
-    folder = tmp_path / "multi"
+@pytest.fixture(scope="module")
+def several_segments(tmp_path_factory, corpus, articles) -> Path:
+    """The corpus indexed, then a second segment rewriting 40 articles: deletions in the first."""
+    folder = tmp_path_factory.mktemp("multi")
     index_paths(folder, [corpus], procs=1)
-    # A second segment, and deletions in the first (an update rewrites an article).
-    changed = tmp_path / "changed.jsonl"
+    changed = tmp_path_factory.mktemp("changed") / "changed.jsonl"
     rewritten = [
         json.dumps({**a.to_json(), "body": a.body + " herring quota"}) for a in articles[:40]
     ]
     changed.write_text("\n".join(rewritten) + "\n")
     index_paths(folder, [changed], procs=1)
-    ix = index.open_dir(live_build(folder), indexname="articles")
+    return folder
+
+
+def test_array_matcher_reads_several_segments_and_deletions(several_segments):
+    ix = index.open_dir(live_build(several_segments), indexname="articles")
     searcher = ix.searcher(weighting=weighting())
     assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
     matcher = ArrayMatcher(searcher)
@@ -463,6 +475,50 @@ def test_array_matcher_reads_several_segments_and_deletions(tmp_path, corpus, ar
         everything = searcher.search(query, limit=None)
         _assert_same_ranking(found.top(len(found)), [(h.docnum, h.score) for h in everything])
     searcher.close()
+
+
+# --- the terms table -------------------------------------------------------------------------
+
+TEXT_FIELDS = ("id", "title", "body", "spell_body", "author_text", "authors", "regions", "themes")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_terms_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
+    monkeypatch.setattr(version, "FAST_PATHS", fast)
+    ix = index.open_dir(live_build(several_segments), indexname="articles")
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) > 1 and reader.has_deletions()
+        for leaf in leaves:
+            for field in TEXT_FIELDS:
+                expected = [(t.decode(), i.doc_frequency()) for t, i in leaf.iter_field(field)]
+                terms, counts = field_doc_frequencies(leaf, field)
+                assert list(zip(terms, counts.tolist(), strict=True)) == expected, field
+                assert field_terms(leaf, field) == [term for term, _ in expected], field
+            assert max(field_doc_frequencies(leaf, "body")[1]) > 1
+
+
+def test_terms_holding_the_separator_are_read_one_by_one():
+    data = b"..oil..cr\nude..\xc3\xa9t\xc3\xa9"
+    starts, lengths = np.array([2, 7, 15]), np.array([3, 6, 5])
+    assert terms_table._decoded_keys(data, starts, lengths) == ["oil", "cr\nude", "été"]
+    assert terms_table._decoded_keys(data, starts[[0, 2]], lengths[[0, 2]]) == ["oil", "été"]
+
+
+def test_vocabulary_is_the_same_read_in_bulk(several_segments, monkeypatch):
+    built = {}
+    for fast in (True, False):
+        monkeypatch.setattr(version, "FAST_PATHS", fast)
+        ix = index.open_dir(live_build(several_segments), indexname="articles")
+        with ix.reader() as reader:
+            analyzer = fast_analyzer(ix.schema["body"].analyzer)
+            built[fast] = Vocabulary.from_reader(reader, analyzer)
+            said = reader.doc_frequency("body", "said")  # every segment's count added up
+    fast, plain = built[True], built[False]
+    assert len(fast) > 1000
+    assert (fast.words, fast.terms) == (plain.words, plain.terms)
+    assert fast.frequency.tolist() == plain.frequency.tolist()
+    assert fast.frequency_of("said") == said > 0
 
 
 # --- the engine ----------------------------------------------------------------------------

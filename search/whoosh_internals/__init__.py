@@ -14,6 +14,9 @@ What it replaces in Whoosh, and why:
   Python call, its length and numeric columns one value per call. Here a
   posting list, a length column or a numeric column is read whole, into
   arrays, for ``search.matching.ArrayMatcher`` and the engine.
+- Terms (``terms_table``): a field's terms and their document frequencies
+  read from a segment's terms table in one piece, for the typing vocabulary;
+  Whoosh's readers make a generator step and a TermInfo per term.
 - Index files (``toc``): the TOC's file names, and an index opened at a
   chosen generation instead of the newest.
 
@@ -61,7 +64,8 @@ The public surface, what the rest of the code uses:
   ``numeric_column``, ``bytes_column``: a segment's postings, field lengths,
   numeric and bytes columns as arrays (or a list); ``field_documents``: the
   documents of every term of a keyword field in a segment, its lists read
-  in one piece (facet values).
+  in one piece (facet values); ``field_terms``, ``field_doc_frequencies``:
+  a segment's terms of a field (with their document frequencies).
 - ``GenerationIndex``, ``toc_filename``, ``toc_pattern``,
   ``segment_file_pattern``: an index's generations and file names.
 """
@@ -75,6 +79,7 @@ from search.whoosh_internals.codec import (
     numeric_column,
 )
 from search.whoosh_internals.postings import field_documents, posting_arrays, posting_values
+from search.whoosh_internals.terms_table import field_doc_frequencies, field_terms
 from search.whoosh_internals.toc import (
     GenerationIndex,
     segment_file_pattern,
@@ -106,6 +111,8 @@ __all__ = [
     "bytes_column",
     "fast_paths",
     "field_documents",
+    "field_doc_frequencies",
+    "field_terms",
     "index_codec",
     "length_bytes",
     "numeric_column",

@@ -1,15 +1,26 @@
-"""Whoosh's terms table (an OrderedHashWriter file), written without a system call per term.
+"""Whoosh's terms table (an OrderedHashWriter file): written without a system call per
+term, and a field's terms read in bulk.
 
 Whoosh's HashWriter asks the file for its position (``tell()``) before every
 key and writes each key in three calls; on a buffered file each ``tell()`` is
 an ``lseek`` system call. ``TermsTableWriter`` counts the position itself and
 writes records in batches; the bytes on disk are the ones OrderedHashWriter
 writes, read by Whoosh's OrderedHashReader.
+
+``field_terms`` and ``field_doc_frequencies`` read one field's terms (and
+their document frequencies) from a segment's table in one piece, for the
+typing vocabulary (search.vocabulary): Whoosh's readers make a generator step
+and a TermInfo per term, 20 s of a worker's start over a million articles.
 """
 
 from __future__ import annotations
 
-from whoosh.filedb.filetables import OrderedHashWriter, _lengths, _pointer
+import numpy as np
+from whoosh.codec.whoosh3 import W3TermsReader
+from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter, _lengths, _pointer
+from whoosh.system import pack_ushort
+
+from search.whoosh_internals import version
 
 _BATCH = 4096  # records held before one write
 
@@ -58,3 +69,113 @@ class TermsTableWriter(OrderedHashWriter):
             data = b"".join([_pointer.pack(*entry) for entry in table])
             dbfile.write(data)
             position += len(data)
+
+
+# --- reading a field's terms in bulk ----------------------------------------------------------
+
+_SEPARATOR = b"\n"  # between terms when decoded in one piece; no analysed term holds one
+
+
+def field_terms(reader, fieldname: str) -> list[str]:
+    """Every term of ``fieldname`` in one segment (``reader``), in order, as text.
+
+    Whoosh's ``lexicon`` makes three generator steps and two slices per term;
+    the terms table's keys are read here in one piece and decoded at once.
+    """
+    records = _field_records(reader, fieldname)
+    if records is None:
+        return [_text(term) for term in reader.lexicon(fieldname)]
+    data, keys, key_lengths = records
+    return _decoded_keys(data, keys, key_lengths)
+
+
+def field_doc_frequencies(reader, fieldname: str) -> tuple[list[str], np.ndarray]:
+    """Every term of ``fieldname`` in one segment with its document frequency (deleted
+    documents counted, as Whoosh's term info counts them), in term order.
+
+    Whoosh's ``iter_field`` unpickles a TermInfo per term; here each
+    frequency is cut from the table's bytes, all of a field's at once.
+    """
+    records = _field_records(reader, fieldname)
+    if records is None:
+        pairs = [(_text(term), info.doc_frequency()) for term, info in reader.iter_field(fieldname)]
+        return [term for term, _ in pairs], np.fromiter(
+            (count for _, count in pairs), dtype=np.int64, count=len(pairs)
+        )
+    data, keys, key_lengths = records
+    # A W3 term info: flags (1 byte), total weight (4), document frequency (4, big-endian).
+    frequencies = _big_endian_uint32(data, keys + key_lengths + _DOC_FREQUENCY_AT)
+    return _decoded_keys(data, keys, key_lengths), frequencies.astype(np.int64)
+
+
+# Where a key's bytes begin after its record's start: the key and value lengths, then the
+# field number.
+_KEY_AT = _lengths.size + 2
+_DOC_FREQUENCY_AT = 1 + 4
+
+
+def _field_records(reader, fieldname: str) -> tuple[bytes, np.ndarray, np.ndarray] | None:
+    """A segment's terms-table records of one field: (their bytes, where each term's
+    text starts in them, its length); None when the fast paths are off or the segment
+    is not a W3 one: the caller then asks Whoosh's reader.
+
+    The table is an OrderedHashReader file: records (key length, value length,
+    key, value) in key order, each key the field's number and the term, then
+    hash tables, then an array of every record's position.
+    """
+    terms = getattr(reader, "_terms", None)
+    if not version.FAST_PATHS or type(terms) is not W3TermsReader:
+        return None
+    table = terms._tindex
+    if type(table) is not OrderedHashReader:
+        return None
+    number = terms._fieldmap.get(fieldname)
+    start = None if number is None else table.closest_key_pos(pack_ushort(number))
+    if start is None:
+        return b"", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    end = table.closest_key_pos(pack_ushort(number + 1)) if number < 0xFFFF else None
+    end = table.endofdata if end is None else end
+    dtype = np.dtype(table.extras["indextype"]).newbyteorder(">")
+    positions = np.frombuffer(
+        table.dbfile.get(table.indexbase, table.indexlen * table.indexsize), dtype=dtype
+    ).astype(np.int64)
+    # Positions increase with the keys: the field's records are one run of them.
+    first, last = np.searchsorted(positions, (start, end))
+    records = positions[first:last] - start
+    data = table.dbfile.get(start, end - start)
+    key_lengths = _big_endian_uint32(data, records).astype(np.int64) - 2
+    return data, records + _KEY_AT, key_lengths
+
+
+def _big_endian_uint32(data: bytes, offsets: np.ndarray) -> np.ndarray:
+    """The 4-byte big-endian unsigned integers at ``offsets`` of ``data``."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    picked = raw[offsets[:, None] + np.arange(4)]
+    return picked.view(">u4").reshape(-1)
+
+
+def _decoded_keys(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> list[str]:
+    """The UTF-8 texts at ``starts`` (of ``lengths`` bytes) in ``data``, decoded at once.
+
+    The texts are gathered into one buffer, a separator after each, decoded
+    and split in C; a text holding the separator (none of an analysed field's
+    terms does) sends them all through a slice and a decode each.
+    """
+    if not len(starts):
+        return []
+    total = int(lengths.sum())
+    before = np.cumsum(lengths) - lengths  # bytes of the texts before each
+    gathered = np.arange(total) + np.repeat(starts - before, lengths)
+    joined = np.full(total + len(starts), ord(_SEPARATOR), dtype=np.uint8)
+    joined[np.arange(total) + np.repeat(np.arange(len(starts)), lengths)] = np.frombuffer(
+        data, dtype=np.uint8
+    )[gathered]
+    texts = joined[:-1].tobytes().decode("utf-8").split(_SEPARATOR.decode())
+    if len(texts) == len(starts):
+        return texts
+    ends = (starts + lengths).tolist()
+    return [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends, strict=True)]
+
+
+def _text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
