@@ -3,12 +3,14 @@ while `article-search index` adds an article and `--rebuild` swaps the index und
 """
 
 import json
+import logging
 import shutil
 import subprocess
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import pytest
 
@@ -195,3 +197,16 @@ def test_a_pasted_page_is_searched_up_to_what_gunicorn_reads(reindexed_server):
     assert status == 200 and b"only its first part was searched" in page
     # Past gunicorn's request-line limit, the only refusal left: 414, before the app.
     assert server.get("/api/search", {"q": pasted * 2})[0] == 414
+
+
+def test_a_worker_opens_the_index_before_its_first_request(demo_index, tmp_path, caplog):
+    from web import EXTENSION, create_app, gunicorn_conf
+
+    app = create_app({"INDEX_DIR": demo_index, "TESTING": True})
+    gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=app, log=logging.getLogger("worker")))
+    assert app.extensions[EXTENSION]._engine is not None
+    # No index: the worker still boots, and its requests say what is wrong.
+    missing = create_app({"INDEX_DIR": tmp_path / "none", "TESTING": True})
+    gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=missing, log=logging.getLogger("worker")))
+    assert "opening the index before the first request failed" in caplog.text
+    assert missing.test_client().get("/healthz").status_code == 503

@@ -5,14 +5,25 @@ of two articles and the start of "zorbax" (three); "quaxler" is in many
 articles, and one article misspells it "quaxlre".
 """
 
+import itertools
 import json
+import threading
+import time
 
 import pytest
 
 from index.indexer import index_paths
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.vocabulary import Vocabulary, edit_distance
+from search.vocabulary import (
+    MAX_TYPO_LETTERS,
+    MIN_TYPO_INDEX_LETTERS,
+    TWO_TYPOS_LETTERS,
+    Vocabulary,
+    _code_points,
+    _hashes,
+    edit_distance,
+)
 
 FILLER = "The council met on Tuesday to discuss the harbour budget and the new ferry timetable."
 
@@ -100,6 +111,34 @@ def test_a_word_as_frequent_as_its_corrections_is_not_corrected(engine):
     assert result.corrections == {} and result.total == 120
 
 
+def test_before_its_vocabulary_is_built_a_search_answers_without_expansions(engine, monkeypatch):
+    """A worker's first searches wait a moment for the vocabulary, then do without it."""
+    gate = threading.Event()
+    build = Vocabulary.from_reader.__func__
+
+    def held_back(cls, reader, analyzer):
+        gate.wait(60)
+        return build(cls, reader, analyzer)
+
+    monkeypatch.setattr(Vocabulary, "from_reader", classmethod(held_back))
+    fresh = SearchEngine(engine.index_dir, vocabulary_seconds=0.1)
+    try:
+        began = time.perf_counter()
+        typed = fresh.search(SearchRequest(q="zorb"))
+        misspelt = fresh.search(SearchRequest(q="quaxlre "))
+        assert fresh.suggest("zor") == []
+        assert time.perf_counter() - began < 10
+    finally:
+        gate.set()
+    # The letters typed as a whole word, the misspelt word as written.
+    assert {hit.id for hit in typed.hits} == ids_holding(engine, "zorb")
+    assert typed.completions == {} and misspelt.total == 1 and misspelt.corrections == {}
+    fresh.vocabulary_seconds = None  # now as long as the build takes
+    assert ranked(fresh, "zorb") == ranked(engine, "zorb")
+    assert fresh.search(SearchRequest(q="quaxlre ")).corrections == {"quaxlre": ("quaxler",)}
+    assert [s.text for s in fresh.suggest("zor")] == [s.text for s in engine.suggest("zor")]
+
+
 def test_prefix_and_typos_can_be_turned_off(engine):
     assert ranked(engine, "zorb") != ranked(engine, "zorb ")
     whole = engine.search(SearchRequest(q="zorb", prefix=False))
@@ -126,6 +165,26 @@ def test_the_deletion_index_finds_what_a_scan_of_the_words_finds():
         nearest = min((edit_distance(typed, w) for w in scanned), default=None)
         expected = {w for w in scanned if edit_distance(typed, w) == nearest}
         assert {a.word for a in vocabulary.corrections(typed)} == expected, typed
+
+
+def test_the_deletion_index_holds_the_hash_of_every_variant():
+    """Variants' hashes come from the word's prefix sums: the same as hashing their letters."""
+    words = ["oil", "crude", "barrels", "ukrainian", "séjourné", "straße", "aab", "abab"]
+    words += ["x" * 24, "internationalisation", "ab", "x" * 25, "3rd"]
+    vocabulary = Vocabulary(words, words, [1] * len(words))
+    expected = set()
+    for number, word in enumerate(vocabulary.words):
+        if not (word.isalpha() and MIN_TYPO_INDEX_LETTERS <= len(word) <= MAX_TYPO_LETTERS):
+            continue
+        out = 2 if len(word) >= TWO_TYPOS_LETTERS - 2 else 1
+        variants = {word} | {
+            "".join(kept)
+            for count in range(1, out + 1)
+            for kept in itertools.combinations(word, len(word) - count)
+        }
+        expected |= {(h, number) for h in _hashes(_code_points(sorted(variants))).tolist()}
+    found = set(zip(vocabulary._hashes.tolist(), vocabulary._owners.tolist(), strict=True))
+    assert found == expected
 
 
 def test_completions_are_the_most_frequent_words_with_the_prefix():

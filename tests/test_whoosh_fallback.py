@@ -18,9 +18,11 @@ import pytest
 from whoosh.codec.whoosh3 import W3Codec
 
 from index.indexer import index_paths
+from search.analysis import fast_analyzer
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.store import open_live_index
+from search.vocabulary import Vocabulary
 from search.whoosh_internals import ArticleCodec, fast_paths, version
 from tests.conftest import DEMO_ARTICLES
 
@@ -143,6 +145,27 @@ def test_both_paths_write_and_search_alike(index_per_path, monkeypatch):
     assert {key: found == reference for key, found in answers.items()} == dict.fromkeys(
         answers, True
     )
+
+
+def test_both_paths_read_the_same_vocabulary(index_per_path, monkeypatch):
+    """The typing vocabulary read in bulk from either codec's terms tables, and through
+    Whoosh's readers."""
+    built = {}
+    for written_fast, index_dir in index_per_path.items():
+        for read_fast in (True, False):
+            monkeypatch.setattr(version, "FAST_PATHS", read_fast)
+            ix, _ = open_live_index(index_dir)
+            with ix.reader() as reader:
+                analyzer = fast_analyzer(ix.schema["body"].analyzer)
+                vocabulary = Vocabulary.from_reader(reader, analyzer)
+            built[written_fast, read_fast] = (
+                vocabulary.words,
+                vocabulary.terms,
+                vocabulary.frequency.tolist(),
+            )
+    reference = built[True, True]
+    assert len(reference[0]) > 500
+    assert {key: found == reference for key, found in built.items()} == dict.fromkeys(built, True)
 
 
 @pytest.mark.skipif(

@@ -9,9 +9,10 @@ connection is closed. Searches are CPU-bound and take turns in the engine, so
 each worker still runs one at a time (web/admission.py sheds what would wait
 too long). Workers are sized to the machine unless ARTICLE_SEARCH_WORKERS (or --workers)
 says otherwise. Each worker opens the index itself after the fork
-(``preload_app = False``), and its SearchEngine follows newer index
-generations without a restart. Workers are recycled now and then (with
-jitter, so not all at once) to keep memory in check.
+(``preload_app = False``), before it takes a request (``post_worker_init``: its
+typing vocabulary then builds while the first requests come in), and its
+SearchEngine follows newer index generations without a restart. Workers are
+recycled now and then (with jitter, so not all at once) to keep memory in check.
 """
 
 from __future__ import annotations
@@ -66,3 +67,24 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn's control socket defaults to one path per user, which two servers
 # (say, a test server beside `make run`) would take from each other.
 control_socket_disable = True
+
+
+def post_worker_init(worker) -> None:
+    """Open the index in a new worker before it accepts a connection.
+
+    Opened on its first request instead, a worker's first clients wait for
+    the opening (5 s over a million articles) while the other worker, ready,
+    could have taken them; a recycled worker likewise. The engine's typing
+    vocabulary starts building when it opens (search.expansion). Any error is
+    left for the first request to meet and report: a worker that failed to
+    boot would stop the server.
+    """
+    from web import EXTENSION
+
+    holder = getattr(worker.wsgi, "extensions", {}).get(EXTENSION)
+    if holder is None:  # another app under these settings (bench/fts5_app.py)
+        return
+    try:
+        holder.get()
+    except Exception:
+        worker.log.exception("opening the index before the first request failed")
