@@ -53,7 +53,7 @@ class WordExpander:
     """Expands typed words against one index generation (thread-safe).
 
     The vocabulary is built in the background from when the generation opens
-    (``start``; about 2 s of CPU over a million articles, most of it reading
+    (``start``; about 1 s of CPU over a million articles, half of it reading
     each segment's terms). Until it is built, a generation that replaced
     another uses its predecessor's, so words new in this generation are not
     completed; the first generation a process opens has none, and ``ready``

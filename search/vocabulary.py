@@ -1,8 +1,9 @@
 """The words of one index generation: completions of the word being typed, and typos.
 
-Built once per generation, the first time a search needs it, from the index's
-spelling words (each distinct body word, folded but not stemmed) and the
-document frequency of each word's stem in the body:
+Built once per generation, in the background from when it opens
+(search.expansion), from the index's spelling words (each distinct body word,
+folded but not stemmed) and the document frequency of each word's stem in the
+body:
 
 - ``completions(prefix)``: the most frequent words that begin with ``prefix``
   (a bisection of the sorted words, then the top few of that range by

@@ -49,8 +49,9 @@ and block statistics) and what the array matcher finds and scores against
 Whoosh's own searcher. ``tests/test_whoosh_fallback.py`` writes and searches
 the demo archive with the fast paths on and off and compares the answers,
 and runs the indexing, search, facet, page and API tests again with them
-off. ``tests/test_whoosh_boundary.py`` checks that no module outside this
-package uses a private Whoosh name.
+off; both compare the terms and typing vocabulary read in bulk with what
+Whoosh's readers give. ``tests/test_whoosh_boundary.py`` checks that no
+module outside this package uses a private Whoosh name.
 
 The public surface, what the rest of the code uses:
 
