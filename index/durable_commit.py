@@ -20,7 +20,14 @@ from pathlib import Path
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import TOC
 
-from search.manifest import Manifest, ManifestError, checksum, fsync_path, manifest_pattern
+from search.manifest import (
+    Manifest,
+    ManifestError,
+    VerifiedChecksums,
+    checksum,
+    fsync_path,
+    manifest_pattern,
+)
 from search.whoosh_internals import (
     CommitHook,
     segment_file_pattern,
@@ -44,13 +51,15 @@ def commit_generation(storage, indexname: str, schema, segments, generation: int
         before = None
     known = before.files if before else {}
     files = {}
+    verified = VerifiedChecksums(folder)
     for name in sorted({name for segment in segments for name in segment.list_files(storage)}):
         path = folder / name
         entry = known.get(name)
         if entry is None or entry[0] != path.stat().st_size:
             fsync_path(path)  # written by this commit (segment files never change after)
-            entry = checksum(path)
+            entry = verified.checksum(name)
         files[name] = entry
+    verified.save()
 
     toc_name = toc_filename(indexname, generation)
     memory = RamStorage()

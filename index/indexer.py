@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 
 from index.formats import ArticleFormatError, ImportProblem
@@ -299,7 +299,11 @@ def _write_new_build(
     keep = _builds_in_use(index_dir)
     _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild, the build before
     build = new_build_dir(index_dir)
-    ix = whoosh_index.create_in(build, build_schema(), indexname=INDEX_NAME)
+    # Without mmap, as readers open it (search.store): ``ix.doc_count()`` below opens every
+    # segment, and Whoosh copies a mapped compound segment's postings into memory (1.4 GB
+    # for a million articles, in the process that has just kept within the budget).
+    storage = FileStorage(str(build), supports_mmap=False)
+    ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
     # Even with one process: the indexing process writes a segment whenever the budget
     # is used, which the main process (reading the articles) could not do alone.
     writer = build_writer(ix, procs, budget_bytes)

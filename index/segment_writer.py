@@ -23,6 +23,8 @@ import multiprocessing
 from collections import defaultdict
 from collections.abc import Iterator
 
+from whoosh import formats
+from whoosh.analysis import IDTokenizer
 from whoosh.fields import Schema, SpellField
 from whoosh.multiproc import MpWriter
 from whoosh.writing import SegmentWriter
@@ -136,6 +138,19 @@ class GroupedPostings:
         self.spelling.clear()
 
 
+def indexes_whole(field) -> bool:
+    """Whether ``field`` indexes a string value as one term, as an ID field does: its
+    analyzer the bare IDTokenizer (no lowercasing), its format Existence. Such a value is
+    posted here without the analyzer's token and generator steps."""
+    return (
+        field.indexed
+        and type(getattr(field, "analyzer", None)) is IDTokenizer
+        and type(field.format) is formats.Existence
+        and not field.separate_spelling()
+        and not field.scorable
+    )
+
+
 class ArticleSegmentWriter(DurableCommit, PooledSegmentWriter):
     """Whoosh's SegmentWriter with GroupedPostings for its pool and a durable commit
     (same arguments)."""
@@ -143,6 +158,7 @@ class ArticleSegmentWriter(DurableCommit, PooledSegmentWriter):
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         self._streamed = {name for name, field in self.schema.items() if streams(field)}
+        self._whole = {name for name, field in self.schema.items() if indexes_whole(field)}
 
     def make_pool(self, schema: Schema) -> GroupedPostings:
         return GroupedPostings(schema)
@@ -160,6 +176,9 @@ class ArticleSegmentWriter(DurableCommit, PooledSegmentWriter):
                 if fieldname in self._streamed and isinstance(value, str):
                     # Its spelling words are the stream's vocabulary, taken at the end.
                     length = pool.add_text(fieldname, docnum, value)
+                elif fieldname in self._whole and isinstance(value, str):
+                    boost = field.format.field_boost
+                    pool.add_field(fieldname, docnum, ((value.encode("utf-8"), 1, boost, b""),))
                 elif field.indexed:
                     frequencies = pool.add_field(fieldname, docnum, field.index(value))
                     length = frequencies if field.scorable else 0

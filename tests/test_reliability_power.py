@@ -5,6 +5,7 @@ on the newest intact generation and says so (/healthz), and the next indexer run
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -14,7 +15,7 @@ import pytest
 
 from index.indexer import index_paths
 from search.engine import SearchEngine
-from search.manifest import Manifest
+from search.manifest import VERIFIED_NAME, Manifest, VerifiedChecksums
 from search.results import SearchRequest
 from search.store import INDEX_NAME, live_build, newest_intact
 from tests.conftest import DEMO_ARTICLES, article_search_command, serving
@@ -59,7 +60,10 @@ def committed(tmp_path_factory) -> dict:
     written = sorted(
         p.name
         for p in build.iterdir()
-        if before.get(p.name) != p.stat().st_mtime_ns and "LOCK" not in p.name
+        # The record of checksums read is no part of a commit (search.manifest).
+        if before.get(p.name) != p.stat().st_mtime_ns
+        and "LOCK" not in p.name
+        and p.name != VERIFIED_NAME
     )
     return {"root": root, "source": source, "index": index_dir, "written": written}
 
@@ -191,3 +195,51 @@ def test_a_server_on_a_damaged_index_serves_logs_and_reports_it_until_repaired(c
             streak = streak + 1 if server.search(q="lido")["total"] == 1 else 0
             time.sleep(0.05)
         assert streak == 6, "a worker still serves the damaged index's fallback"
+
+
+def test_checksums_are_read_once_and_a_rewritten_file_is_read_again(committed, tmp_path):
+    """Each file's checksum is recorded once read; the record is trusted only while the
+    file is untouched: rewritten in place, same size, its modification time set back, it
+    is read again and found damaged."""
+    index_dir, _ = fresh_copy(committed, tmp_path)
+    build = live_build(index_dir)
+    newest_intact(index_dir)  # the copy's files are new inodes: read, then recorded
+    generation = newest_intact(index_dir).generation.number
+    manifest = Manifest.read(build, INDEX_NAME, generation)
+    record = VerifiedChecksums(build)
+    for name, (_, crc) in manifest.files.items():
+        assert record.crc(name, (build / name).stat()) == crc, name
+
+    segment = next(n for n in last_commit_files(committed) if not n.startswith("_"))
+    path = build / segment
+    # The record is what is checked: a wrong CRC in it is taken at its word...
+    stat = path.stat()
+    record.remember(segment, stat, manifest.files[segment][1] ^ 1)
+    record.save()
+    assert any(segment in line for line in newest_intact(index_dir).damaged)
+    # ...until the file changes: then it is read again (here: intact after all).
+    path.write_bytes(path.read_bytes())
+    assert newest_intact(index_dir).generation.number == generation
+
+    flipped = bytearray(path.read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF
+    path.write_bytes(bytes(flipped))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    served = newest_intact(index_dir)
+    assert served.generation.number < generation
+    assert any(f"{segment}: contents changed" in line for line in served.damaged)
+
+
+@pytest.mark.parametrize("how", ["truncated", "zeroed", "removed"])
+def test_a_damaged_checksum_record_loses_nothing(committed, tmp_path, how):
+    index_dir, _ = fresh_copy(committed, tmp_path)
+    build = live_build(index_dir)
+    newest_intact(index_dir)
+    damage(build / VERIFIED_NAME, how)
+    served = newest_intact(index_dir)
+    assert not served.damaged
+    assert found(SearchEngine(index_dir), "lido") == {NEW_ID}
+    manifest = Manifest.read(build, INDEX_NAME, served.generation.number)
+    record = VerifiedChecksums(build)  # written again, whole
+    for name, (_, crc) in manifest.files.items():
+        assert record.crc(name, (build / name).stat()) == crc, name
