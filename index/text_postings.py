@@ -11,6 +11,7 @@ term after term in the order the terms table wants.
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from array import array
 from collections.abc import Iterator
@@ -116,11 +117,11 @@ class TextPostings:
             first_posting, end_posting = term_bounds[batch_start], term_bounds[batch_end]
             first_word, end_word = word_bounds[[first_posting, end_posting]].tolist()
             batch = slice(first_posting, end_posting)
-            values = self._values(
-                (posting_starts[batch] - first_word).tolist(),
-                frequencies[batch].tolist(),
-                positions[first_word:end_word].tolist(),
-                deltas[first_word:end_word].tolist(),
+            values = _values(
+                posting_starts[batch] - first_word,
+                frequencies[batch],
+                positions[first_word:end_word],
+                deltas[first_word:end_word],
             )
             weights = (frequencies[batch] * self.boost).tolist()
             batch_docnums = posting_docnums[batch].tolist()
@@ -158,16 +159,30 @@ class TextPostings:
         docnums = np.repeat(docnums, counts)[by_term]
         return [encoded[number] for number in order], keys, docnums, positions
 
-    @staticmethod
-    def _values(
-        posting_starts: list[int], frequencies: list[int], positions: list[int], deltas: list[int]
-    ) -> list[bytes]:
-        return [
-            encode_one_position(positions[start])
-            if frequency == 1
-            else encode_position_deltas(deltas[start : start + frequency])
-            for start, frequency in zip(posting_starts, frequencies, strict=True)
+
+def _values(
+    posting_starts: np.ndarray, frequencies: np.ndarray, positions: np.ndarray, deltas: np.ndarray
+) -> list[bytes]:
+    """Each posting's encoded positions. Most postings hold one position (a word once
+    in an article): theirs are taken from a table of encodings in one numpy step, and
+    only the others are encoded one by one."""
+    values = np.empty(len(posting_starts), dtype=object)
+    first_positions = positions[posting_starts]
+    tabled = (frequencies == 1) & (first_positions < ONE_POSITION_TABLE)
+    values[tabled] = one_position_encodings(first_positions[tabled])
+    others = np.flatnonzero(~tabled)
+    if len(others):
+        starts = posting_starts[others]
+        ends = starts + frequencies[others]
+        offset = int(starts[0])
+        delta_list = deltas[offset : int(ends[-1])].tolist()
+        encoded = [
+            encode_position_deltas(delta_list[start:end])
+            for start, end in zip((starts - offset).tolist(), (ends - offset).tolist(), strict=True)
         ]
+        # fromiter: numpy would make equal-length bytes numpy byte strings, cut at a zero byte.
+        values[others] = np.fromiter(encoded, dtype=object, count=len(encoded))
+    return values.tolist()
 
 
 def encode_position_deltas(deltas: list[int]) -> bytes:
@@ -175,16 +190,17 @@ def encode_position_deltas(deltas: list[int]) -> bytes:
     return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
 
 
-def encode_one_position(position: int) -> bytes:
-    """The encoding of one position; most terms occur once in an article, so the bytes
-    of each position are made once."""
-    encoded = _ONE_POSITION.get(position)
-    if encoded is None:
-        encoded = encode_position_deltas([position])
-        if position < _ONE_POSITION_CACHED:
-            _ONE_POSITION[position] = encoded
-    return encoded
+def one_position_encodings(positions: np.ndarray) -> np.ndarray:
+    """The encodings of single positions below ONE_POSITION_TABLE, as an object array."""
+    global _ONE_POSITION
+    if len(positions) and int(positions.max()) >= len(_ONE_POSITION):
+        size = min(max(int(positions.max()) + 1, 2 * len(_ONE_POSITION)), ONE_POSITION_TABLE)
+        added = (encode_position_deltas([p]) for p in range(len(_ONE_POSITION), size))
+        _ONE_POSITION = np.fromiter(
+            itertools.chain(_ONE_POSITION.tolist(), added), dtype=object, count=size
+        )
+    return _ONE_POSITION[positions]
 
 
-_ONE_POSITION: dict[int, bytes] = {}
-_ONE_POSITION_CACHED = 20_000  # positions past this are rare: not worth keeping
+ONE_POSITION_TABLE = 1 << 16  # positions past this (in very long articles) are encoded each time
+_ONE_POSITION = np.empty(0, dtype=object)  # position -> its encoding

@@ -312,9 +312,11 @@ def test_two_process_build_holds_what_plain_whoosh_writes(tmp_path, corpus):
 
 def test_awkward_texts_index_as_plain_whoosh(tmp_path, articles, monkeypatch):
     """Texts that start with or are only stop words, accents, one-letter words, empty
-    author fields, postings cut into many small batches: the streamed postings,
-    lengths and spelling words are TEXT's."""
+    author fields, postings cut into many small batches, single positions past the
+    table of their encodings: the streamed postings, lengths and spelling words are
+    TEXT's."""
     monkeypatch.setattr(text_postings, "BATCH_POSTINGS", 7)
+    monkeypatch.setattr(text_postings, "ONE_POSITION_TABLE", 5)
     awkward = [
         Article(id=f"awkward-{n}", title=f"{text} title", body=f"{text} {other}", authors=(text,))
         for n, (text, other) in enumerate(zip(TRICKY, reversed(TRICKY), strict=True))
