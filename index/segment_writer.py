@@ -19,6 +19,7 @@ another (ArticleMpWriter, MemoryBudget).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections import defaultdict
 from collections.abc import Iterator
@@ -251,6 +252,14 @@ class ArticleSubWriterTask(PooledSubWriterTask):
         if segments:
             return documents >= segments[0].doc_count_all()
         return self.budget.segment_full(documents, self.held_at_start)
+
+    def run(self) -> None:
+        # A segment being collected is millions of lists, tuples and strings that live
+        # until it is written: Python's cycle collector would walk them again and again
+        # (10-15 % of the process's CPU). Nothing here needs it sooner than the end of a
+        # segment, where release_freed_memory collects.
+        gc.disable()
+        super().run()
 
     def segment_written(self) -> None:
         release_freed_memory()
