@@ -36,6 +36,9 @@ FAR_RARER = 100
 RARER_THAN_ITS_START = 10
 TEXT_FIELDS = ("body", "title")
 REMEMBERED = 4096  # expansions kept per generation: the same words come on every keystroke
+# Term frequencies kept per generation: each costs a terms-table look-up per segment and
+# field (40 at a million articles), asked for every query word ("did you mean").
+FREQUENCIES_REMEMBERED = 65_536
 log = logging.getLogger(__name__)
 
 
@@ -74,6 +77,7 @@ class WordExpander:
         self._open_reader = open_reader
         self._lock = threading.Lock()
         self._remembered: LRUCache[tuple, Expansion] = LRUCache(REMEMBERED)
+        self._frequencies: LRUCache[str, int] = LRUCache(FREQUENCIES_REMEMBERED)
         self._vocabulary = previous._vocabulary if previous is not None else None
         self._started = False
         self._built = threading.Event()
@@ -126,7 +130,13 @@ class WordExpander:
 
     def frequency(self, term: str) -> int:
         """Articles holding ``term`` in their body or title (the larger count)."""
-        return max(self.reader.doc_frequency(field, term) for field in TEXT_FIELDS)
+        with self._lock:
+            frequency = self._frequencies.get(term)
+        if frequency is None:
+            frequency = max(self.reader.doc_frequency(field, term) for field in TEXT_FIELDS)
+            with self._lock:
+                self._frequencies[term] = frequency
+        return frequency
 
     def expand(self, word: str, term: str | None, typing: bool, typos: bool) -> Expansion:
         """Completions (when ``typing``) and corrections (when ``typos``) of folded ``word``.

@@ -194,3 +194,22 @@ def test_completions_are_the_most_frequent_words_with_the_prefix():
     found = vocabulary.completions("pri", 3)
     assert [(a.word, a.frequency) for a in found] == [("price", 50), ("private", 30), ("print", 20)]
     assert vocabulary.completions("zz", 3) == []
+
+
+def test_a_word_imported_after_a_search_is_known_to_the_next_search(tmp_path):
+    """Word frequencies are remembered per generation: a word unknown to one search
+    ("did you mean" looked for it) is known once an import brings it."""
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text(json.dumps(_article(1, "harbour dues")) + "\n", encoding="utf-8")
+    index_paths(tmp_path / "index", [corpus])
+    engine = SearchEngine(tmp_path / "index", refresh_seconds=0)
+    engine.search(SearchRequest(q="harbour tarn", typos=False))
+    assert not engine._current.corrector.known("tarn")
+
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps(_article(2, "harbour tarn")) + "\n", encoding="utf-8")
+    index_paths(tmp_path / "index", [corpus, more])
+    after = engine.search(SearchRequest(q="harbour tarn", typos=False))
+    assert after.hits[0].id == "a002"
+    assert after.suggestion is None
+    assert engine._current.corrector.known("tarn")
