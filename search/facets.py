@@ -36,7 +36,7 @@ from search.docsets import DocSet, live_mask
 from search.results import Facet, FacetValue
 from search.segments import SegmentPieces
 from search.store import IndexNotFoundError
-from search.whoosh_internals import field_documents
+from search.whoosh_internals import field_doc_frequencies, field_documents
 
 FACETS_ENV = "ARTICLE_SEARCH_FACETS"
 # Values listed per facet, the likeliest first (selected ones always are), as
@@ -159,10 +159,6 @@ def require_indexed(schema: Schema, facets: tuple[FacetDefinition, ...], where: 
         )
 
 
-def _decode(term: bytes | str) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term
-
-
 @dataclass(frozen=True)
 class ValuePart:
     """One segment's values of a keyword field, as its files hold them in any generation.
@@ -182,21 +178,13 @@ class ValuePart:
     @classmethod
     def read(cls, leaf: IndexReader, field: str, documents: bool) -> ValuePart:
         """Read ``leaf``'s (one segment's) values of ``field``, with their documents or not."""
-        names: list[str] = []
         if not documents:
-            counts = []
-            for term, info in leaf.iter_field(field):
-                names.append(_decode(term))
-                counts.append(info.doc_frequency())
+            names, frequencies = field_doc_frequencies(leaf, field)
             empty = np.zeros(0, dtype=np.int32)
-            return cls(names, np.asarray(counts, dtype=np.int64), empty, empty)
-        docs = []
-        for term, documents_of_term in field_documents(leaf, field):
-            names.append(_decode(term))
-            docs.append(documents_of_term.astype(np.int32))
-        frequencies = np.asarray([len(d) for d in docs], dtype=np.int64)
-        pair_values = np.repeat(np.arange(len(docs), dtype=np.int32), frequencies)
-        pair_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+            return cls(names, frequencies, empty, empty)
+        names, frequencies, docnums = field_documents(leaf, field)
+        pair_values = np.repeat(np.arange(len(names), dtype=np.int32), frequencies)
+        pair_docs = docnums.astype(np.int32)
         return cls(names, frequencies, pair_docs, pair_values)
 
 

@@ -54,6 +54,7 @@ from search.vocabulary import Vocabulary
 from search.whoosh_internals import (
     ArticleCodec,
     field_doc_frequencies,
+    field_documents,
     field_terms,
     terms_table,
     version,
@@ -498,6 +499,43 @@ def test_terms_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
                 assert list(zip(terms, counts.tolist(), strict=True)) == expected, field
                 assert field_terms(leaf, field) == [term for term, _ in expected], field
             assert max(field_doc_frequencies(leaf, "body")[1]) > 1
+
+
+KEYWORD_FIELDS = ("authors", "regions", "themes", "reports", "source")
+
+
+def whoosh_own_documents(leaf, field: str) -> list[tuple[str, list[int]]]:
+    """Each term of ``field`` in one segment with its live documents, through Whoosh's matcher."""
+    return [
+        (term.decode(), sorted(leaf.postings(field, term).all_ids()))
+        for term in leaf.lexicon(field)
+    ]
+
+
+def live_documents(leaf, field: str) -> list[tuple[str, list[int]]]:
+    """``field_documents`` of one segment, its deleted documents left out."""
+    terms, counts, docnums = field_documents(leaf, field)
+    ends = np.cumsum(counts).tolist()
+    return [
+        (term, [d for d in docnums[end - count : end].tolist() if not leaf.is_deleted(d)])
+        for term, count, end in zip(terms, counts.tolist(), ends, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_facet_documents_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
+    monkeypatch.setattr(version, "FAST_PATHS", fast)
+    ix = index.open_dir(live_build(several_segments), indexname="articles")
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) > 1 and reader.has_deletions()
+        counts = []
+        for leaf in leaves:
+            for field in KEYWORD_FIELDS:
+                assert live_documents(leaf, field) == whoosh_own_documents(leaf, field), field
+                counts += field_documents(leaf, field)[1].tolist()
+        # Terms answered from their info (one or two documents) and from their lists.
+        assert min(counts) <= 2 < max(counts)
 
 
 def test_terms_holding_the_separator_are_read_one_by_one():

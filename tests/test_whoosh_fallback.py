@@ -25,6 +25,7 @@ from search.store import open_live_index
 from search.vocabulary import Vocabulary
 from search.whoosh_internals import ArticleCodec, fast_paths, version
 from tests.conftest import DEMO_ARTICLES
+from tests.test_performance_paths import KEYWORD_FIELDS, live_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 # Indexing, searching, facets, the page and the JSON API.
@@ -166,6 +167,24 @@ def test_both_paths_read_the_same_vocabulary(index_per_path, monkeypatch):
     reference = built[True, True]
     assert len(reference[0]) > 500
     assert {key: found == reference for key, found in built.items()} == dict.fromkeys(built, True)
+
+
+def test_both_paths_read_the_same_facet_documents(index_per_path, monkeypatch):
+    """A segment's facet documents from either codec's files, read in bulk and through
+    Whoosh's matcher."""
+    read = {}
+    for written_fast, index_dir in index_per_path.items():
+        for read_fast in (True, False):
+            monkeypatch.setattr(version, "FAST_PATHS", read_fast)
+            ix, _ = open_live_index(index_dir)
+            with ix.reader() as reader:
+                leaves = [leaf for leaf, _ in reader.leaf_readers()]
+                read[written_fast, read_fast] = [
+                    live_documents(leaf, field) for leaf in leaves for field in KEYWORD_FIELDS
+                ]
+    reference = read[True, True]
+    assert sum(len(documents) for terms in reference for _, documents in terms) > 100
+    assert {key: found == reference for key, found in read.items()} == dict.fromkeys(read, True)
 
 
 @pytest.mark.skipif(

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 from io import BytesIO
 from pickle import load, loads
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3TermsReader
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
 from whoosh.matching import FilterMatcher
 
 from search.whoosh_internals import version
+from search.whoosh_internals.terms_table import FieldTermInfos, _text, field_term_infos
 
 _BLOCK_SIZE = struct.Struct("!i")  # a block's length, as W3 writes it (pack_int)
 
@@ -74,48 +74,55 @@ def _read_blocks(stream: BytesIO) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(ids), np.concatenate(weights)
 
 
-def _needs_list(info) -> bool:
-    """Whether a term's documents must be read from its posting list: not when the list is
-    in the term info, nor when it holds one or two documents (the info's first and last)."""
-    return not info.is_inlined() and not (info.doc_frequency() <= 2 and info.min_id() is not None)
+def field_documents(reader, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every term of ``fieldname`` in one segment, in order, with its documents: (the
+    terms, how many documents each has, their docnums one term after another, int64).
 
-
-def field_documents(reader, fieldname: str) -> Iterator[tuple[bytes, np.ndarray]]:
-    """Every term of ``fieldname`` in one segment, in order, with its docnums (int64; deleted
-    documents may be among them).
-
-    Per term, Whoosh looks the term up in the terms table and builds a matcher
-    that reads its first block (25 µs: 14 s for a million articles' 25,000
-    authors in 23 segments); here the field's term infos are walked in order,
-    its posting lists read in one piece and cut at each term's extent, and a
-    term in one or two documents (most authors in a segment) is answered by
-    its term info's first and last document. With
-    the fast paths off, or for a segment not written as W3, Whoosh's own
-    matcher gives each term's documents (deleted ones left out).
+    Deleted documents may be among them. Whoosh looks each term up in the
+    terms table and builds a matcher that reads its first block (25 µs a
+    term: 21 s CPU for a million articles' 25,000 authors in 23 segments);
+    here the field's term infos are cut from the terms table at once
+    (``field_term_infos``), a term in one or two documents (most authors in a
+    segment) is answered by its info's first and last document, and the other
+    posting lists are read in one piece and cut at each term's extent. Where
+    the term infos cannot be read so, Whoosh's own matcher gives each term's
+    documents (deleted ones left out).
     """
-    terms = getattr(reader, "_terms", None)
-    if not version.FAST_PATHS or type(terms) is not W3TermsReader:
+    infos = field_term_infos(reader, fieldname)
+    if infos is None:
+        terms, documents = [], []
         for term in reader.lexicon(fieldname):
-            yield term, np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int64)
-        return
-    infos = list(reader.iter_field(fieldname))
-    lists = [(info._offset, info._offset + _length(info)) for _, info in infos if _needs_list(info)]
-    first = min((start for start, _ in lists), default=0)
-    last = max((end for _, end in lists), default=0)
-    data = memoryview(terms._postfile.get(first, last - first) if lists else b"")
-    for term, info in infos:
-        if info.is_inlined():
-            yield term, np.asarray(info.inlined_postings()[0], dtype=np.int64)
-            continue
-        if not _needs_list(info):  # its first and last document are all it has
-            ends = (info.min_id(), info.max_id())
-            yield term, np.asarray(ends[: info.doc_frequency()], dtype=np.int64)
-            continue
-        start = info._offset - first
-        if data[start : start + len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
-            raise ValueError(f"no W3 posting list for {fieldname}:{term!r} in {reader}")
-        stream = BytesIO(data[start + len(WHOOSH3_HEADER_MAGIC) : start + _length(info)])
-        yield term, _read_blocks(stream)[0]
+            terms.append(_text(term))
+            documents.append(np.fromiter(reader.postings(fieldname, term).all_ids(), np.int64))
+    else:
+        terms, documents = infos.terms, _documents(reader, infos)
+    counts = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+    docnums = np.concatenate(documents) if documents else np.zeros(0, dtype=np.int64)
+    return terms, counts, docnums
+
+
+def _documents(reader, infos: FieldTermInfos) -> list:
+    """Each term's docnums (a tuple or an array), from its term info or its posting list."""
+    documents: list = [None] * len(infos.terms)
+    few = np.flatnonzero(infos.frequencies <= 2)
+    for row, first, last, count in zip(
+        *(a.tolist() for a in (few, infos.first[few], infos.last[few], infos.frequencies[few])),
+        strict=True,
+    ):
+        documents[row] = (first, last)[:count]
+    rows = np.flatnonzero(infos.frequencies > 2)
+    if len(rows):
+        starts, ends = infos.offsets[rows], infos.offsets[rows] + infos.lengths[rows]
+        first = int(starts.min())
+        data = memoryview(reader._terms._postfile.get(first, int(ends.max()) - first))
+        magic = len(WHOOSH3_HEADER_MAGIC)
+        for row, start, end in zip(
+            rows.tolist(), (starts - first).tolist(), (ends - first).tolist(), strict=True
+        ):
+            if data[start : start + magic] != WHOOSH3_HEADER_MAGIC:
+                raise ValueError(f"no W3 posting list for term {infos.terms[row]!r} in {reader}")
+            documents[row] = _read_blocks(BytesIO(data[start + magic : end]))[0]
+    return documents
 
 
 def posting_values(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, bytes]:

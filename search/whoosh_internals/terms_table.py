@@ -15,8 +15,11 @@ and a TermInfo per term, 20 s of a worker's start over a million articles.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from struct import calcsize
+
 import numpy as np
-from whoosh.codec.whoosh3 import W3TermsReader
+from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
 from whoosh.filedb.filetables import OrderedHashReader, OrderedHashWriter, _lengths, _pointer
 from whoosh.system import pack_ushort
 
@@ -104,14 +107,56 @@ def field_doc_frequencies(reader, fieldname: str) -> tuple[list[str], np.ndarray
         )
     data, keys, key_lengths = records
     # A W3 term info: flags (1 byte), total weight (4), document frequency (4, big-endian).
-    frequencies = _big_endian_uint32(data, keys + key_lengths + _DOC_FREQUENCY_AT)
-    return _decoded_keys(data, keys, key_lengths), frequencies.astype(np.int64)
+    frequencies = _big_endian(data, keys + key_lengths + _DOC_FREQUENCY_AT, 4)
+    return _decoded_keys(data, keys, key_lengths), frequencies
 
 
 # Where a key's bytes begin after its record's start: the key and value lengths, then the
 # field number.
 _KEY_AT = _lengths.size + 2
 _DOC_FREQUENCY_AT = 1 + 4
+# A W3 term info: flags (1 byte: postings inlined), total weight, document frequency,
+# shortest and longest length, highest weight, first and last document; then where its
+# posting list is in the postings file and its length in bytes (unless inlined).
+_INFO = W3TermInfo._struct.format  # "!BfIBBfII"
+_FIRST_AT, _LAST_AT, _LIST_AT = (calcsize(_INFO[:n]) for n in (7, 8, 9))
+_LIST_LENGTH_AT = _LIST_AT + calcsize("!q")
+
+
+@dataclass(frozen=True)
+class FieldTermInfos:
+    """One field's terms in one segment with what their term infos say, in term order."""
+
+    terms: list[str]
+    frequencies: np.ndarray  # documents per term (deleted ones too)
+    first: np.ndarray  # each term's first and last document
+    last: np.ndarray
+    offsets: np.ndarray  # where each posting list is in the postings file
+    lengths: np.ndarray  # its length in bytes
+
+
+def field_term_infos(reader, fieldname: str) -> FieldTermInfos | None:
+    """``fieldname``'s term infos in one segment, cut from its terms table's bytes at once.
+
+    None where ``field_terms`` would ask Whoosh's reader, and when a term's
+    postings are kept in its info (a W3 codec with an inline limit above 1;
+    never in the codecs here): the caller then asks Whoosh's reader too.
+    """
+    records = _field_records(reader, fieldname)
+    if records is None:
+        return None
+    data, keys, key_lengths = records
+    info = keys + key_lengths
+    if len(info) and np.frombuffer(data, dtype=np.uint8)[info].any():  # inlined postings
+        return None
+    return FieldTermInfos(
+        _decoded_keys(data, keys, key_lengths),
+        _big_endian(data, info + _DOC_FREQUENCY_AT, 4),
+        _big_endian(data, info + _FIRST_AT, 4),
+        _big_endian(data, info + _LAST_AT, 4),
+        _big_endian(data, info + _LIST_AT, 8),
+        _big_endian(data, info + _LIST_LENGTH_AT, 4),
+    )
 
 
 def _field_records(reader, fieldname: str) -> tuple[bytes, np.ndarray, np.ndarray] | None:
@@ -143,15 +188,16 @@ def _field_records(reader, fieldname: str) -> tuple[bytes, np.ndarray, np.ndarra
     first, last = np.searchsorted(positions, (start, end))
     records = positions[first:last] - start
     data = table.dbfile.get(start, end - start)
-    key_lengths = _big_endian_uint32(data, records).astype(np.int64) - 2
+    key_lengths = _big_endian(data, records, 4) - 2
     return data, records + _KEY_AT, key_lengths
 
 
-def _big_endian_uint32(data: bytes, offsets: np.ndarray) -> np.ndarray:
-    """The 4-byte big-endian unsigned integers at ``offsets`` of ``data``."""
+def _big_endian(data: bytes, offsets: np.ndarray, size: int) -> np.ndarray:
+    """The ``size``-byte big-endian unsigned integers at ``offsets`` of ``data``, as int64."""
+    if not len(offsets):
+        return np.zeros(0, dtype=np.int64)
     raw = np.frombuffer(data, dtype=np.uint8)
-    picked = raw[offsets[:, None] + np.arange(4)]
-    return picked.view(">u4").reshape(-1)
+    return raw[offsets[:, None] + np.arange(size)].view(f">u{size}").reshape(-1).astype(np.int64)
 
 
 def _decoded_keys(data: bytes, starts: np.ndarray, lengths: np.ndarray) -> list[str]:
