@@ -76,6 +76,7 @@ log = logging.getLogger(__name__)
 
 MICROSECONDS_PER_DAY = 86_400_000_000
 LATEST_ORDINAL = dt.date.max.toordinal()
+UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 def _date_columns(reader, segments: SegmentPieces) -> tuple[np.ndarray, np.ndarray]:
@@ -102,19 +103,10 @@ def _segment_dates(leaf) -> tuple[np.ndarray, np.ndarray]:
         raw[:] = numeric_column(leaf, "date")
     day = (raw // MICROSECONDS_PER_DAY + 1).astype(np.int64)
     day[(day < 1) | (day > LATEST_ORDINAL)] = 0
-    # One date conversion per distinct day, spread back by np.unique's inverse.
-    ordinals, inverse = np.unique(day, return_inverse=True)
-    months = [_month_number(int(ordinal)) for ordinal in ordinals.tolist()]
-    month = np.asarray(months, dtype=np.int64)[inverse.reshape(-1)]
+    # numpy's calendar is Python's (proleptic Gregorian): days since 1970 to months since.
+    since = (day - UNIX_EPOCH_ORDINAL).astype("datetime64[D]").astype("datetime64[M]")
+    month = np.where(day > 0, since.astype(np.int64) + 1970 * 12, -1)
     return day, month
-
-
-def _month_number(ordinal: int) -> int:
-    """year * 12 + month - 1 of a proleptic ordinal day, -1 for 0 (undated)."""
-    if ordinal <= 0:
-        return -1
-    date = dt.date.fromordinal(ordinal)
-    return date.year * 12 + date.month - 1
 
 
 @dataclass

@@ -53,7 +53,6 @@ CACHE_BYTES = 256 * 1024 * 1024
 # Or and And of matches this many times fewer than the index's documents are
 # summed over the matches alone, not over arrays of every document.
 SPARSE_RATIO = 16
-MAX_VERIFIED = 2_000_000  # phrase checks remembered per generation (document, phrase)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -267,8 +266,6 @@ class ArrayMatcher:
         ]
         self._cache: LRUCache[tuple, Matches] = LRUCache(cache_bytes, getsizeof=Matches.nbytes)
         self._lock = threading.Lock()
-        self._verified: dict[tuple, dict[int, bool]] = {}  # phrase -> docnum -> found
-        self._verified_count = 0
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
         self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
@@ -456,40 +453,37 @@ class ArrayMatcher:
     def _verify_phrase(
         self, query: wq.Phrase, docnums: np.ndarray, deadline: float | None
     ) -> np.ndarray:
-        """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered.
+        """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered
+        per segment for every generation that has it (search.segments).
 
         Positions are read only from the posting blocks that hold a document asked for.
         """
-        key = ("phrase", query.fieldname, tuple(query.words), query.slop)
-        with self._lock:
-            known = self._verified.setdefault(key, {})
-        unknown = np.unique(
-            np.asarray([d for d in docnums.tolist() if d not in known], dtype=np.int64)
-        )
-        if len(unknown):
-            field = self.schema[query.fieldname]
-            decode = field.format.decode_positions
-            for leaf, offset in self.leaves:
-                reader = leaf.reader()
-                low, high = np.searchsorted(unknown, [offset, offset + reader.doc_count_all()])
-                if low == high:
-                    continue
-                local = unknown[low:high] - offset
+        phrase = (query.fieldname, tuple(query.words), query.slop)
+        field = self.schema[query.fieldname]
+        found = np.zeros(len(docnums), dtype=bool)
+        offsets = [offset for _, offset in self.leaves]
+        leaf_of = np.searchsorted(offsets, docnums, side="right") - 1
+        for number, (leaf, offset) in enumerate(self.leaves):
+            rows = np.flatnonzero(leaf_of == number)
+            if not len(rows):
+                continue
+            reader = leaf.reader()
+            known = self._segments.phrase_checks(reader, phrase)
+            local = (docnums[rows] - offset).tolist()
+            unknown = np.unique(np.asarray([d for d in local if d not in known], dtype=np.int64))
+            if len(unknown):
                 values = [
-                    posting_values(reader, query.fieldname, field.to_bytes(word), local)
+                    posting_values(reader, query.fieldname, field.to_bytes(word), unknown)
                     for word in query.words
                 ]
-                for row, docnum in enumerate(local.tolist()):
+                for row, docnum in enumerate(unknown.tolist()):
                     if row % 512 == 511:
                         _check_time(deadline)
-                    positions = [decode(found[docnum]) for found in values]
-                    known[docnum + offset] = _near(positions, query.slop)
-            with self._lock:
-                self._verified_count += len(unknown)
-                if self._verified_count > MAX_VERIFIED:
-                    self._verified = {key: known}
-                    self._verified_count = len(known)
-        return np.fromiter((known[d] for d in docnums.tolist()), dtype=bool, count=len(docnums))
+                    positions = [field.format.decode_positions(v[docnum]) for v in values]
+                    known[docnum] = _near(positions, query.slop)
+                self._segments.checked(len(unknown))
+            found[rows] = [known[d] for d in local]
+        return found
 
     # --- proximity bonuses, checked lazily ----------------------------------------------
 

@@ -4,7 +4,8 @@ A daily import commits a generation that differs from the one served by a
 new small segment, more deletions in old ones, and now and then a merge of
 small segments into one new one. Whoosh never rewrites a segment: only its
 deletions change. So whatever a search reads from a segment's files (its
-facet values, dates, field lengths, term postings) is read once, kept here
+facet values, dates, field lengths, term postings, which of its documents
+hold a phrase) is read once, kept here
 under the segment's identity, and a new generation is put together from
 the pieces of the segments it shares with the one before plus reads of its
 new segments alone; the new generation's deletions are applied when the
@@ -31,6 +32,9 @@ from whoosh.reading import IndexReader
 # A segment's term postings kept for the generations after the one that read
 # them: (docnums, weights) in their smallest exact types, 8 bytes a posting.
 POSTINGS_BYTES = 128 * 1024 * 1024
+# Phrase checks remembered (segment, phrase, document: whether the phrase is there);
+# past this many, all are forgotten and checked again as searches need them.
+PHRASE_CHECKS = 2_000_000
 
 SegmentKey = tuple[str, int]
 
@@ -69,11 +73,13 @@ class SegmentPieces:
     Safe to share between threads.
     """
 
-    def __init__(self, postings_bytes: int = POSTINGS_BYTES):
+    def __init__(self, postings_bytes: int = POSTINGS_BYTES, phrase_checks: int = PHRASE_CHECKS):
         self._pieces: dict[SegmentKey, dict[Any, Any]] = {}
         self._postings: LRUCache[tuple, tuple[np.ndarray, np.ndarray]] = LRUCache(
             postings_bytes, getsizeof=_postings_bytes
         )
+        self._phrases: dict[tuple, dict[int, bool]] = {}
+        self._phrase_checks, self._phrase_limit = 0, phrase_checks
         self._lock = threading.Lock()
 
     def piece(self, leaf: IndexReader, name: Any, read: Callable[[IndexReader], Any]) -> Any:
@@ -108,6 +114,22 @@ class SegmentPieces:
         with self._lock, contextlib.suppress(ValueError):
             self._postings[(key, fieldname, btext)] = arrays
 
+    def phrase_checks(self, leaf: IndexReader, phrase: tuple) -> dict[int, bool]:
+        """Whether ``phrase`` is in each of this segment's documents checked so far (by
+        segment docnum): to be filled in by the caller, ``checked`` saying how many."""
+        key = segment_key(leaf)
+        if key is None:
+            return {}
+        with self._lock:
+            return self._phrases.setdefault((key, phrase), {})
+
+    def checked(self, count: int) -> None:
+        """``count`` more phrase checks were remembered; past the limit all are forgotten."""
+        with self._lock:
+            self._phrase_checks += count
+            if self._phrase_checks > self._phrase_limit:
+                self._phrases, self._phrase_checks = {}, 0
+
     def keep_only(self, reader: IndexReader) -> None:
         """Forget every segment but those ``reader`` reads (the generation now served)."""
         kept = {segment_key(leaf) for leaf, _ in reader.leaf_readers()}
@@ -116,3 +138,5 @@ class SegmentPieces:
                 del self._pieces[key]
             for key in [key for key in self._postings if key[0] not in kept]:
                 del self._postings[key]
+            for key in [key for key in self._phrases if key[0] not in kept]:
+                self._phrase_checks -= len(self._phrases.pop(key))

@@ -85,13 +85,17 @@ def _as_stored(engine: SearchEngine) -> dict:
     gen = engine._generation(now=True)
     pairs: dict[str, set] = {facet.field: set() for facet in FACETS if facet.from_terms}
     days = np.zeros(gen.size, dtype=np.int64)
+    months = np.full(gen.size, -1, dtype=np.int64)
     for docnum in gen.live.docnums().tolist():
         article = stored_article(gen.searcher.stored_fields(docnum))
         days[docnum] = article.date.toordinal() if article.date else 0
+        if article.date:
+            months[docnum] = article.date.year * 12 + article.date.month - 1
         for facet in FACETS:
             if facet.from_terms:
                 pairs[facet.field].update((docnum, v) for v in facet.values_of(article))
-    return {"pairs": pairs, "day": days[gen.live.mask()].tolist()}
+    live = gen.live.mask()
+    return {"pairs": pairs, "day": days[live].tolist(), "month": months[live].tolist()}
 
 
 def _as_arrays(engine: SearchEngine) -> dict:
@@ -106,7 +110,13 @@ def _as_arrays(engine: SearchEngine) -> dict:
         for field, values in gen.values.items()
         if field in {facet.field for facet in FACETS if facet.from_terms}
     }
-    return {"pairs": pairs, "day": gen.day[gen.live.mask()].tolist()}
+    live = gen.live.mask()
+    return {"pairs": pairs, "day": gen.day[live].tolist(), "month": gen.month[live].tolist()}
+
+
+def _phrase_checked_segments(engine: SearchEngine) -> set[str]:
+    """The segments for which the engine remembers whether a phrase is in some document."""
+    return {key[0][0] for key, checks in engine._segments._phrases.items() if checks}
 
 
 def _engine(index_dir: Path) -> SearchEngine:
@@ -127,7 +137,7 @@ def test_a_generation_built_from_the_last_answers_as_one_opened_afresh(tmp_path,
     index_paths(index_dir, [source], procs=1)
     serving = _engine(index_dir)
     _answers(serving)  # read the words' postings, to be kept for the next generations
-    seen = {"deletions": False, "merge": False}
+    seen = {"deletions": False, "merge": False, "phrase checks kept": False}
     runs = [("new", 40, 150), ("edit", 6, 10), ("remove", 4, 30)]
     runs += [("new", 3, 190 + 3 * n) for n in range(MERGE_AT)]
     segments_before = len(serving._generation().searcher.reader().leaf_readers())
@@ -142,13 +152,18 @@ def test_a_generation_built_from_the_last_answers_as_one_opened_afresh(tmp_path,
                 path.unlink()
         before = serving._generation()
         kept = {leaf.segment().segment_id() for leaf, _ in before.searcher.reader().leaf_readers()}
+        checked = _phrase_checked_segments(serving)
         index_paths(index_dir, [source], procs=1)
 
-        incremental = _answers(serving)
-        gen = serving._generation()
+        gen = serving._generation(now=True)
         assert gen.generation != before.generation
         reader = gen.searcher.reader()
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        # The phrase checks of the segments still served are kept, the others' forgotten.
+        still = {leaf.segment().segment_id() for leaf in leaves}
+        assert _phrase_checked_segments(serving) == checked & still
+        seen["phrase checks kept"] |= bool(checked & still)
+        incremental = _answers(serving)
         for leaf in leaves:
             if leaf.segment().segment_id() in kept:  # reused, not read again
                 serving._segments.piece(leaf, "dates", _not_read_again)
@@ -167,7 +182,7 @@ def test_a_generation_built_from_the_last_answers_as_one_opened_afresh(tmp_path,
         assert _arrays(serving) == _arrays(afresh)
         assert _as_arrays(serving) == _as_stored(serving)
         assert any(total for total, *_ in incremental)
-    assert seen == {"deletions": True, "merge": True}
+    assert seen == {"deletions": True, "merge": True, "phrase checks kept": True}
 
 
 def test_a_rebuild_reads_every_segment_afresh(tmp_path):
