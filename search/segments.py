@@ -31,10 +31,10 @@ from whoosh.reading import IndexReader
 
 # A segment's term postings kept for the generations after the one that read
 # them: (docnums, weights) in their smallest exact types, 8 bytes a posting.
-POSTINGS_BYTES = 128 * 1024 * 1024
+POSTINGS_BYTES = 64 * 1024 * 1024
 # Phrase checks remembered (segment, phrase, document: whether the phrase is there);
 # past this many, all are forgotten and checked again as searches need them.
-PHRASE_CHECKS = 2_000_000
+PHRASE_CHECKS = 500_000
 
 SegmentKey = tuple[str, int]
 
