@@ -20,6 +20,7 @@ demo archive. Timing belongs to the benchmark, not here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -485,13 +486,20 @@ def test_array_matcher_reads_several_segments_and_deletions(several_segments):
 TEXT_FIELDS = ("id", "title", "body", "spell_body", "author_text", "authors", "regions", "themes")
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_terms_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
+@contextlib.contextmanager
+def segments_with_deletions(index_dir, monkeypatch, fast: bool):
+    """The segment readers of ``index_dir`` (several, with deletions), ``fast`` paths or not."""
     monkeypatch.setattr(version, "FAST_PATHS", fast)
-    ix = index.open_dir(live_build(several_segments), indexname="articles")
+    ix = index.open_dir(live_build(index_dir), indexname="articles")
     with ix.reader() as reader:
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         assert len(leaves) > 1 and reader.has_deletions()
+        yield leaves
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_terms_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
+    with segments_with_deletions(several_segments, monkeypatch, fast) as leaves:
         for leaf in leaves:
             for field in TEXT_FIELDS:
                 expected = [(t.decode(), i.doc_frequency()) for t, i in leaf.iter_field(field)]
@@ -524,11 +532,7 @@ def live_documents(leaf, field: str) -> list[tuple[str, list[int]]]:
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_facet_documents_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
-    monkeypatch.setattr(version, "FAST_PATHS", fast)
-    ix = index.open_dir(live_build(several_segments), indexname="articles")
-    with ix.reader() as reader:
-        leaves = [leaf for leaf, _ in reader.leaf_readers()]
-        assert len(leaves) > 1 and reader.has_deletions()
+    with segments_with_deletions(several_segments, monkeypatch, fast) as leaves:
         counts = []
         for leaf in leaves:
             for field in KEYWORD_FIELDS:

@@ -148,22 +148,28 @@ def test_both_paths_write_and_search_alike(index_per_path, monkeypatch):
     )
 
 
-def test_both_paths_read_the_same_vocabulary(index_per_path, monkeypatch):
-    """The typing vocabulary read in bulk from either codec's terms tables, and through
-    Whoosh's readers."""
-    built = {}
+def _read_every_way(index_per_path, monkeypatch, read) -> dict:
+    """``read(index, reader)`` on the index written by each path, with each path reading."""
+    found = {}
     for written_fast, index_dir in index_per_path.items():
         for read_fast in (True, False):
             monkeypatch.setattr(version, "FAST_PATHS", read_fast)
             ix, _ = open_live_index(index_dir)
             with ix.reader() as reader:
-                analyzer = fast_analyzer(ix.schema["body"].analyzer)
-                vocabulary = Vocabulary.from_reader(reader, analyzer)
-            built[written_fast, read_fast] = (
-                vocabulary.words,
-                vocabulary.terms,
-                vocabulary.frequency.tolist(),
-            )
+                found[written_fast, read_fast] = read(ix, reader)
+    return found
+
+
+def test_both_paths_read_the_same_vocabulary(index_per_path, monkeypatch):
+    """The typing vocabulary read in bulk from either codec's terms tables, and through
+    Whoosh's readers."""
+
+    def vocabulary_of(ix, reader):
+        analyzer = fast_analyzer(ix.schema["body"].analyzer)
+        vocabulary = Vocabulary.from_reader(reader, analyzer)
+        return vocabulary.words, vocabulary.terms, vocabulary.frequency.tolist()
+
+    built = _read_every_way(index_per_path, monkeypatch, vocabulary_of)
     reference = built[True, True]
     assert len(reference[0]) > 500
     assert {key: found == reference for key, found in built.items()} == dict.fromkeys(built, True)
@@ -172,16 +178,12 @@ def test_both_paths_read_the_same_vocabulary(index_per_path, monkeypatch):
 def test_both_paths_read_the_same_facet_documents(index_per_path, monkeypatch):
     """A segment's facet documents from either codec's files, read in bulk and through
     Whoosh's matcher."""
-    read = {}
-    for written_fast, index_dir in index_per_path.items():
-        for read_fast in (True, False):
-            monkeypatch.setattr(version, "FAST_PATHS", read_fast)
-            ix, _ = open_live_index(index_dir)
-            with ix.reader() as reader:
-                leaves = [leaf for leaf, _ in reader.leaf_readers()]
-                read[written_fast, read_fast] = [
-                    live_documents(leaf, field) for leaf in leaves for field in KEYWORD_FIELDS
-                ]
+
+    def documents_of(ix, reader):
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        return [live_documents(leaf, field) for leaf in leaves for field in KEYWORD_FIELDS]
+
+    read = _read_every_way(index_per_path, monkeypatch, documents_of)
     reference = read[True, True]
     assert sum(len(documents) for terms in reference for _, documents in terms) > 100
     assert {key: found == reference for key, found in read.items()} == dict.fromkeys(read, True)
