@@ -55,9 +55,10 @@ def commit_generation(storage, indexname: str, schema, segments, generation: int
     for name in sorted({name for segment in segments for name in segment.list_files(storage)}):
         path = folder / name
         entry = known.get(name)
-        if entry is None or entry[0] != path.stat().st_size:
+        stat = path.stat()
+        if entry is None or entry[0] != stat.st_size:
             fsync_path(path)  # written by this commit (segment files never change after)
-            entry = verified.checksum(name)
+            entry = verified.checksum(name, stat)
         files[name] = entry
     verified.save()
 

@@ -12,8 +12,8 @@ each build folder keeps a record of the checksums already read
 (``_verified_checksums.json``, VerifiedChecksums), keyed by the file's inode,
 size and modification and change times, which any rewrite of the file
 changes. Without it, every indexer run and every server worker read the
-whole index (1.7 GB at a million articles: 97 s from a cold disk). A commit
-records the files it wrote as it checksums them.
+whole index (1.7 GB at a million articles). A commit records the files it
+wrote as it checksums them.
 """
 
 from __future__ import annotations
@@ -106,10 +106,13 @@ class VerifiedChecksums:
         self._entries[name] = [*_identity(stat), crc]
         self._changed = True
 
-    def checksum(self, name: str) -> tuple[int, int]:
-        """(size, CRC-32) of the folder's file ``name``: recorded, or read and recorded."""
+    def checksum(self, name: str, stat: os.stat_result | None = None) -> tuple[int, int]:
+        """(size, CRC-32) of the folder's file ``name``: recorded, or read and recorded.
+
+        ``stat``: the file's, when the caller has just taken it.
+        """
         path = self.path.parent / name
-        stat = path.stat()
+        stat = stat or path.stat()
         crc = self.crc(name, stat)
         if crc is None:
             size, crc = checksum(path)
@@ -191,7 +194,7 @@ class Manifest:
             if stat.st_size != size:
                 found.append(f"{name}: {stat.st_size:,} bytes, {size:,} when committed")
                 continue
-            if verified.checksum(name)[1] != crc:
+            if verified.checksum(name, stat)[1] != crc:
                 found.append(f"{name}: contents changed since the commit (checksum differs)")
         verified.save()
         return found
