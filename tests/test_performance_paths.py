@@ -57,6 +57,7 @@ from search.whoosh_internals import (
     field_doc_frequencies,
     field_documents,
     field_terms,
+    posting_values,
     terms_table,
     version,
 )
@@ -507,6 +508,23 @@ def test_terms_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
                 assert list(zip(terms, counts.tolist(), strict=True)) == expected, field
                 assert field_terms(leaf, field) == [term for term, _ in expected], field
             assert max(field_doc_frequencies(leaf, "body")[1]) > 1
+
+
+def test_positions_picked_from_blocks_are_whoosh_own(several_segments, monkeypatch):
+    """posting_values (the list read in one piece, only the blocks asked for unpickled)
+    gives what Whoosh's matcher gives, for lists of many blocks and docnums spread over them."""
+    with segments_with_deletions(several_segments, monkeypatch, True) as leaves:
+        blocks = []
+        for leaf in leaves:
+            terms, counts = field_doc_frequencies(leaf, "body")
+            for row in np.argsort(-counts)[:5].tolist() + [len(terms) // 2]:
+                btext = terms[row].encode()
+                expected = dict(leaf.postings("body", btext).all_items())
+                wanted = np.array(sorted(expected)[1::3] or sorted(expected), dtype=np.int64)
+                got = posting_values(leaf, "body", btext, wanted)
+                assert got == {d: expected[d] for d in wanted.tolist()}, terms[row]
+                blocks.append(counts[row])
+        assert max(blocks) > 2 * 128  # lists of several W3 blocks were among them
 
 
 KEYWORD_FIELDS = ("authors", "regions", "themes", "reports", "source")

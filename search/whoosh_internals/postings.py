@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable, Iterator
+from functools import partial
 from io import BytesIO
 from pickle import load, loads
 
@@ -34,16 +36,24 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple:
     thousands of blocks); (None, None) for any other kind of list, and when
     the fast paths are off: the caller then walks Whoosh's own matcher.
     """
-    if not version.FAST_PATHS:
+    matcher = _leaf_matcher(reader, fieldname, btext)
+    if not version.FAST_PATHS or type(matcher) is not W3LeafMatcher:
         return None, None
+    return _read_blocks(_whole_list(matcher))
+
+
+def _leaf_matcher(reader, fieldname: str, btext: bytes):
+    """The term's matcher over the segment's postings, deleted documents included."""
     matcher = reader.postings(fieldname, btext)
     if isinstance(matcher, FilterMatcher):  # deletions: the caller drops them itself
         matcher = matcher.child
-    if type(matcher) is not W3LeafMatcher:
-        return None, None
+    return matcher
+
+
+def _whole_list(matcher: W3LeafMatcher) -> BytesIO:
+    """A W3 matcher's posting blocks, read from its file in one piece."""
     start = matcher._baseoffset
-    stream = BytesIO(matcher._postfile.get(start, matcher._startoffset + _length(matcher) - start))
-    return _read_blocks(stream)
+    return BytesIO(matcher._postfile.get(start, matcher._startoffset + _length(matcher) - start))
 
 
 def _length(holder) -> int:
@@ -52,15 +62,34 @@ def _length(holder) -> int:
     return length[0] if isinstance(length, tuple) else length
 
 
-def _read_blocks(stream: BytesIO) -> tuple[np.ndarray, np.ndarray]:
-    """(docnums, weights) of the W3 blocks from ``stream``'s position to the last block."""
-    ids, weights = [], []
+def _blocks(stream: BytesIO) -> Iterator[tuple[int, int, Callable[[], tuple]]]:
+    """Each W3 block from ``stream``'s position to the last: (posting count, its largest
+    docnum, a function unpickling its (id deltas, weights, values)).
+
+    Only the headers are read as the blocks go by; a block's data is
+    decompressed and unpickled when its function is called.
+    """
     while True:
         (size,) = _BLOCK_SIZE.unpack(stream.read(_BLOCK_SIZE.size))
         block_end = stream.tell() + abs(size)  # negative: the last block
-        count, _, _, compression, _, _ = load(stream)
-        data = stream.read(block_end - stream.tell())
-        deltas, block_weights, _ = loads(zlib.decompress(data) if compression else data)
+        count, maxid, _, compression, _, _ = load(stream)
+        start = stream.tell()
+        stream.seek(block_end)
+        data = stream.getbuffer()[start:block_end]
+        yield count, maxid, partial(_unpickle, data, compression)
+        if size < 0:
+            break
+
+
+def _unpickle(data: memoryview, compression: int) -> tuple:
+    return loads(zlib.decompress(data) if compression else data)
+
+
+def _read_blocks(stream: BytesIO) -> tuple[np.ndarray, np.ndarray]:
+    """(docnums, weights) of the W3 blocks from ``stream``'s position to the last block."""
+    ids, weights = [], []
+    for count, _, unpickle in _blocks(stream):
+        deltas, block_weights, _ = unpickle()
         ids.append(np.cumsum(np.asarray(deltas, dtype=np.int64)))
         if block_weights is None:
             weights.append(np.ones(count))
@@ -69,8 +98,6 @@ def _read_blocks(stream: BytesIO) -> tuple[np.ndarray, np.ndarray]:
             weights.append(np.full(count, float(np.float32(block_weights))))
         else:
             weights.append(np.asarray(block_weights, dtype=np.float64))
-        if size < 0:
-            break
     return np.concatenate(ids), np.concatenate(weights)
 
 
@@ -128,12 +155,11 @@ def _documents(reader, infos: FieldTermInfos) -> list:
 def posting_values(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, bytes]:
     """The posting values (encoded positions) of a term for the ``wanted`` docnums of a segment.
 
-    Only the W3 blocks whose id range holds a wanted document are unpickled;
-    ``wanted`` is sorted and every one of them has the term.
+    The list is read in one piece, and only the W3 blocks whose id range
+    holds a wanted document are unpickled; ``wanted`` is sorted and every one
+    of them has the term.
     """
-    matcher = reader.postings(fieldname, btext)
-    if isinstance(matcher, FilterMatcher):
-        matcher = matcher.child
+    matcher = _leaf_matcher(reader, fieldname, btext)
     found: dict[int, bytes] = {}
     if not version.FAST_PATHS or type(matcher) is not W3LeafMatcher:
         for docnum in wanted.tolist():
@@ -141,17 +167,15 @@ def posting_values(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> 
             found[docnum] = matcher.value()
         return found
     first = 0
-    while first < len(wanted):
-        last = int(np.searchsorted(wanted, matcher._maxid, side="right"))
+    for _, maxid, unpickle in _blocks(_whole_list(matcher)):
+        last = int(np.searchsorted(wanted, maxid, side="right"))
         if last > first:
-            matcher._read_data()
-            deltas, _, values = matcher._data
+            deltas, _, values = unpickle()
             ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
             where = np.searchsorted(ids, wanted[first:last]).tolist()
             for docnum, index in zip(wanted[first:last].tolist(), where, strict=True):
                 found[docnum] = values[index]
             first = last
-        if matcher._lastblock:
+        if first == len(wanted):
             break
-        matcher._next_block()
     return found
