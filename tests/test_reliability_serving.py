@@ -4,12 +4,17 @@ the benchmark scripts that measure them (bench/slow_clients.py, bench/soak.py --
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
+import threading
+from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from search.engine import SEARCH_SECONDS
+from tests.conftest import serving
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
@@ -51,3 +56,43 @@ def test_200_clients_at_once_are_answered_in_time_or_shed_quickly(demo_index, tm
     assert outcomes["shed"]["p90_ms"] < 1000 * SEARCH_SECONDS, figures
     assert figures["server_tracebacks"] == 0, figures
     assert figures["ok"]
+
+
+def keep_alive_searches(url: str, clients: int, queries: list[str]) -> Counter:
+    """``clients`` keep-alive connections, each sending ``queries`` one after another, all
+    starting together: how often each (status, Connection header) came back."""
+    address = urlsplit(url)
+    start, answers, lock = threading.Barrier(clients), Counter(), threading.Lock()
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+        connection.connect()
+        start.wait()
+        for query in queries:  # http.client opens a new connection after a close
+            connection.request("GET", f"/api/search?q={query}")
+            response = connection.getresponse()
+            response.read()
+            with lock:
+                answers[(response.status, response.getheader("Connection"))] += 1
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_a_crowded_worker_hands_connections_over_and_a_lone_client_keeps_its_own(
+    demo_index, tmp_path
+):
+    """A request answered while others wait in its worker closes its connection (the
+    client's next one may go to an idler worker); with nobody waiting, keep-alive holds."""
+    queries = ["oil+prices+rose+sharply+in+early+trading", "bank", "coffee+quota"]
+    with serving(demo_index, tmp_path, workers=1) as server:
+        crowded = keep_alive_searches(server.url, 6, queries)
+        alone = keep_alive_searches(server.url, 1, queries)
+    assert sum(crowded.values()) == 18 and {status for status, _ in crowded} == {200}, crowded
+    assert crowded[(200, "close")] > 0, crowded
+    assert alone == Counter({(200, "keep-alive"): 3}), alone

@@ -3,23 +3,36 @@
 A worker serves one request at a time (searches are CPU-bound and take turns
 in the engine), so a burst queues up in front of it. A request that finds
 ``queue`` others already waiting in its worker, or so many that at the
-worker's recent pace its turn would come after ``queue_seconds``, is
+worker's recent pace (the median of its last turns, so that one slow search
+-- a new worker's first reads of a common word -- does not shed the requests
+behind it) its turn would come after ``queue_seconds``, is
 answered at once with 503 and ``Retry-After``; so is one that has waited
 ``queue_seconds`` without its turn after all, while others wait too. Each request gets its answer
 within the search time limit or is told quickly to come back. Shedding must
 cost far less than serving, or it would not relieve anything: the answer is a
 fixed body written below Flask. Static files do not queue.
+
+A client's keep-alive connection stays with the worker that accepted it, and
+a worker accepts many connections at once (web/gevent_worker.py): eight
+clients arriving together were seen held seven by one worker, one by the
+other, which then sat idle half the time. So a request that leaves its turn
+while others wait in its worker is marked ``HAND_OVER``: the worker answers
+it with ``Connection: close``, and the client's next connection goes to
+whichever worker accepts first -- one that is not busy searching.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 
 DEFAULT_QUEUE = 8
 DEFAULT_QUEUE_SECONDS = 1.0
+PACE_TURNS = 15  # the worker's pace: the median length of its last turns
 RETRY_AFTER_SECONDS = 1
 MESSAGE = "The search service is busy. Please try again in a moment."
 JSON_BODY = b'{"error": {"message": "' + MESSAGE.encode() + b'"}}\n'
@@ -28,6 +41,8 @@ HTML_BODY = (
     b"<h1>Busy</h1><p>" + MESSAGE.encode() + b"</p></html>\n"
 )
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+# Set in the WSGI environ when others were waiting as the request left its turn.
+HAND_OVER = "article_search.hand_over"
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -45,7 +60,7 @@ class AdmissionQueue:
         self._turn = threading.Semaphore(1)
         self._count_lock = threading.Lock()
         self._waiting = 0
-        self._pace = 0.0  # seconds a turn has lasted lately (moving average)
+        self._turns: deque[float] = deque([0.0], maxlen=PACE_TURNS)  # seconds each lasted
         self._turn_began = 0.0  # one turn at a time, so one start time
 
     def enter(self) -> bool:
@@ -58,7 +73,8 @@ class AdmissionQueue:
         arrived = time.monotonic()
         with self._count_lock:
             queued = self._waiting
-            if queued >= self.limit or (queued and (queued + 1) * self._pace > self.seconds):
+            pace = statistics.median(self._turns)
+            if queued >= self.limit or (queued and (queued + 1) * pace > self.seconds):
                 return False
             self._waiting += 1
         try:
@@ -79,8 +95,13 @@ class AdmissionQueue:
         with self._count_lock:
             return self._waiting > 1
 
+    def waiting(self) -> int:
+        """How many requests wait for their turn (the one being served is not counted)."""
+        with self._count_lock:
+            return self._waiting
+
     def leave(self) -> None:
-        self._pace = 0.8 * self._pace + 0.2 * (time.monotonic() - self._turn_began)
+        self._turns.append(time.monotonic() - self._turn_began)
         self._turn.release()
 
 
@@ -112,6 +133,7 @@ class AdmissionControl:
         try:
             return self.app(environ, start_response)
         finally:
+            environ[HAND_OVER] = self.queue.waiting() > 0
             self.queue.leave()
 
     @staticmethod
