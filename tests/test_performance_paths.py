@@ -397,6 +397,26 @@ def test_array_matcher_equals_whoosh(generation):
     assert checked >= 3
 
 
+@pytest.mark.parametrize("slop", [1, 2, 3])
+def test_phrases_of_words_near_each_other_match_as_whoosh(generation, articles, slop):
+    """Two-word phrases (every proximity bonus) and three-word ones, at each slop, in
+    order and reversed: the same documents as Whoosh's own phrase matcher."""
+    searcher, matcher = generation.searcher, generation.matcher
+    analyzer = searcher.schema["body"].analyzer
+    words = [token.text for token in analyzer(" ".join(a.body for a in articles[:3]))]
+    phrases = [words[i : i + 2] for i in range(0, 60, 3)] + [
+        words[i : i + 3] for i in range(0, 30, 5)
+    ]
+    phrases += [[words[i], words[i + 2]] for i in range(0, 40, 4)]  # a word between
+    matched = 0
+    for phrase in phrases + [list(reversed(p)) for p in phrases]:
+        query = wq.Phrase("body", phrase, slop=slop)
+        expected = sorted(searcher.docs_for_query(query))
+        assert matcher.evaluate(query).docnums.tolist() == expected, (phrase, slop)
+        matched += bool(expected)
+    assert matched >= 20
+
+
 def test_a_small_match_cache_keeps_within_its_bytes_and_answers_the_same(generation):
     """Match lists larger than the whole cache are not kept; the rest are evicted by age."""
     small = ArrayMatcher(generation.searcher, cache_bytes=4096)
