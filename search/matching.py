@@ -587,7 +587,8 @@ class ArrayMatcher:
         if not all_docnums:
             return Matches.empty()
         # Kept in the cache as int32 (docnums fit): 12 bytes a match, not 16.
-        return Matches(np.concatenate(all_docnums).astype(np.int32), np.concatenate(all_scores))
+        docnums = np.concatenate(all_docnums).astype(np.int32, copy=False)
+        return Matches(docnums, np.concatenate(all_scores))
 
     @staticmethod
     def _walk(matcher) -> Matches:
@@ -602,8 +603,8 @@ class ArrayMatcher:
         """A segment's (docnums, weights) for a term, deleted documents included, kept for
         every generation with the segment; (None, None) where they cannot be read whole."""
         kept = self._segments.postings(reader, fieldname, btext)
-        if kept is not None:  # kept compact: widened as posting_arrays gives them
-            return kept[0].astype(np.int64), kept[1].astype(np.float64)
+        if kept is not None:  # kept compact: weights widened as posting_arrays gives them
+            return kept[0], kept[1].astype(np.float64)
         docnums, weights = posting_arrays(reader, fieldname, btext)
         if docnums is not None:
             compact = compact_postings(docnums, weights)

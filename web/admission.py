@@ -92,8 +92,7 @@ class AdmissionQueue:
         return True
 
     def _others_waiting(self) -> bool:
-        with self._count_lock:
-            return self._waiting > 1
+        return self.waiting() > 1  # the asking request is among the waiting
 
     def waiting(self) -> int:
         """How many requests wait for their turn (the one being served is not counted)."""

@@ -14,8 +14,8 @@ typing vocabulary then builds while the first requests come in), and its
 SearchEngine follows newer index generations without a restart. Workers are
 recycled now and then (with jitter, so not all at once) to keep memory in
 check, but seldom: a new worker reads every common word again (at a million
-articles its first 20 s of searches cost four times a warm worker's), and its
-caches are bounded in bytes anyway. At 2,000 requests, each of two busy
+articles its first pass over the benchmark's query log took 15 s CPU, a warm
+worker's 6 s), and its caches are bounded in bytes anyway. At 2,000 requests, each of two busy
 workers was recycled every minute.
 """
 
