@@ -44,7 +44,12 @@ from whoosh.util.numeric import byte_to_length
 
 from search.docsets import live_mask
 from search.segments import SegmentPieces, compact_postings
-from search.whoosh_internals import length_bytes, posting_arrays, posting_values
+from search.whoosh_internals import (
+    FrequentPostings,
+    length_bytes,
+    posting_arrays,
+    posting_values,
+)
 
 # Every term list the benchmark's 225-query log reads at a million articles
 # takes 130 MB (the commonest word alone 9 MB); at 64 MB the long queries'
@@ -600,8 +605,14 @@ class ArrayMatcher:
         return Matches(np.asarray(docnums, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
     def _segment_postings(self, reader, fieldname: str, btext: bytes) -> tuple:
-        """A segment's (docnums, weights) for a term, deleted documents included, kept for
-        every generation with the segment; (None, None) where they cannot be read whole."""
+        """A segment's (docnums, weights) for a term, deleted documents included; (None,
+        None) where they cannot be read whole. A common term's come from the segment's
+        frequent-terms file, the others' from W3, kept for every generation with the segment."""
+        frequent = self._segments.piece(reader, "frequent", FrequentPostings.open)
+        if frequent is not None:
+            arrays = frequent.arrays(reader, fieldname, btext)
+            if arrays is not None:
+                return arrays
         kept = self._segments.postings(reader, fieldname, btext)
         if kept is not None:  # kept compact: weights widened as posting_arrays gives them
             return kept[0], kept[1].astype(np.float64)

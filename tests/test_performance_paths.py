@@ -54,13 +54,16 @@ from search.store import live_build
 from search.vocabulary import Vocabulary
 from search.whoosh_internals import (
     ArticleCodec,
+    FrequentPostings,
     field_doc_frequencies,
     field_documents,
     field_terms,
+    posting_arrays,
     posting_values,
     terms_table,
     version,
 )
+from search.whoosh_internals import frequent as frequent_file
 
 ROOT = Path(__file__).resolve().parents[1]
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"
@@ -545,6 +548,45 @@ def test_positions_picked_from_blocks_are_whoosh_own(several_segments, monkeypat
                 assert got == {d: expected[d] for d in wanted.tolist()}, terms[row]
                 blocks.append(counts[row])
         assert max(blocks) > 2 * 128  # lists of several W3 blocks were among them
+
+
+def test_common_terms_read_from_their_arrays_are_whoosh_own(several_segments, monkeypatch):
+    """The frequent-terms file of each segment holds, for every scorable term in at
+    least MIN_DOCUMENTS documents and no other, what the term's W3 list holds."""
+    with segments_with_deletions(several_segments, monkeypatch, True) as leaves:
+        held = 0
+        for leaf in leaves:
+            frequent = FrequentPostings.open(leaf)
+            assert frequent is not None
+            for field in ("title", "body", "author_text", "authors", "id"):
+                terms, counts = field_doc_frequencies(leaf, field)
+                for term, count in zip(terms, counts.tolist(), strict=True):
+                    arrays = frequent.arrays(leaf, field, term.encode())
+                    common = count >= frequent_file.MIN_DOCUMENTS
+                    assert (arrays is not None) == (common and leaf.schema[field].scorable)
+                    if arrays is not None:
+                        docnums, weights = posting_arrays(leaf, field, term.encode())
+                        assert arrays[0].tolist() == docnums.tolist(), (field, term)
+                        assert arrays[1].tolist() == weights.tolist(), (field, term)
+                        held += 1
+        assert held > 50
+        monkeypatch.setattr(version, "FAST_PATHS", False)  # Whoosh's own readers: no file
+        assert FrequentPostings.open(leaves[0]) is None
+
+
+def test_a_merged_segment_has_its_common_terms_arrays(tmp_path, corpus):
+    index_paths(tmp_path / "merged", [corpus], procs=2)
+    ix = index.open_dir(live_build(tmp_path / "merged"), indexname="articles")
+    ArticleSegmentWriter(ix, codec=ArticleCodec()).commit(optimize=True)
+    with ix.reader() as reader:
+        frequent = FrequentPostings.open(reader)
+        assert frequent is not None
+        terms, counts = field_doc_frequencies(reader, "body")
+        common = terms[int(np.argmax(counts))].encode()
+        docnums, weights = posting_arrays(reader, "body", common)
+        assert len(docnums) >= frequent_file.MIN_DOCUMENTS
+        arrays = frequent.arrays(reader, "body", common)
+        assert arrays[0].tolist() == docnums.tolist() and arrays[1].tolist() == weights.tolist()
 
 
 KEYWORD_FIELDS = ("authors", "regions", "themes", "reports", "source")

@@ -79,6 +79,7 @@ from search.whoosh_internals.codec import (
     length_bytes,
     numeric_column,
 )
+from search.whoosh_internals.frequent import FrequentPostings
 from search.whoosh_internals.postings import field_documents, posting_arrays, posting_values
 from search.whoosh_internals.terms_table import field_doc_frequencies, field_terms
 from search.whoosh_internals.toc import (
@@ -104,6 +105,7 @@ def fast_paths() -> bool:
 __all__ = [
     "ArticleCodec",
     "CommitHook",
+    "FrequentPostings",
     "GenerationIndex",
     "PooledMpWriter",
     "PooledSegmentWriter",

@@ -34,6 +34,8 @@ from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from search.whoosh_internals import version
+from search.whoosh_internals.frequent import EXT as FREQUENT_EXT
+from search.whoosh_internals.frequent import FrequentPostingsWriter
 from search.whoosh_internals.terms_table import TermsTableWriter
 
 _UNREAD = object()
@@ -162,7 +164,9 @@ class TermAtATimeFieldWriter(W3FieldWriter):
     ``write_term`` does that work without a method call per posting.
     Spelling words are written once, not once per document that has them:
     Whoosh posts every word of every document to the spelling field at
-    docnum 0, and only the field's word list is ever read.
+    docnum 0, and only the field's word list is ever read. A scorable
+    field's common terms also go to the segment's frequent-terms file
+    (search.whoosh_internals.frequent).
     """
 
     def __init__(self, codec, storage, segment):
@@ -178,6 +182,7 @@ class TermAtATimeFieldWriter(W3FieldWriter):
         self._infield = False
         self.is_closed = False
         self._postings_end: int | None = None  # where the next block goes (known after a tell)
+        self._frequent = FrequentPostingsWriter(self._create_file(FREQUENT_EXT))
 
     def start_field(self, fieldname, fieldobj):
         super().start_field(fieldname, fieldobj)
@@ -251,6 +256,8 @@ class TermAtATimeFieldWriter(W3FieldWriter):
             docnums[-1],
         )
         self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo + self._write(written))
+        if self._fieldobj.scorable:
+            self._frequent.add(self._fieldname, btext, docnums, weights)
 
     def write_terms_alike(self, btexts: Iterable[bytes], docnum: int, value: bytes) -> None:
         """Write terms of the open field that each have one posting, ``docnum`` with
@@ -266,6 +273,10 @@ class TermAtATimeFieldWriter(W3FieldWriter):
         add, prefix = self._tindex.add, pack_ushort(self._fieldid)
         for btext in btexts:
             add(prefix + btext, terminfo + extent)
+
+    def close(self):
+        super().close()
+        self._frequent.close()
 
     def _write(self, parts: list[bytes]) -> bytes:
         """Append ``parts`` to the postings file; their extent, as a term info ends."""
