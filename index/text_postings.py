@@ -22,6 +22,7 @@ from whoosh.system import pack_uint
 
 from search.analysis import FastAnalyzer
 from search.schema import ArticleText
+from search.whoosh_internals import MIN_DOCUMENTS, PositionValues
 
 TermPostings = tuple[bytes, list[int], list[float], list[bytes]]
 BATCH_POSTINGS = 50_000  # postings turned into Python lists at a time
@@ -128,11 +129,16 @@ class TextPostings:
             for term in range(batch_start, batch_end):
                 start, end = term_bounds[term], term_bounds[term + 1]
                 local = slice(start - first_posting, end - first_posting)
+                term_values = values[local]
+                if end - start >= MIN_DOCUMENTS:  # its positions go to the frequent-terms file
+                    term_values = PositionValues(term_values)
+                    term_values.counts = frequencies[start:end]
+                    term_values.positions = positions[word_bounds[start] : word_bounds[end]]
                 yield (
                     terms[posting_keys[start]],
                     batch_docnums[local],
                     weights[local],
-                    values[local],
+                    term_values,
                 )
 
     def _words_by_term(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:

@@ -28,8 +28,8 @@ daily import does not make the next searches read every common word again.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
+import itertools
 import threading
 import time
 from dataclasses import dataclass
@@ -411,7 +411,7 @@ class ArrayMatcher:
     def _phrase(self, query: wq.Phrase, deadline: float | None) -> Matches:
         """Whoosh's Phrase: the words in order, each within ``slop`` positions of the last.
 
-        Matched as Whoosh's SpanNear2 matcher matches (see ``_near``), scored as
+        Matched as Whoosh's SpanNear2 matcher matches (see ``_chained``), scored as
         it scores: the sum of the words' BM25F scores (added as its binary tree
         of intersections adds them), times the phrase's boost.
         """
@@ -461,10 +461,10 @@ class ArrayMatcher:
         """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered
         per segment for every generation that has it (search.segments).
 
-        Positions are read only from the posting blocks that hold a document asked for.
+        Positions are read only for the documents asked for: a common word's from the
+        segment's frequent-terms file, another's from the posting blocks that hold them.
         """
         phrase = (query.fieldname, tuple(query.words), query.slop)
-        field = self.schema[query.fieldname]
         found = np.zeros(len(docnums), dtype=bool)
         offsets = [offset for _, offset in self.leaves]
         leaf_of = np.searchsorted(offsets, docnums, side="right") - 1
@@ -477,18 +477,31 @@ class ArrayMatcher:
             local = (docnums[rows] - offset).tolist()
             unknown = np.unique(np.asarray([d for d in local if d not in known], dtype=np.int64))
             if len(unknown):
-                values = [
-                    posting_values(reader, query.fieldname, field.to_bytes(word), unknown)
-                    for word in query.words
-                ]
-                for row, docnum in enumerate(unknown.tolist()):
-                    if row % 512 == 511:
-                        _check_time(deadline)
-                    positions = [field.format.decode_positions(v[docnum]) for v in values]
-                    known[docnum] = _near(positions, query.slop)
+                words = []
+                for word in query.words:
+                    _check_time(deadline)
+                    words.append(self._word_positions(reader, query.fieldname, word, unknown))
+                near = np.zeros(len(unknown), dtype=bool)
+                near[_chained(words, query.slop)] = True
+                known.update(zip(unknown.tolist(), near.tolist(), strict=True))
                 self._segments.checked(len(unknown))
             found[rows] = [known[d] for d in local]
         return found
+
+    def _word_positions(self, reader, fieldname: str, word: str, wanted: np.ndarray):
+        """A word's positions in the ``wanted`` docnums of a segment (sorted, each holding
+        the word), as ``row << 32 | position`` (``row``: the document's place in ``wanted``)."""
+        field = self.schema[fieldname]
+        btext = field.to_bytes(word)
+        frequent = self._segments.piece(reader, "frequent", FrequentPostings.open)
+        if frequent is not None:
+            keys = frequent.positions(reader, fieldname, btext, wanted)
+            if keys is not None:
+                return keys
+        values = posting_values(reader, fieldname, btext, wanted)
+        positions = [field.format.decode_positions(values[d]) for d in wanted.tolist()]
+        owners = np.repeat(np.arange(len(wanted), dtype=np.int64), [len(p) for p in positions])
+        return (owners << 32) | np.fromiter(itertools.chain.from_iterable(positions), np.int64)
 
     # --- proximity bonuses, checked lazily ----------------------------------------------
 
@@ -631,29 +644,23 @@ class ArrayMatcher:
         )
 
 
-def _near(positions: list[list[int]], slop: int) -> bool:
-    """Whether Whoosh's SpanNear2 (ordered, mindist 1) finds the words in one document.
+def _chained(words: list[np.ndarray], slop: int) -> np.ndarray:
+    """The rows where Whoosh's SpanNear2 (ordered, mindist 1) finds the words.
 
-    ``positions`` holds each word's positions, in phrase order. A port of
-    ``SpanNear2Matcher._get_spans`` on (start, end) pairs: each next word must
-    start at or after the span so far and lie 1 to ``slop`` positions beyond it.
+    ``words`` holds each word's positions, in phrase order, as ``row << 32 |
+    position``, ascending. SpanNear2 extends a span by a next word starting 1
+    to ``slop`` positions past the span's end (a word inside the span, at
+    distance 0, does not), so only the spans' ends matter: the first word's
+    positions, then each next word's positions 1 to ``slop`` past an end
+    kept. A row is found if an end is left after the last word.
     """
-    spans = sorted({(p, p) for p in positions[0]})
-    for following in positions[1:]:
-        if not spans:
-            return False
-        starts = sorted(following)
-        joined = set()
-        for start, end in spans:
-            for b in starts[bisect.bisect_left(starts, start) :]:
-                if b > end + slop:
-                    break
-                # distance_to: 0 when overlapping, else the gap between the spans
-                distance = 0 if start <= b <= end else (b - end if b > end else start - b)
-                if 1 <= distance <= slop:
-                    joined.add((min(start, b), max(end, b)))
-        spans = sorted(joined)
-    return bool(spans)
+    ends = words[0]
+    for following in words[1:]:
+        reached = np.zeros(len(following), dtype=bool)
+        for gap in range(1, slop + 1):
+            reached |= _positions_in(ends, following - gap)[1]
+        ends = following[reached]
+    return np.unique(ends >> 32)
 
 
 def _sparse_combine(parts: list[Matches], union: bool) -> tuple[np.ndarray, np.ndarray]:

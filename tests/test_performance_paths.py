@@ -554,7 +554,7 @@ def test_common_terms_read_from_their_arrays_are_whoosh_own(several_segments, mo
     """The frequent-terms file of each segment holds, for every scorable term in at
     least MIN_DOCUMENTS documents and no other, what the term's W3 list holds."""
     with segments_with_deletions(several_segments, monkeypatch, True) as leaves:
-        held = 0
+        held = positioned = 0
         for leaf in leaves:
             frequent = FrequentPostings.open(leaf)
             assert frequent is not None
@@ -569,9 +569,25 @@ def test_common_terms_read_from_their_arrays_are_whoosh_own(several_segments, mo
                         assert arrays[0].tolist() == docnums.tolist(), (field, term)
                         assert arrays[1].tolist() == weights.tolist(), (field, term)
                         held += 1
-        assert held > 50
+                        positioned += _positions_are_whoosh_own(leaf, frequent, field, term)
+        assert held > 50 and positioned > 50
         monkeypatch.setattr(version, "FAST_PATHS", False)  # Whoosh's own readers: no file
         assert FrequentPostings.open(leaves[0]) is None
+
+
+def _positions_are_whoosh_own(leaf, frequent, field: str, term: str) -> bool:
+    """Whether the file holds the term's positions; if so, checked against Whoosh's values
+    for every third of its documents."""
+    expected = dict(leaf.postings(field, term.encode()).all_items())
+    wanted = np.array(sorted(expected)[::3], dtype=np.int64)
+    keys = frequent.positions(leaf, field, term.encode(), wanted)
+    if keys is None:
+        return False
+    decode = leaf.schema[field].format.decode_positions
+    whoosh_own = [(row, p) for row, d in enumerate(wanted.tolist()) for p in decode(expected[d])]
+    found = zip((keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist(), strict=True)
+    assert list(found) == whoosh_own, term
+    return True
 
 
 def test_a_merged_segment_has_its_common_terms_arrays(tmp_path, corpus):

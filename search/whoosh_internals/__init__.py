@@ -79,7 +79,7 @@ from search.whoosh_internals.codec import (
     length_bytes,
     numeric_column,
 )
-from search.whoosh_internals.frequent import FrequentPostings
+from search.whoosh_internals.frequent import MIN_DOCUMENTS, FrequentPostings, PositionValues
 from search.whoosh_internals.postings import field_documents, posting_arrays, posting_values
 from search.whoosh_internals.terms_table import field_doc_frequencies, field_terms
 from search.whoosh_internals.toc import (
@@ -106,6 +106,8 @@ __all__ = [
     "ArticleCodec",
     "CommitHook",
     "FrequentPostings",
+    "MIN_DOCUMENTS",
+    "PositionValues",
     "GenerationIndex",
     "PooledMpWriter",
     "PooledSegmentWriter",

@@ -257,7 +257,7 @@ class TermAtATimeFieldWriter(W3FieldWriter):
         )
         self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo + self._write(written))
         if self._fieldobj.scorable:
-            self._frequent.add(self._fieldname, btext, docnums, weights)
+            self._frequent.add(self._fieldname, btext, docnums, weights, values)
 
     def write_terms_alike(self, btexts: Iterable[bytes], docnum: int, value: bytes) -> None:
         """Write terms of the open field that each have one posting, ``docnum`` with

@@ -13,13 +13,22 @@ so it is copied, checked and deleted with the segment; Whoosh's own reader
 never opens it, and the W3 lists stay whole. A segment without the file (an
 older index, Whoosh's own writer) or a term not in it is read from W3.
 
-The file: each term's docnums then weights, term after term; then a
-pickled index {fieldname: (terms as a sorted numpy bytes array, where each
-term's arrays start, how many documents)}; then the index's offset, 8 bytes.
+Where the pool hands a term's positions over as arrays too (a first
+import's text fields: ``PositionValues``), they are written after its
+weights: each posting's position count, then the positions, each in the
+smallest unsigned type that holds them. A phrase check then reads them for
+the documents it asks about with a few slices (``positions``), where W3
+unpickles the blocks that hold them; a merge's terms have none (W3 then).
+
+The file: each term's arrays, term after term; then a pickled index
+{fieldname: (terms as a sorted numpy bytes array, and for each term where
+its arrays start, how many documents, how many positions (-1: none), the
+byte sizes of its counts and positions)}; then the index's offset, 8 bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import struct
 
@@ -35,40 +44,60 @@ _DOCNUM = np.dtype("<i4")
 _WEIGHT = np.dtype("<f4")
 
 
+class PositionValues(list):
+    """A term's Whoosh values (encoded positions, one a posting) with the same positions
+    as arrays: ``counts`` (one a posting) and ``positions`` (every posting's, in order)."""
+
+    __slots__ = ("counts", "positions")
+
+
 class FrequentPostingsWriter:
     """Writes a segment's frequent-terms file, a term at a time; see the module."""
 
     def __init__(self, file):
         self._file = file  # a Whoosh StructFile, created for the segment
-        self._fields: dict[str, tuple[list[bytes], list[int], list[int]]] = {}
+        self._fields: dict[str, list[tuple]] = {}
 
-    def add(self, fieldname: str, btext: bytes, docnums, weights) -> None:
-        """A term's whole posting list (docnums ascending); kept if it has enough of them.
+    def add(self, fieldname: str, btext: bytes, docnums, weights, values) -> None:
+        """A term's whole posting list (docnums ascending, ``values`` Whoosh's, positions as
+        arrays too where a PositionValues); kept if it has enough documents.
 
         Terms holding a zero byte are left to W3 (a numpy bytes array drops trailing zeros).
         """
         if len(docnums) < MIN_DOCUMENTS or b"\x00" in btext:
             return
-        terms, starts, counts = self._fields.setdefault(fieldname, ([], [], []))
-        terms.append(btext)
-        starts.append(self._file.tell())
-        counts.append(len(docnums))
+        entry = [btext, self._file.tell(), len(docnums), -1, 0, 0]
         self._file.write(np.asarray(docnums, dtype=_DOCNUM).tobytes())
         self._file.write(np.asarray(weights, dtype=_WEIGHT).tobytes())
+        if isinstance(values, PositionValues):
+            counts, positions = _smallest(values.counts), _smallest(values.positions)
+            self._file.write(counts.tobytes())
+            self._file.write(positions.tobytes())
+            entry[3:] = len(positions), counts.itemsize, positions.itemsize
+        self._fields.setdefault(fieldname, []).append(tuple(entry))
 
     def close(self) -> None:
         index = {}
-        for fieldname, (terms, starts, counts) in self._fields.items():
+        for fieldname, entries in self._fields.items():
+            terms, *columns = zip(*entries, strict=True)
             order = np.argsort(np.array(terms, dtype=bytes), kind="stable")
             index[fieldname] = (
                 np.array(terms, dtype=bytes)[order],
-                np.array(starts, dtype=np.int64)[order],
-                np.array(counts, dtype=np.int64)[order],
+                *(np.array(column, dtype=np.int64)[order] for column in columns),
             )
         at = self._file.tell()
         self._file.write(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
         self._file.write(_FOOTER.pack(at))
         self._file.close()
+
+
+def _smallest(values: np.ndarray) -> np.ndarray:
+    """Non-negative ``values`` in the smallest little-endian unsigned type that holds them."""
+    largest = int(values.max()) if len(values) else 0
+    for kind in ("u1", "<u2", "<u4"):
+        if largest <= np.iinfo(kind).max:
+            return values.astype(kind)
+    return values.astype("<u8")
 
 
 class FrequentPostings:
@@ -92,25 +121,68 @@ class FrequentPostings:
         finally:
             file.close()
 
-    def arrays(self, reader, fieldname: str, btext: bytes) -> tuple | None:
-        """The term's (docnums int32, weights float64) in ``reader``'s segment, deleted
-        documents included, as W3 gives them; None when the file does not hold the term."""
+    def _term(self, fieldname: str, btext: bytes) -> tuple[int, ...] | None:
+        """(start, documents, positions, count size, position size) of a term; None if absent."""
         found = self._index.get(fieldname)
         if found is None:
             return None
-        terms, starts, counts = found
+        terms, *columns = found
         row = int(np.searchsorted(terms, btext))
         if row == len(terms) or terms[row] != btext:
             return None
-        start, count = int(starts[row]), int(counts[row])
-        file = reader.storage().open_file(reader.segment().make_filename(EXT))
-        try:
-            docnums = np.frombuffer(file.get(start, count * _DOCNUM.itemsize), dtype=_DOCNUM)
-            at = start + count * _DOCNUM.itemsize
-            weights = np.frombuffer(file.get(at, count * _WEIGHT.itemsize), dtype=_WEIGHT)
-        finally:
-            file.close()
+        return tuple(int(column[row]) for column in columns)
+
+    def arrays(self, reader, fieldname: str, btext: bytes) -> tuple | None:
+        """The term's (docnums int32, weights float64) in ``reader``'s segment, deleted
+        documents included, as W3 gives them; None when the file does not hold the term."""
+        term = self._term(fieldname, btext)
+        if term is None:
+            return None
+        start, count = term[:2]
+        with _opened(reader) as read:
+            docnums = read(start, count, _DOCNUM)
+            weights = read(start + count * _DOCNUM.itemsize, count, _WEIGHT)
         return docnums.astype(np.int32), weights.astype(np.float64)
+
+    def positions(self, reader, fieldname: str, btext: bytes, wanted: np.ndarray):
+        """The term's positions in the ``wanted`` docnums of ``reader``'s segment (sorted,
+        each holding the term), as ``row << 32 | position`` with ``row`` the document's
+        place in ``wanted``, ascending; None when the file has none for the term."""
+        term = self._term(fieldname, btext)
+        if term is None or term[2] < 0:
+            return None
+        start, count, total, count_size, position_size = term
+        with _opened(reader) as read:
+            docnums = read(start, count, _DOCNUM)
+            at = start + count * (_DOCNUM.itemsize + _WEIGHT.itemsize)
+            counts = read(at, count, _unsigned(count_size)).astype(np.int64)
+            positions = read(at + count * count_size, total, _unsigned(position_size))
+        rows = np.searchsorted(docnums, wanted)
+        taken = counts[rows]
+        firsts = (np.cumsum(counts) - counts)[rows]
+        # Each taken position's place: its posting's first, plus its place in the posting.
+        ends = np.cumsum(taken)
+        places = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            firsts - ends + taken, taken
+        )
+        owners = np.repeat(np.arange(len(wanted), dtype=np.int64), taken)
+        return (owners << 32) | positions[places].astype(np.int64)
+
+
+@contextlib.contextmanager
+def _opened(reader):
+    """A function reading ``count`` values of a dtype at an offset of the segment's file."""
+    file = reader.storage().open_file(reader.segment().make_filename(EXT))
+    try:
+        yield lambda at, count, dtype: np.frombuffer(
+            file.get(at, count * dtype.itemsize), dtype=dtype
+        )
+    finally:
+        file.close()
+
+
+def _unsigned(size: int) -> np.dtype:
+    return np.dtype("u1" if size == 1 else f"<u{size}")
 
 
 def _filename(reader) -> str | None:
