@@ -15,9 +15,10 @@ matcher tree, which can change a score in its last bit, never an order
 between scores that differ. DisjunctionMax (without a tie-break) scores a
 document by its best part.
 
-Query types it does not know (phrases, anything new) are run through
+Query types it does not know (anything new) are run through
 Whoosh's own matcher for that part of the tree, so every query still gets
-Whoosh's answer. Term posting lists are read whole (search.whoosh_internals;
+Whoosh's answer. Term posting lists are read whole (search.whoosh_internals:
+a common term's from its segment's frequent-terms file, with its positions;
 with its fast paths off, through Whoosh's own matcher). A term's matches and
 scores are cached per index generation (an ``ArrayMatcher`` belongs to one
 searcher; the scores' idf and average lengths change with every commit),
@@ -493,7 +494,7 @@ class ArrayMatcher:
         the word), as ``row << 32 | position`` (``row``: the document's place in ``wanted``)."""
         field = self.schema[fieldname]
         btext = field.to_bytes(word)
-        frequent = self._segments.piece(reader, "frequent", FrequentPostings.open)
+        frequent = self._frequent(reader)
         if frequent is not None:
             keys = frequent.positions(reader, fieldname, btext, wanted)
             if keys is not None:
@@ -621,7 +622,7 @@ class ArrayMatcher:
         """A segment's (docnums, weights) for a term, deleted documents included; (None,
         None) where they cannot be read whole. A common term's come from the segment's
         frequent-terms file, the others' from W3, kept for every generation with the segment."""
-        frequent = self._segments.piece(reader, "frequent", FrequentPostings.open)
+        frequent = self._frequent(reader)
         if frequent is not None:
             arrays = frequent.arrays(reader, fieldname, btext)
             if arrays is not None:
@@ -634,6 +635,10 @@ class ArrayMatcher:
             compact = compact_postings(docnums, weights)
             self._segments.keep_postings(reader, fieldname, btext, compact)
         return docnums, weights
+
+    def _frequent(self, reader) -> FrequentPostings | None:
+        """The segment's frequent-terms file (its index read once per segment), if it has one."""
+        return self._segments.piece(reader, "frequent", FrequentPostings.open)
 
     def _field_lengths(self, number: int, fieldname: str) -> np.ndarray:
         """A segment's field lengths per document, as Whoosh's scorer sees them."""

@@ -14,6 +14,12 @@ What it replaces in Whoosh, and why:
   Python call, its length and numeric columns one value per call. Here a
   posting list, a length column or a numeric column is read whole, into
   arrays, for ``search.matching.ArrayMatcher`` and the engine.
+- Common words (``frequent``): a W3 block unpickles every posting's
+  positions with its document numbers. The codec also writes each
+  segment's common terms' docnums, weights and (from a first import)
+  positions as raw arrays to one more file of the segment, inside its
+  compound file; a search reads them with a few slices. Whoosh's readers
+  never open it; without it (an older index, Whoosh's writer) W3 is read.
 - Terms (``terms_table``): a field's terms and their document frequencies
   read from a segment's terms table in one piece, for the typing vocabulary;
   Whoosh's readers make a generator step and a TermInfo per term.
@@ -61,6 +67,9 @@ The public surface, what the rest of the code uses:
   ``PostingPool``, ``CommitHook``: Whoosh's writers with hooks for the
   indexer (what a document adds, when a segment is full, how a commit is
   published).
+- ``FrequentPostings``: a segment's common terms' postings and positions as
+  arrays (``PositionValues``, ``MIN_DOCUMENTS``: what the pool hands the
+  codec for them).
 - ``posting_arrays``, ``posting_values``, ``length_bytes``,
   ``numeric_column``, ``bytes_column``: a segment's postings, field lengths,
   numeric and bytes columns as arrays (or a list); ``field_documents``: the
