@@ -42,8 +42,9 @@ from index.segment_writer import ArticleSegmentWriter
 from index.sources import file_stamp
 from search.analysis import FastAnalyzer, fast_analyzer
 from search.article import Article
+from search.docsets import DocSet
 from search.engine import SearchEngine, _Generation
-from search.facets import KNOWN_FACETS, configured_facets
+from search.facets import KNOWN_FACETS, ValueSets, configured_facets
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, PendingMatches
@@ -747,6 +748,26 @@ def test_engine_answers_as_the_plain_reference(index_dir, generation):
         ids = [hit.id for hit in result.hits]
         if ids != expected["ids"]:  # only ties (to 1e-9) may change places
             assert sorted(ids) == sorted(expected["ids"]), request
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_facet_counts_sum_each_values_run_of_pairs(seed):
+    """Counts over pairs grouped by value, values without pairs (all their documents
+    deleted) first, between and last among them, against counting pair by pair."""
+    rng = np.random.default_rng(seed)
+    size, names = 500, [f"v{n}" for n in range(12)]
+    frequencies = rng.integers(0, 60, len(names))
+    frequencies[[0, 5, 6, len(names) - 1]] = 0
+    pair_values = np.repeat(np.arange(len(names), dtype=np.int32), frequencies)
+    pair_docs = np.concatenate(
+        [np.sort(rng.choice(size, f, replace=False)) for f in frequencies]
+    ).astype(np.int32)
+    starts = np.concatenate(([0], np.cumsum(frequencies)))
+    values = ValueSets("regions", names, frequencies, pair_docs, pair_values, starts)
+    for matching in (rng.choice(size, 40, replace=False), np.arange(size), np.arange(0)):
+        docs = DocSet.from_docnums(np.sort(matching).astype(np.int64), size)
+        expected = Counter(v for d, v in zip(pair_docs, pair_values, strict=True) if d in matching)
+        assert values.counts(docs).tolist() == [expected[v] for v in range(len(names))]
 
 
 def test_facet_counts_equal_whoosh_groupedby(index_dir, generation):
