@@ -131,9 +131,11 @@ class TextPostings:
                 local = slice(start - first_posting, end - first_posting)
                 term_values = values[local]
                 if end - start >= MIN_DOCUMENTS:  # its positions go to the frequent-terms file
-                    term_values = PositionValues(term_values)
-                    term_values.counts = frequencies[start:end]
-                    term_values.positions = positions[word_bounds[start] : word_bounds[end]]
+                    term_values = PositionValues(
+                        term_values,
+                        frequencies[start:end],
+                        positions[word_bounds[start] : word_bounds[end]],
+                    )
                 yield (
                     terms[posting_keys[start]],
                     batch_docnums[local],

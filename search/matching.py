@@ -46,8 +46,10 @@ from whoosh.util.numeric import byte_to_length
 from search.docsets import live_mask
 from search.segments import SegmentPieces, compact_postings
 from search.whoosh_internals import (
+    ROW_SHIFT,
     FrequentPostings,
     length_bytes,
+    position_keys,
     posting_arrays,
     posting_values,
 )
@@ -491,7 +493,7 @@ class ArrayMatcher:
 
     def _word_positions(self, reader, fieldname: str, word: str, wanted: np.ndarray):
         """A word's positions in the ``wanted`` docnums of a segment (sorted, each holding
-        the word), as ``row << 32 | position`` (``row``: the document's place in ``wanted``)."""
+        the word), as ``position_keys`` (``row``: the document's place in ``wanted``)."""
         field = self.schema[fieldname]
         btext = field.to_bytes(word)
         frequent = self._frequent(reader)
@@ -501,8 +503,8 @@ class ArrayMatcher:
                 return keys
         values = posting_values(reader, fieldname, btext, wanted)
         positions = [field.format.decode_positions(values[d]) for d in wanted.tolist()]
-        owners = np.repeat(np.arange(len(wanted), dtype=np.int64), [len(p) for p in positions])
-        return (owners << 32) | np.fromiter(itertools.chain.from_iterable(positions), np.int64)
+        flat = np.fromiter(itertools.chain.from_iterable(positions), np.int64)
+        return position_keys([len(p) for p in positions], flat)
 
     # --- proximity bonuses, checked lazily ----------------------------------------------
 
@@ -652,8 +654,8 @@ class ArrayMatcher:
 def _chained(words: list[np.ndarray], slop: int) -> np.ndarray:
     """The rows where Whoosh's SpanNear2 (ordered, mindist 1) finds the words.
 
-    ``words`` holds each word's positions, in phrase order, as ``row << 32 |
-    position``, ascending. SpanNear2 extends a span by a next word starting 1
+    ``words`` holds each word's positions, in phrase order, as
+    ``position_keys``, ascending. SpanNear2 extends a span by a next word starting 1
     to ``slop`` positions past the span's end (a word inside the span, at
     distance 0, does not), so only the spans' ends matter: the first word's
     positions, then each next word's positions 1 to ``slop`` past an end
@@ -665,7 +667,7 @@ def _chained(words: list[np.ndarray], slop: int) -> np.ndarray:
         for gap in range(1, slop + 1):
             reached |= _positions_in(ends, following - gap)[1]
         ends = following[reached]
-    return np.unique(ends >> 32)
+    return np.unique(ends >> ROW_SHIFT)
 
 
 def _sparse_combine(parts: list[Matches], union: bool) -> tuple[np.ndarray, np.ndarray]:

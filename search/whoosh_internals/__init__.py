@@ -69,7 +69,8 @@ The public surface, what the rest of the code uses:
   published).
 - ``FrequentPostings``: a segment's common terms' postings and positions as
   arrays (``PositionValues``, ``MIN_DOCUMENTS``: what the pool hands the
-  codec for them).
+  codec for them; ``position_keys``, ``ROW_SHIFT``: positions of several
+  documents as one sorted array, as phrase checks take them).
 - ``posting_arrays``, ``posting_values``, ``length_bytes``,
   ``numeric_column``, ``bytes_column``: a segment's postings, field lengths,
   numeric and bytes columns as arrays (or a list); ``field_documents``: the
@@ -88,7 +89,13 @@ from search.whoosh_internals.codec import (
     length_bytes,
     numeric_column,
 )
-from search.whoosh_internals.frequent import MIN_DOCUMENTS, FrequentPostings, PositionValues
+from search.whoosh_internals.frequent import (
+    MIN_DOCUMENTS,
+    ROW_SHIFT,
+    FrequentPostings,
+    PositionValues,
+    position_keys,
+)
 from search.whoosh_internals.postings import field_documents, posting_arrays, posting_values
 from search.whoosh_internals.terms_table import field_doc_frequencies, field_terms
 from search.whoosh_internals.toc import (
@@ -117,6 +124,7 @@ __all__ = [
     "FrequentPostings",
     "MIN_DOCUMENTS",
     "PositionValues",
+    "ROW_SHIFT",
     "GenerationIndex",
     "PooledMpWriter",
     "PooledSegmentWriter",
@@ -130,6 +138,7 @@ __all__ = [
     "index_codec",
     "length_bytes",
     "numeric_column",
+    "position_keys",
     "posting_arrays",
     "posting_values",
     "segment_file_pattern",

@@ -44,11 +44,26 @@ _DOCNUM = np.dtype("<i4")
 _WEIGHT = np.dtype("<f4")
 
 
+# A position key: the document's row (its place among those asked about) above its position.
+ROW_SHIFT = 32
+
+
+def position_keys(counts, positions: np.ndarray) -> np.ndarray:
+    """``row << ROW_SHIFT | position`` for each of ``positions``, the first ``counts[0]``
+    of them row 0's, the next ``counts[1]`` row 1's, and so on."""
+    rows = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return (rows << ROW_SHIFT) | positions.astype(np.int64)
+
+
 class PositionValues(list):
     """A term's Whoosh values (encoded positions, one a posting) with the same positions
     as arrays: ``counts`` (one a posting) and ``positions`` (every posting's, in order)."""
 
     __slots__ = ("counts", "positions")
+
+    def __init__(self, values: list, counts: np.ndarray, positions: np.ndarray):
+        super().__init__(values)
+        self.counts, self.positions = counts, positions
 
 
 class FrequentPostingsWriter:
@@ -80,9 +95,10 @@ class FrequentPostingsWriter:
         index = {}
         for fieldname, entries in self._fields.items():
             terms, *columns = zip(*entries, strict=True)
-            order = np.argsort(np.array(terms, dtype=bytes), kind="stable")
+            term_array = np.array(terms, dtype=bytes)
+            order = np.argsort(term_array, kind="stable")
             index[fieldname] = (
-                np.array(terms, dtype=bytes)[order],
+                term_array[order],
                 *(np.array(column, dtype=np.int64)[order] for column in columns),
             )
         at = self._file.tell()
@@ -103,8 +119,8 @@ def _smallest(values: np.ndarray) -> np.ndarray:
 class FrequentPostings:
     """A segment's frequent-terms index, read once; ``arrays`` reads a term's postings."""
 
-    def __init__(self, index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]):
-        self._index = index
+    def __init__(self, index: dict[str, tuple[np.ndarray, ...]]):
+        self._index = index  # fieldname -> (terms, then one column per term; see the module)
 
     @classmethod
     def open(cls, reader) -> FrequentPostings | None:
@@ -146,8 +162,8 @@ class FrequentPostings:
 
     def positions(self, reader, fieldname: str, btext: bytes, wanted: np.ndarray):
         """The term's positions in the ``wanted`` docnums of ``reader``'s segment (sorted,
-        each holding the term), as ``row << 32 | position`` with ``row`` the document's
-        place in ``wanted``, ascending; None when the file has none for the term."""
+        each holding the term), as ``position_keys`` (``row``: the document's place in
+        ``wanted``), ascending; None when the file has none for the term."""
         term = self._term(fieldname, btext)
         if term is None or term[2] < 0:
             return None
@@ -165,8 +181,7 @@ class FrequentPostings:
         places = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
             firsts - ends + taken, taken
         )
-        owners = np.repeat(np.arange(len(wanted), dtype=np.int64), taken)
-        return (owners << 32) | positions[places].astype(np.int64)
+        return position_keys(taken, positions[places])
 
 
 @contextlib.contextmanager
