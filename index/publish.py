@@ -15,7 +15,14 @@ each indexer run:
 3. renames the finished copy to ``REPLICA/builds/<name>`` and points
    ``REPLICA/current`` at it with one atomic rename, so a replica serves the
    old generation or the new one, never a half-copied one;
-4. deletes the replica's older copies but the one it served before.
+4. deletes the replica's older copies but the one it served before;
+5. copies the editors' desk (search.desk: synonyms, rules, freshness) with
+   SQLite's backup API, a consistent copy even while editors change it, to
+   ``REPLICA/desk.sqlite`` by way of a temporary name and one rename, marked
+   as a replica's (a replica has no desk of its own). Every publish copies it,
+   a new generation or not, so a desk change reaches replicas with the next
+   publish. Nothing else of the index folder travels: not the editors'
+   accounts, not the indexer's lock.
 
 Each replica's ``article-search serve`` moves to the new generation by itself
 within a second. ``REPLICA`` is a folder on this host or ``host:folder``
@@ -26,10 +33,12 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import tempfile
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from index.lock import indexer_lock
+from search.desk import DESK_FILE, Desk
 from search.manifest import manifest_name
 from search.store import (
     BUILDS_DIR,
@@ -107,22 +116,45 @@ def publish(index_dir, replica_text: str) -> str:
         link = _quoted(replica.folder / CURRENT_LINK)
         serving = replica.run(f"mkdir -p {_quoted(builds)} && readlink {link} || true").strip()
         served = PurePosixPath(serving).name if serving else None
-        if served == name:
-            return name
-        partial = builds / f".{name}{PARTIAL_SUFFIX}"
-        command = ["rsync", "--archive", "--delete", "--delete-excluded", "--exclude", "*.tmp/"]
-        command += _left_behind(generation)
-        if served:
-            command.append(f"--link-dest={builds / served}")
-        command += [f"{generation.build}/", replica.rsync_target(partial) + "/"]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True)
-        except OSError as error:  # no rsync installed
-            raise PublishError(f"cannot run rsync: {error.strerror}") from None
-        if done.returncode:
-            raise PublishError(f"rsync to {replica} failed: {done.stderr.strip()}")
-        replica.run(_switch_script(replica.folder, partial, name, served))
+        if served != name:
+            _copy_generation(replica, generation, served)
+        _copy_desk(index_dir, replica)
     return name
+
+
+def _copy_generation(replica: Replica, generation: Generation, served: str | None) -> None:
+    """Copy one generation's build to the replica and switch its ``current`` to it."""
+    name, builds = generation.copy_name, replica.folder / BUILDS_DIR
+    partial = builds / f".{name}{PARTIAL_SUFFIX}"
+    command = ["--archive", "--delete", "--delete-excluded", "--exclude", "*.tmp/"]
+    command += _left_behind(generation)
+    if served:
+        command.append(f"--link-dest={builds / served}")
+    _rsync(replica, command + [f"{generation.build}/", replica.rsync_target(partial) + "/"])
+    replica.run(_switch_script(replica.folder, partial, name, served))
+
+
+def _copy_desk(index_dir, replica: Replica) -> None:
+    """A consistent copy of the desk to ``REPLICA/desk.sqlite``, swapped in with one rename."""
+    incoming = replica.folder / f".{DESK_FILE}.incoming"
+    with tempfile.TemporaryDirectory(prefix="desk-") as folder:
+        copy = Path(folder) / DESK_FILE
+        desk = Desk(index_dir)
+        try:
+            desk.copy_to(copy)
+        finally:
+            desk.close()
+        _rsync(replica, ["--times", str(copy), replica.rsync_target(incoming)])
+    replica.run(f"mv -f {_quoted(incoming)} {_quoted(replica.folder / DESK_FILE)}")
+
+
+def _rsync(replica: Replica, arguments: list[str]) -> None:
+    try:
+        done = subprocess.run(["rsync", *arguments], capture_output=True, text=True)
+    except OSError as error:  # no rsync installed
+        raise PublishError(f"cannot run rsync: {error.strerror}") from None
+    if done.returncode:
+        raise PublishError(f"rsync to {replica} failed: {done.stderr.strip()}")
 
 
 def _quoted(path: PurePosixPath | str) -> str:

@@ -170,3 +170,25 @@ def test_a_damaged_newest_generation_is_never_published(tmp_path):
     served = newest_intact(replica)
     assert (served.generation.number, served.damaged) == (intact.number, ())
     assert served.generation.name == intact.name  # as the primary's /healthz says
+
+
+def test_publish_carries_the_desk_and_nothing_else_of_the_folder(tmp_path):
+    from search.desk import DESK_FILE, Desk, DeskError, is_replica
+
+    articles, primary, replica = tmp_path / "articles", tmp_path / "primary", tmp_path / "replica"
+    write_articles(articles, 20, paragraphs=(1, 1))
+    index_paths(primary, [articles], procs=1)
+    desk = Desk(primary)
+    desk.add_synonym({"words": ["kyiv", "kiev"]}, "ana")
+    (primary / "editors.sqlite").write_text("secret accounts")  # whatever else the folder holds
+    name = publish(primary, str(replica))
+    assert Desk(replica).state().to_json() == desk.state().to_json()
+    assert is_replica(replica) and not is_replica(primary)
+    assert sorted(p.name for p in replica.iterdir()) == ["builds", "current", DESK_FILE]
+    with pytest.raises(DeskError, match="replica"):
+        Desk(replica).add_rule({"query": "x", "pin": ["a"]}, "ana")
+
+    # A desk change with no new generation still travels with the next publish.
+    desk.add_rule({"query": "elections", "pin": ["a"]}, "ana")
+    assert publish(primary, str(replica)) == name
+    assert [r.query for r in Desk(replica).state().rules] == ["elections"]
