@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.indexer import IndexBuildError, index_paths
@@ -15,6 +17,7 @@ from index.memory import BudgetError
 from index.publish import PublishError, publish
 from index.repair import IndexUnrepairableError
 from search.desk import Desk, DeskError
+from search.editors import EditorError, EditorStore
 from search.engine import SearchEngine
 from search.facets import FacetConfigError, configured_facets, require_indexed
 from search.results import SearchRequest
@@ -138,6 +141,54 @@ def run_desk(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _read_password(name: str) -> str:
+    """Prompted twice on a terminal (never echoed); else the first line of standard input."""
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise EditorError("the two passwords differ")
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def run_editors(args: argparse.Namespace) -> int:
+    index_dir = _index_dir(args)
+    store = EditorStore(index_dir)
+    try:
+        if args.action == "list":
+            for editor in store.editors():
+                signed_in = _when(editor.last_sign_in_at) if editor.last_sign_in_at else "never"
+                print(
+                    f"{editor.name}\tsince {_when(editor.created_at)}\t"
+                    f"last signed in {signed_in}\t{editor.tokens} API token(s)"
+                )
+            return EXIT_OK
+        if args.name is None:
+            raise EditorError(f"`editors {args.action}` needs the editor's NAME")
+        if args.action == "add":
+            index_dir.mkdir(parents=True, exist_ok=True)
+            store.add(args.name, _read_password(args.name))
+            print(f"editor {args.name} added: sign in at /admin")
+        elif args.action == "remove":
+            store.remove(args.name)
+            print(f"editor {args.name} removed, with their API tokens and sessions")
+        elif args.action == "token":
+            token = store.new_token(args.name)
+            print(f"a new API token for {args.name} (shown once; `editors revoke` ends it):")
+            print(token)
+        elif args.action == "revoke":
+            count = store.revoke_tokens(args.name)
+            print(f"{count} API token(s) of {args.name} revoked")
+    except EditorError as error:
+        print(f"article-search: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="article-search", description="Full-text search for an article archive."
@@ -212,6 +263,17 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("number", type=int, metavar="N", help="a change's number (0: empty)")
     restore.add_argument("--editor", help="the name recorded (default: $USER)")
     desk.set_defaults(run=run_desk)
+    editors = commands.add_parser(
+        "editors",
+        parents=[common],
+        help="editors' accounts for the desk (/admin): add, list, remove, token, revoke",
+        description="Accounts live in editors.sqlite in the index folder and are never "
+        "published. `add` prompts for the password on a terminal, else reads its first "
+        "line from standard input; `token` prints a new API token as its last line.",
+    )
+    editors.add_argument("action", choices=["add", "list", "remove", "token", "revoke"])
+    editors.add_argument("name", nargs="?", metavar="NAME", help="the editor's name")
+    editors.set_defaults(run=run_editors)
     return parser
 
 

@@ -222,3 +222,55 @@ def matching_demo_articles(word: str) -> set[str]:
         if term in {token.text for token in analyzer(text)}:
             found.add(article.id)
     return found
+
+
+# --- The editors' desk: a copy of the demo index with an editor, and a client that signs in ---
+
+EDITOR_NAME = "anna"
+EDITOR_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture()
+def desk_index(demo_index, tmp_path) -> Path:
+    """A copy of the demo index (the desk writes into its folder) with the editor anna."""
+    import shutil
+
+    from search.editors import EditorStore
+
+    index_dir = tmp_path / "desk-index"
+    shutil.copytree(demo_index, index_dir, symlinks=True)
+    EditorStore(index_dir).add(EDITOR_NAME, EDITOR_PASSWORD)
+    return index_dir
+
+
+@pytest.fixture()
+def desk_app(desk_index):
+    from web import create_app
+
+    return create_app({"INDEX_DIR": desk_index, "TESTING": True})
+
+
+class DeskClient:
+    """A Flask test client that signs in to the desk the way a browser does (form and CSRF)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path: str = "/admin/sign-in") -> str:
+        """The CSRF token of the form at ``path`` (the session's)."""
+        import re
+
+        page = self.client.get(path)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        assert found, f"no CSRF token in {path} ({page.status_code})"
+        return found.group(1)
+
+    def sign_in(self, name: str = EDITOR_NAME, password: str = EDITOR_PASSWORD, **headers):
+        token = self.csrf()
+        form = {"csrf_token": token, "name": name, "password": password}
+        return self.client.post("/admin/sign-in", data=form, headers=headers)
+
+
+@pytest.fixture()
+def desk(desk_app) -> DeskClient:
+    return DeskClient(desk_app.test_client())

@@ -192,3 +192,19 @@ def test_publish_carries_the_desk_and_nothing_else_of_the_folder(tmp_path):
     desk.add_rule({"query": "elections", "pin": ["a"]}, "ana")
     assert publish(primary, str(replica)) == name
     assert [r.query for r in Desk(replica).state().rules] == ["elections"]
+
+
+def test_a_published_replica_gets_no_accounts_and_no_desk(tmp_path, desk_index):
+    from search.editors import EDITORS_DB
+    from web import create_app
+
+    create_app({"INDEX_DIR": desk_index}).test_client().get("/admin/sign-in")  # makes the key
+    replica = tmp_path / "replica"
+    publish(desk_index, str(replica))
+    copied = {path.name for path in replica.rglob("*")}
+    assert EDITORS_DB not in copied and "secret_key" not in copied
+    assert "secret_key" in {path.name for path in desk_index.iterdir()}
+    client = create_app({"INDEX_DIR": replica}).test_client()
+    assert client.get("/api/search", query_string={"q": "water"}).status_code == 200
+    for path in ("/admin", "/admin/sign-in", "/api/admin/me"):
+        assert client.get(path).status_code == 404, path

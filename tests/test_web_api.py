@@ -454,14 +454,31 @@ def test_openapi_documents_every_json_route(app, openapi):
         path = re.sub(r"<(?:\w+:)?(\w+)>", "{id}", rule.rule)
         if rule.rule.startswith(("/api/", "/healthz", "/openapi.json")):
             assert path in documented, f"{rule.rule} is not in /openapi.json"
-            assert "get" in openapi["paths"][path]
-    assert documented == {
+            methods = {method.lower() for method in rule.methods - {"HEAD", "OPTIONS"}}
+            assert methods <= set(openapi["paths"][path]), rule.rule
+    public = {path for path in documented if not path.startswith("/api/admin")}
+    assert public == {
         "/api/search",
         "/api/suggest",
         "/api/articles/{id}",
         "/healthz",
         "/openapi.json",
     }
+
+
+def test_openapi_gives_every_admin_route_its_security_schemes(openapi):
+    schemes = openapi["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["cookieAuth"]["in"] == "cookie"
+    admin = {path: ops for path, ops in openapi["paths"].items() if path.startswith("/api/admin")}
+    assert "/api/admin/me" in admin
+    for path, operations in admin.items():
+        for method, operation in operations.items():
+            assert operation["security"] == [{"bearerAuth": []}, {"cookieAuth": []}], (path, method)
+            assert "401" in operation["responses"], (path, method)
+    for path, operations in openapi["paths"].items():
+        if not path.startswith("/api/admin"):
+            assert all("security" not in op for op in operations.values()), path
 
 
 def test_openapi_references_resolve(openapi):

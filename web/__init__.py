@@ -16,8 +16,10 @@ from pathlib import Path
 
 from flask import Flask, current_app, url_for
 
+from search.editors import SESSION_SECONDS
 from search.facets import configured_facets
 from search.store import IndexNotFoundError
+from web.secret_key import configured_secret_key
 
 DEFAULT_INDEX = "var/index"
 EXTENSION = "article_search"
@@ -87,6 +89,16 @@ def create_app(config: Mapping | None = None) -> Flask:
         FEED_SIZE=20,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
         MAX_CONTENT_LENGTH=64 * 1024,
+        # The desk's session cookie (web/editor_auth.py); the signing key is made when first
+        # needed unless configured (web/secret_key.py).
+        SECRET_KEY=configured_secret_key(),
+        SESSION_COOKIE_NAME="article_search_desk",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=os.environ.get("ARTICLE_SEARCH_SECURE_COOKIE") == "1",
+        SESSION_REFRESH_EACH_REQUEST=False,
+        PERMANENT_SESSION_LIFETIME=SESSION_SECONDS,
+        FORWARDED_ALLOW_IPS=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     )
     if config:
         app.config.update(config)
@@ -104,12 +116,17 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     app.context_processor(template_globals)
 
-    from web import api, errors, pages
+    from web import api, desk, desk_api, errors, pages, sign_in
     from web.admission import admission_control
+    from web.editor_auth import init_desk_auth
 
     app.wsgi_app = admission_control(app.wsgi_app, app.config)
+    init_desk_auth(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(sign_in.blueprint)
+    app.register_blueprint(desk.blueprint)
+    app.register_blueprint(desk_api.blueprint)
     errors.register(app)
     return app
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from search.facets import FACET_VALUE_LIMIT, FacetDefinition, configured_facets
 from search.query import MAX_CLAUSES
 from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS
+from web.openapi_admin import ADMIN_SCHEMAS, SECURITY_SCHEMES, admin_paths
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
 
 
@@ -531,8 +532,13 @@ def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | N
                 }
             },
         },
-        "components": {"parameters": parameters, "schemas": schemas},
+        "components": {
+            "parameters": parameters,
+            "schemas": {**schemas, **copy.deepcopy(ADMIN_SCHEMAS)},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
+    document["paths"].update(admin_paths())
     if server_url:
         document["servers"] = [{"url": server_url}]
     return document

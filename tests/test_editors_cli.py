@@ -1,0 +1,68 @@
+"""`article-search editors add|list|remove|token|revoke` as a real process, on a real folder."""
+
+from __future__ import annotations
+
+import subprocess
+
+from search.desk import DESK_FILE, Desk
+from search.editors import EDITORS_DB, EditorStore
+from tests.conftest import article_search_command
+
+PASSWORD = "a long enough password"
+
+
+def editors(index_dir, *argv: str, stdin: str = "") -> subprocess.CompletedProcess:
+    command = [article_search_command(), "editors", *argv, "--index", str(index_dir)]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def test_an_operator_makes_an_editor_a_token_then_revokes_and_removes(tmp_path):
+    index_dir = tmp_path / "index"
+    made = editors(index_dir, "add", "maria", stdin=PASSWORD + "\n")
+    assert made.returncode == 0, made.stderr
+    assert PASSWORD not in made.stdout + made.stderr
+    assert EditorStore(index_dir).check_password("maria", PASSWORD).name == "maria"
+    assert EditorStore(index_dir).check_password("maria", PASSWORD + "x") is None
+
+    issued = editors(index_dir, "token", "maria")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.splitlines()[-1]
+    assert EditorStore(index_dir).check_token(token).name == "maria"
+    listed = editors(index_dir, "list")
+    assert listed.stdout.startswith("maria\t") and "1 API token(s)" in listed.stdout
+    assert token not in listed.stdout
+
+    revoked = editors(index_dir, "revoke", "maria")
+    assert revoked.returncode == 0 and "1 API token(s) of maria revoked" in revoked.stdout
+    assert EditorStore(index_dir).check_token(token) is None
+
+    removed = editors(index_dir, "remove", "maria")
+    assert removed.returncode == 0, removed.stderr
+    assert editors(index_dir, "list").stdout == ""
+    assert EditorStore(index_dir).check_password("maria", PASSWORD) is None
+
+
+def test_bad_names_passwords_and_unknown_editors_are_clear_errors(tmp_path):
+    index_dir = tmp_path / "index"
+    short = editors(index_dir, "add", "maria", stdin="short\n")
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    bad = editors(index_dir, "add", "no spaces please", stdin=PASSWORD)
+    assert bad.returncode == 2 and "an editor's name is" in bad.stderr
+    assert editors(index_dir, "add", "maria", stdin=PASSWORD).returncode == 0
+    again = editors(index_dir, "add", "Maria", stdin=PASSWORD)
+    assert again.returncode == 2 and "already an editor named 'Maria'" in again.stderr
+    for action in ("remove", "token", "revoke"):
+        unknown = editors(index_dir, action, "nobody")
+        assert unknown.returncode == 2 and "no editor named 'nobody'" in unknown.stderr, action
+    missing = editors(index_dir, "token")
+    assert missing.returncode == 2 and "needs the editor's NAME" in missing.stderr
+    assert "Traceback" not in short.stderr + bad.stderr + again.stderr + missing.stderr
+
+
+def test_a_replica_gets_no_editor(tmp_path):
+    index_dir = tmp_path / "replica"
+    index_dir.mkdir()
+    Desk(tmp_path / "primary").copy_to(index_dir / DESK_FILE)  # what a publish leaves
+    refused = editors(index_dir, "add", "maria", stdin=PASSWORD)
+    assert refused.returncode == 2 and "is a replica" in refused.stderr
+    assert not (index_dir / EDITORS_DB).exists()
