@@ -328,3 +328,8 @@ def fast_analyzer(analyzer: Analyzer) -> Analyzer:
     if isinstance(analyzer, CompositeAnalyzer) and FastAnalyzer(analyzer).fast:
         return FastAnalyzer(analyzer)
     return analyzer
+
+
+def analysed_terms(analyzer: Analyzer, text: str) -> tuple[str, ...]:
+    """The terms ``text`` is searched as (case and accents folded, stems, stop words out)."""
+    return tuple(token.text for token in analyzer(text))

@@ -48,6 +48,12 @@ class DocSet:
     def __or__(self, other: DocSet) -> DocSet:
         return DocSet(self.bits | other.bits, self.size)
 
+    def __sub__(self, other: DocSet) -> DocSet:
+        return DocSet(self.bits & ~other.bits, self.size)
+
+    def __contains__(self, docnum: int) -> bool:
+        return 0 <= docnum < self.size and bool(self.bits[docnum >> 3] & (0x80 >> (docnum & 7)))
+
     def __len__(self) -> int:
         return int(np.bitwise_count(self.bits).sum())
 

@@ -2,7 +2,11 @@
 
 One SearchEngine per process. It keeps one searcher and the facet values
 of the index generation it opened, and moves to a newer generation (an
-incremental commit or a rebuild swap) by itself.
+incremental commit or a rebuild swap) by itself. It applies the editors'
+desk (search.desk), re-read when it changes: synonyms when parsing
+(search.synonyms), rules around the match set (search.rules: hidden articles
+leave it, pinned ones join it and lead relevance order; date order keeps its
+order, pins in their place by date), freshness on relevance order's scores.
 
 Threads take turns: every public method holds the engine's one lock, so a
 generation is closed as soon as the next is opened (no search can still be
@@ -28,6 +32,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
+from search.desk import DeskState, LiveDesk
 from search.docsets import DocSet, live_mask
 from search.expansion import WordExpander
 from search.facets import (
@@ -41,7 +46,7 @@ from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, Matches, SearchTimedOut
 from search.query import ParsedQuery, QueryBuilder
-from search.ranking import FEEDBACK_DOCS, weighting
+from search.ranking import FEEDBACK_DOCS, freshness_factors, weighting
 from search.results import (
     Hit,
     IndexStats,
@@ -50,11 +55,13 @@ from search.results import (
     Suggestion,
     TimelineBucket,
 )
+from search.rules import FiredRules, RuleBook
 from search.schema import indexed_value_fields, stored_article
 from search.segments import SegmentPieces
 from search.spelling import SpellingCorrector
 from search.store import LiveIndex, index_fingerprint, newest_intact
 from search.suggest import Completer
+from search.synonyms import SynonymTable
 from search.whoosh_internals import numeric_column
 
 # How often a search checks for a newer generation: a check lists the build's folder
@@ -208,6 +215,32 @@ class _Generation:
         return DocSet.from_mask(mask)
 
 
+@dataclass(frozen=True)
+class _DeskInUse:
+    """The desk's state made ready for searching with one analyzer."""
+
+    state: DeskState
+    analyzer: object
+    synonyms: SynonymTable | None
+    rules: RuleBook
+
+    @classmethod
+    def made(cls, state: DeskState, analyzer) -> _DeskInUse:
+        synonyms = SynonymTable(state.synonyms, analyzer) if state.synonyms else None
+        return cls(state, analyzer, synonyms, RuleBook(state.rules, analyzer))
+
+    def fresh(self, gen: _Generation, found: Matches) -> Matches:
+        """``found`` with its scores decayed by age, when the desk's freshness is on."""
+        freshness = self.state.freshness
+        if not freshness.weight or not len(found):
+            return found
+        today = dt.datetime.now(dt.UTC).date().toordinal()
+        factors = freshness_factors(
+            gen.day[found.docnums], today, freshness.half_life_days, freshness.weight
+        )
+        return Matches(found.docnums, found.scores * factors)
+
+
 def _one_thread_at_a_time(method):
     """Run ``method`` holding the engine's lock (see the module's docstring)."""
 
@@ -248,6 +281,8 @@ class SearchEngine:
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
         self._current = _Generation.open(self.index_dir, self.facets, segments=self._segments)
+        self._desk = LiveDesk(self.index_dir)
+        self._desk_in_use: _DeskInUse | None = None
         self._checked_at = time.monotonic()
         self._reported_damage: tuple[str, ...] = ()
         self._report_damage()
@@ -300,16 +335,35 @@ class SearchEngine:
             damaged=gen.served.damaged,
         )
 
+    def _desk_for(self, gen: _Generation, request: SearchRequest) -> _DeskInUse | None:
+        """The desk to apply (None: an empty desk, or a request without it), made ready
+        once per desk change and analyzer."""
+        state = self._desk.current()
+        if not request.desk or state.empty:
+            return None
+        in_use = self._desk_in_use
+        analyzer = gen.builder.analyzer
+        if in_use is None or in_use.state is not state or in_use.analyzer != analyzer:
+            in_use = self._desk_in_use = _DeskInUse.made(state, analyzer)
+        return in_use
+
     @_one_thread_at_a_time
     def search(self, request: SearchRequest) -> SearchResult:
         began = time.perf_counter()
         gen = self._generation()
+        desk = self._desk_for(gen, request)
         # Outside the time limits below; a worker's first searches may answer without.
         expanding = bool(request.q) and gen.expander.ready(self.vocabulary_seconds)
         started = time.perf_counter()
         parsed = gen.builder.parse(
-            request.q, prefix=request.prefix and expanding, typos=request.typos and expanding
+            request.q,
+            prefix=request.prefix and expanding,
+            typos=request.typos and expanding,
+            synonyms=desk.synonyms if desk and request.synonyms else None,
         )
+        fired = FiredRules()
+        if desk is not None and not parsed.is_browse:
+            fired = desk.rules.fire(request.q, request.filters, dt.datetime.now(dt.UTC))
         matched = gen.live
         # A browse may still exclude words ("-sport"): only Every matches everything.
         found = None
@@ -327,6 +381,11 @@ class SearchEngine:
             except SearchTimedOut:
                 found, partial = Matches.empty(), True
             matched = DocSet.from_docnums(found.docnums, gen.size) & gen.live
+        pinned = self._docnums(gen, fired.pin)
+        if fired.hide:
+            matched = matched - DocSet.from_docnums(self._docnums(gen, fired.hide), gen.size)
+        if pinned:
+            matched = matched | DocSet.from_docnums(pinned, gen.size)
         base = matched
         if request.date_from or request.date_to:
             base = base & gen.date_range(request.date_from, request.date_to)
@@ -336,16 +395,23 @@ class SearchEngine:
         final, facets = disjunctive_facets(
             self.facets, gen.values, base, request.filters, started + self.facet_seconds
         )
-        filtered = final is not matched  # a date range or a facet selection applies
+        # A date range, a facet selection or a rule applies.
+        filtered = final is not matched or bool(fired.ids)
+        pins = [docnum for docnum in pinned if docnum in final]  # in order, no gaps
         try:
-            hits = self._page(gen, parsed, request, final, filtered, found)
+            hits = self._page(gen, parsed, request, final, filtered, found, pins, desk)
         except SearchTimedOut:  # proximity phrases are looked for while ranking (matching.py)
             hits, partial = [], True
         total = len(final)
         suggestion = None
         # Words with completions or corrections are taken care of already.
+        read_as_synonyms = {applied.word for applied in parsed.synonyms}
         unexpanded = [
-            w for w in parsed.words if w not in parsed.completions and w not in parsed.corrections
+            w
+            for w in parsed.words
+            if w not in parsed.completions
+            and w not in parsed.corrections
+            and w not in read_as_synonyms
         ]
         misspelt = total == 0 or not all(map(gen.corrector.known, unexpanded))
         if expanding and unexpanded and not partial and misspelt and not parsed.corrected_only:
@@ -371,7 +437,15 @@ class SearchEngine:
             partial=partial,
             truncated=parsed.truncated,
             searched_characters=parsed.searched_characters,
+            synonyms_applied=tuple(parsed.synonyms),
+            rules_applied=fired.ids,
         )
+
+    @staticmethod
+    def _docnums(gen: _Generation, article_ids) -> list[int]:
+        """The live docnums of the articles with these ids, in their order (unknown ones out)."""
+        found = (gen.searcher.document_number(id=article_id) for article_id in article_ids)
+        return [docnum for docnum in found if docnum is not None and docnum in gen.live]
 
     def _page(
         self,
@@ -381,7 +455,10 @@ class SearchEngine:
         final: DocSet,
         filtered: bool,
         found: Matches | None = None,
+        pins: list[int] | tuple = (),
+        desk: _DeskInUse | None = None,
     ) -> list[Hit]:
+        """The page's hits: by date, or pins first then by score (freshness applied)."""
         start = (request.page - 1) * request.per_page
         end = start + request.per_page
         if parsed.is_browse or request.sort != "relevance":
@@ -396,21 +473,34 @@ class SearchEngine:
             if end < len(keys):
                 keys = keys[np.argpartition(keys, end - 1)[:end]]
             page = np.sort(keys)[start:end] % gen.size
-            ranked = [(int(d), None) for d in page]
+            ranked = [(int(d), None, False) for d in page]
         else:
             # By score, then docnum: Whoosh's order when it scores every match
             # (searcher.search with limit=None). With a limit, Whoosh's block-quality
             # skipping can drop better documents (whoosh issues #413, #122).
             if found is None:
                 found = gen.matcher.evaluate(parsed.query)
-            docnums, scores = found.top(end, final.mask() if filtered else None)
-            ranked = [
-                (int(d), float(x)) for d, x in zip(docnums[start:], scores[start:], strict=True)
-            ]
-        return [self._hit(gen, docnum, parsed, score) for docnum, score in ranked]
+            if desk is not None:
+                found = desk.fresh(gen, found)
+            allowed = final.mask() if filtered else None
+            if pins:
+                allowed[pins] = False
+            ranked = [(docnum, None, True) for docnum in pins[start:end]]
+            after = max(0, start - len(pins))
+            if end > len(pins):
+                docnums, scores = found.top(end - len(pins), allowed)
+                pairs = zip(docnums[after:], scores[after:], strict=True)
+                ranked += [(int(d), float(x), False) for d, x in pairs]
+        return [self._hit(gen, docnum, parsed, score, pinned) for docnum, score, pinned in ranked]
 
     @staticmethod
-    def _hit(gen: _Generation, docnum: int, parsed: ParsedQuery, score: float | None) -> Hit:
+    def _hit(
+        gen: _Generation,
+        docnum: int,
+        parsed: ParsedQuery,
+        score: float | None,
+        pinned: bool = False,
+    ) -> Hit:
         article = stored_article(gen.searcher.stored_fields(docnum))
         analyzer = gen.builder.analyzer
         return Hit(
@@ -426,6 +516,7 @@ class SearchEngine:
             reports=article.reports,
             source=article.source,
             score=score,
+            pinned=pinned,
         )
 
     @staticmethod

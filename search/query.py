@@ -15,6 +15,12 @@ matches the index words it begins, and a misspelt word the words near it
 the stand-ins' frequency, and a lower coordination bonus than the word as
 typed: an article holding the word as typed ranks above one holding only a
 completion, which ranks above one holding only a correction.
+
+The desk's synonyms (search.synonyms), when given, add what a typed word or
+run of words also finds: counted as the word itself for "all words first",
+scored SYNONYM_WEIGHT of it. The completions and corrections of a word bring
+their own synonyms, at their weight, and so do the synonym words a word being
+typed begins or a misspelt word is near, even when the index holds neither.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.lang.stopwords import stoplists
 
-from search.expansion import Expansion, WordExpander
+from search.expansion import MIN_PREFIX, Expansion, WordExpander
 from search.facets import KNOWN_FACETS
 from search.ranking import (
     COMPLETION_TIER,
@@ -39,8 +45,12 @@ from search.ranking import (
     PROXIMITY_PAIRS,
     PROXIMITY_SLOP,
     STRICT_COORDINATION_WORDS,
+    SYNONYM_WEIGHT,
     TITLE_BOOST,
 )
+from search.results import AppliedSynonym
+from search.synonyms import SourceWord, SynonymTable, SynonymTarget
+from search.vocabulary import allowed_typos
 
 MAX_CLAUSES = 64
 
@@ -82,6 +92,7 @@ class ParsedQuery:
     completions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
     corrected_only: bool = False  # no corrected word is in the index as typed
+    synonyms: list[AppliedSynonym] = field(default_factory=list)  # the desk's, that fired
     # How many characters of the text were searched: all of it, unless the word and
     # clause limit (MAX_CLAUSES) was reached with more words still to come.
     searched_characters: int = 0
@@ -92,6 +103,16 @@ class ParsedQuery:
 class _Options:
     prefix: bool = True  # the word being typed (or, for a clause: this word) completes
     typos: bool = True
+    synonyms: SynonymTable | None = None
+
+
+@dataclass(frozen=True)
+class _SourceFound:
+    """Typed words that are a synonym's source: what they read as, this word's share."""
+
+    text: str
+    targets: tuple[SynonymTarget, ...]
+    share: float
 
 
 @dataclass
@@ -124,6 +145,10 @@ def _analyse(analyzer: Analyzer, text: str) -> list[str]:
     return [token.text for token in analyzer(text)]
 
 
+def _scaled(fields: dict[str, float], weight: float) -> dict[str, float]:
+    return {name: boost * weight for name, boost in fields.items()}
+
+
 class QueryBuilder:
     """Turns query text into a ParsedQuery for one index's analyzer and values."""
 
@@ -137,13 +162,21 @@ class QueryBuilder:
         self.resolve_values = resolve_values
         self.expander = expander
 
-    def parse(self, text: str, prefix: bool = True, typos: bool = True) -> ParsedQuery:
-        """``text`` as a query; ``prefix``: the word being typed completes, ``typos``: corrected."""
-        options = _Options(prefix=prefix and bool(_ENDS_IN_WORD.search(text)), typos=typos)
+    def parse(
+        self,
+        text: str,
+        prefix: bool = True,
+        typos: bool = True,
+        synonyms: SynonymTable | None = None,
+    ) -> ParsedQuery:
+        """``text`` as a query; ``prefix``: the word being typed completes, ``typos``: corrected,
+        ``synonyms``: the desk's synonyms apply."""
+        typing = prefix and bool(_ENDS_IN_WORD.search(text))
+        options = _Options(prefix=typing, typos=typos, synonyms=synonyms or None)
         parsed = self._parse(text, drop_stop_words=True, options=options)
         if parsed.is_browse and parsed.dropped:
             # Nothing but stop words: searched as whole words ("the who").
-            whole_words = _Options(prefix=False, typos=typos)
+            whole_words = _Options(prefix=False, typos=typos, synonyms=synonyms or None)
             parsed = self._parse(text, drop_stop_words=False, options=whole_words)
         return parsed
 
@@ -159,7 +192,8 @@ class QueryBuilder:
         # A stop word being typed may be the start of a word ("crude out": output), when
         # the query has other words; alone ("the") it is a stop word.
         others = any(not self._is_stop_word(m) for m in matches[:-1])
-        for match in matches:
+        sources = self._sources(text, matches, prose, options.synonyms)
+        for number, match in enumerate(matches):
             if match["word"] == "OR" and not match["neg"] and not match["field"] and not prose:
                 pending_or = bool(clauses) and not clauses[-1].negative
                 continue
@@ -167,7 +201,8 @@ class QueryBuilder:
             if drop_stop_words and self._is_stop_word(match) and not (typing and others):
                 parsed.dropped = True
                 continue
-            clause = self._clause(match, parsed, prose, _Options(typing, options.typos))
+            clause_options = _Options(typing, options.typos, options.synonyms)
+            clause = self._clause(match, parsed, prose, clause_options, sources.get(number, ()))
             if clause is None:
                 continue
             if pending_or and not clause.negative:
@@ -210,8 +245,47 @@ class QueryBuilder:
         words = re.findall(r"\w+", match["word"].lower())
         return bool(words) and all(word in QUERY_STOP_WORDS for word in words)
 
+    def _sources(
+        self, text: str, matches: list[re.Match], prose: bool, table: SynonymTable | None
+    ) -> dict[int, list[_SourceFound]]:
+        """Per match number: the synonym sources among the typed words it is one of.
+
+        Runs of plain words (and quoted phrases) are compared term by term with
+        the sources, every length up to the longest source, so a source of three
+        words fires when they are typed in a row, a stop word between them or not.
+        """
+        found: dict[int, list[_SourceFound]] = {}
+        if table is None:
+            return found
+        runs: list[list[tuple[int, str]]] = [[]]  # (match number, term) of each run
+        for number, match in enumerate(matches):
+            plain = not match["field"] and not (match["neg"] and not prose)
+            if not plain or (match["word"] == "OR" and not prose):
+                runs.append([])
+                continue
+            value = match["phrase"] if match["phrase"] is not None else match["word"]
+            runs[-1] += [(number, term) for term in _analyse(self.analyzer, value)]
+        for run in runs:
+            terms = tuple(term for _, term in run)
+            for start in range(len(run)):
+                for end in range(start + 1, min(len(run), start + table.longest) + 1):
+                    targets = table.targets(terms[start:end])
+                    if not targets:
+                        continue
+                    owners = sorted({number for number, _ in run[start:end]})
+                    typed = text[matches[owners[0]].start() : matches[owners[-1]].end()]
+                    for number in owners:
+                        source = _SourceFound(typed.strip('"'), targets, 1 / len(owners))
+                        found.setdefault(number, []).append(source)
+        return found
+
     def _clause(
-        self, match: re.Match, parsed: ParsedQuery, prose: bool, options: _Options
+        self,
+        match: re.Match,
+        parsed: ParsedQuery,
+        prose: bool,
+        options: _Options,
+        sources: list[_SourceFound] | tuple = (),
     ) -> _Clause | None:
         negative = bool(match["neg"]) and not prose
         prefix = (match["field"] or "").lower()
@@ -228,6 +302,8 @@ class QueryBuilder:
         expansion = None
         if plain and match["phrase"] is None and len(terms) <= 1 and self.expander is not None:
             expansion = self._expansion(value, terms, options)
+            if sources and expansion and not expansion.completions:
+                expansion = None  # the desk says what the word means: no typo to correct
         if not terms and not (expansion and expansion.completions):
             return None  # a stop word, unless it is being typed and begins other words
         fields = {"title": {"title": 1.0}, "author": {"author_text": 1.0}}.get(target, TEXT_FIELDS)
@@ -240,7 +316,103 @@ class QueryBuilder:
         clause = _Clause(query, negative, scored_word=plain, terms=nearby)
         if expansion is not None and (expansion.completions or expansion.corrections):
             self._add_stand_ins(clause, value, expansion, fields, parsed)
+        if options.synonyms is not None and plain:
+            self._add_synonyms(clause, value, sources, expansion, fields, parsed, options)
         return clause
+
+    def _add_synonyms(
+        self,
+        clause: _Clause,
+        value: str,
+        sources: list[_SourceFound] | tuple,
+        expansion: Expansion | None,
+        fields: dict[str, float],
+        parsed: ParsedQuery,
+        options: _Options,
+    ) -> None:
+        """Give a plain word what the desk's synonyms say it, or its stand-ins, also mean.
+
+        The synonyms of the word as typed count as the word (``clause.exact``);
+        those of its completions or corrections, and of the synonym words it
+        begins or is near, join its stand-ins at the stand-in's weight.
+        """
+        own = []
+        for source in sources:
+            weight = SYNONYM_WEIGHT * source.share
+            own += [self._target_query(t, fields, weight, parsed) for t in source.targets]
+            self._applied(parsed, source.text, source.targets)
+        extra = []
+        if expansion is not None:
+            stand_ins = expansion.completions or expansion.corrections
+            kind = COMPLETION_WEIGHT if expansion.completions else CORRECTION_WEIGHT
+            likeliest = max((a.frequency for a in stand_ins), default=1)
+            for alternative in stand_ins:
+                targets = options.synonyms.targets((alternative.term,))
+                weight = SYNONYM_WEIGHT * kind * alternative.frequency / likeliest
+                extra += [self._target_query(t, fields, weight, parsed) for t in targets]
+                self._applied(parsed, alternative.word, targets)
+        typed_sources, tier = self._typed_sources(value, options, bool(own), expansion)
+        for source in typed_sources:
+            weight = COMPLETION_WEIGHT if tier == COMPLETION_TIER else CORRECTION_WEIGHT
+            extra.append(self._text_query([source.term], _scaled(fields, weight), phrase=False))
+            parsed.terms.add(source.term)
+            weight *= SYNONYM_WEIGHT
+            extra += [self._target_query(t, fields, weight, parsed) for t in source.targets]
+            self._applied(parsed, source.word, source.targets)
+        if own:
+            exact = clause.exact if clause.stand_ins is not None else clause.query
+            own_query = wq.DisjunctionMax(own)
+            clause.exact = own_query if exact is wq.NullQuery else wq.Or([exact, own_query])
+            if clause.stand_ins is None:
+                clause.query = clause.exact
+        if extra:
+            if clause.stand_ins is None:
+                clause.exact, clause.tier = clause.query, tier
+                clause.stand_ins = wq.DisjunctionMax(extra)
+            else:
+                clause.stand_ins = wq.DisjunctionMax([*clause.stand_ins.subqueries, *extra])
+        if clause.stand_ins is not None and (own or extra):
+            parts = [clause.exact, clause.stand_ins]
+            clause.query = wq.Or([p for p in parts if p is not wq.NullQuery])
+
+    def _typed_sources(
+        self, value: str, options: _Options, has_own: bool, expansion: Expansion | None
+    ) -> tuple[list[SourceWord], float]:
+        """The desk's single-word sources a word being typed begins (as completions), or a
+        misspelt word the index lacks is near (as corrections), and their tier."""
+        folded = [token.text for token in self.analyzer(value, no_morph=True, removestops=False)]
+        if has_own or len(folded) != 1:
+            return [], COMPLETION_TIER
+        word = folded[0]
+        if options.prefix and len(word) >= MIN_PREFIX:
+            completions = options.synonyms.completions(word)
+            if completions:
+                return completions, COMPLETION_TIER
+        known = expansion is None or expansion.known or expansion.completions
+        if options.typos and allowed_typos(word) and not (known and self._in_index(value)):
+            return options.synonyms.corrections(word), CORRECTION_TIER
+        return [], COMPLETION_TIER
+
+    def _in_index(self, value: str) -> bool:
+        return self.expander is not None and any(
+            self.expander.frequency(term) for term in _analyse(self.analyzer, value)
+        )
+
+    def _target_query(
+        self, target: SynonymTarget, fields: dict[str, float], weight: float, parsed: ParsedQuery
+    ) -> wq.Query:
+        parsed.terms.update(target.terms)
+        return self._text_query(list(target.terms), _scaled(fields, weight), phrase=True)
+
+    @staticmethod
+    def _applied(parsed: ParsedQuery, word: str, targets: tuple[SynonymTarget, ...]) -> None:
+        by_synonym: dict[int, list[str]] = {}
+        for target in targets:
+            by_synonym.setdefault(target.synonym, []).append(target.text)
+        for synonym, texts in by_synonym.items():
+            applied = AppliedSynonym(synonym, word, tuple(texts))
+            if applied not in parsed.synonyms:
+                parsed.synonyms.append(applied)
 
     def _expansion(self, value: str, terms: list[str], options: _Options) -> Expansion | None:
         """The completions or corrections of a plain word, if it is one word."""
@@ -276,8 +448,7 @@ class QueryBuilder:
         likeliest = max(a.frequency for a in stand_ins)
         alternatives = []
         for alternative in stand_ins:
-            share = weight * alternative.frequency / likeliest
-            scaled = {name: boost * share for name, boost in fields.items()}
+            scaled = _scaled(fields, weight * alternative.frequency / likeliest)
             alternatives.append(self._text_query([alternative.term], scaled, phrase=False))
             parsed.terms.add(alternative.term)
         # An article's best stand-in counts, not their sum: one holding "canada" and

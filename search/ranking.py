@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from whoosh.scoring import BM25F, WeightingModel
 
 # K1 0.9 to 2.0 moved nDCG@10 by under 0.01 on each collection: the textbook 1.2
@@ -59,6 +60,13 @@ FEEDBACK_DOCS = 10
 FEEDBACK_TERMS = 10
 FEEDBACK_WEIGHT = 0.4
 
+# The desk's synonyms (search.synonyms): a phrase standing in for what the reader typed
+# scores SYNONYM_WEIGHT of what the word would, and counts as the word for "all words
+# first", so an article holding the word as typed outranks one holding only its
+# synonym, all else equal, without burying the synonym's articles below every article
+# holding the typed word once. A multi-word source shares the weight among its words.
+SYNONYM_WEIGHT = 0.9
+
 
 class RankingBM25F(BM25F):
     """Whoosh's BM25F with BM25's own idf (Robertson-Sparck Jones, as Lucene has it).
@@ -80,3 +88,18 @@ class RankingBM25F(BM25F):
 
 def weighting() -> WeightingModel:
     return RankingBM25F(B=BM25_B, K1=BM25_K1)
+
+
+def freshness_factors(
+    days: np.ndarray, today: int, half_life_days: float, weight: float
+) -> np.ndarray:
+    """What each score is multiplied by for the desk's freshness: ``1 - weight`` plus
+    ``weight`` halved every ``half_life_days`` of age.
+
+    ``days`` are proleptic ordinals (0: undated, scored as the oldest); an article
+    dated after ``today`` counts as new. ``weight`` is the share of the score age
+    may take away: 0 changes nothing, 0.2 leaves a very old article 80 % of its score.
+    """
+    age = np.maximum(today - days, 0).astype(np.float64)
+    decay = np.where(days > 0, np.exp2(-age / half_life_days), 0.0)
+    return (1.0 - weight) + weight * decay

@@ -27,6 +27,10 @@ class SearchRequest:
     per_page: int = DEFAULT_PER_PAGE
     prefix: bool = True  # the word being typed also matches the words it begins
     typos: bool = True  # misspelt words also match the words near them
+    synonyms: bool = True  # the desk's synonyms apply (a reader may turn them off)
+    # The desk (synonyms, rules, freshness) applies: off only for the desk's preview,
+    # never from a reader's URL (a rule may hide an article for a reason).
+    desk: bool = True
 
     def selected(self, facet: str) -> tuple[str, ...]:
         """The values selected in the facet named ``facet`` (e.g. ``region``)."""
@@ -56,6 +60,17 @@ class Hit:
     reports: tuple[str, ...]
     source: str | None
     score: float | None
+    pinned: bool = False  # placed by a desk rule (search.rules), not by its score
+
+
+@dataclass(frozen=True)
+class AppliedSynonym:
+    """A desk synonym a search used: its id, what the reader typed (or the source word
+    a word being typed or misspelt was read as) and the phrases it also searched."""
+
+    id: int
+    word: str
+    read_as: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,8 @@ class SearchResult:
     # ``searched_characters`` characters were searched.
     truncated: bool = False
     searched_characters: int = 0
+    synonyms_applied: tuple[AppliedSynonym, ...] = ()
+    rules_applied: tuple[int, ...] = ()  # the ids of the desk's rules that fired
 
     @property
     def pages(self) -> int:

@@ -18,6 +18,7 @@ def _hit_json(hit: Hit) -> dict:
         "source": hit.source,
         "snippet": hit.snippet,
         "score": hit.score,
+        "pinned": hit.pinned,
     }
 
 
@@ -54,6 +55,11 @@ def result_json(result: SearchResult) -> dict:
         "completions": _read_as(result.completions),
         "corrections": _read_as(result.corrections),
         "showing_results_for": result.showing_results_for,
+        "synonyms_applied": [
+            {"id": applied.id, "word": applied.word, "read_as": list(applied.read_as)}
+            for applied in result.synonyms_applied
+        ],
+        "rules_applied": list(result.rules_applied),
         "partial": result.partial,
         "truncated": result.truncated,
         "searched_characters": result.searched_characters,

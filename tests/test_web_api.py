@@ -96,6 +96,7 @@ def test_search_returns_the_documented_shape(api):
         "source",
         "snippet",
         "score",
+        "pinned",
     }
     assert "heat" in first["title"].lower() or "heat" in first["snippet"].lower()
     assert isinstance(first["score"], float)
@@ -493,7 +494,8 @@ def test_openapi_states_the_parameter_limits(openapi):
         for p in (_follow(openapi, p) for p in openapi["paths"]["/api/search"]["get"]["parameters"])
     }
     assert set(parameters) == {
-        *("q", "region", "theme", "from", "to", "sort", "page", "per_page", "prefix", "typos")
+        *("q", "region", "theme", "from", "to", "sort", "page", "per_page", "prefix", "typos"),
+        "synonyms",
     }
     assert parameters["page"]["minimum"] == 1 and parameters["page"]["maximum"] == MAX_PAGE
     assert parameters["per_page"]["maximum"] == MAX_PER_PAGE

@@ -106,6 +106,14 @@ PARAMETERS = {
         "or two (9+ letters); 0: words exactly as typed.",
         "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
     },
+    "synonyms": {
+        "name": "synonyms",
+        "in": "query",
+        "required": False,
+        "description": "1: the editors' synonyms also apply (kiev also finds Kyiv); 0: they "
+        "do not. The editors' rules (pinned and hidden articles) apply either way.",
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
+    },
 }
 
 SCHEMAS = {
@@ -140,6 +148,7 @@ SCHEMAS = {
             "source",
             "snippet",
             "score",
+            "pinned",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -158,7 +167,11 @@ SCHEMAS = {
             "score": {
                 "type": "number",
                 "nullable": True,
-                "description": "Relevance score; null when sorted by date.",
+                "description": "Relevance score; null when sorted by date, or pinned.",
+            },
+            "pinned": {
+                "type": "boolean",
+                "description": "Placed at the top by an editors' rule (relevance order only).",
             },
         },
     },
@@ -229,6 +242,17 @@ SCHEMAS = {
                 "description": "The query as read, when every corrected word is absent from the "
                 "index as typed (the results come from the corrections); null otherwise.",
             },
+            "synonyms_applied": {
+                "type": "array",
+                "items": _ref("AppliedSynonym"),
+                "description": "The editors' synonyms the search used: what was typed (or the "
+                "word a word being typed or misspelt was read as) and what it also found.",
+            },
+            "rules_applied": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "The ids of the editors' rules that fired (pinned or hid articles).",
+            },
             "partial": {"type": "boolean"},
             "truncated": {
                 "type": "boolean",
@@ -242,6 +266,15 @@ SCHEMAS = {
                 "unless `truncated`).",
             },
             "took_ms": {"type": "number", "minimum": 0},
+        },
+    },
+    "AppliedSynonym": {
+        "type": "object",
+        "required": ["id", "word", "read_as"],
+        "properties": {
+            "id": {"type": "integer"},
+            "word": {"type": "string"},
+            "read_as": {"type": "array", "items": {"type": "string"}},
         },
     },
     "ReadAs": {
@@ -431,6 +464,7 @@ def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | N
             "per_page",
             "prefix",
             "typos",
+            "synonyms",
         )
     ]
     document = {

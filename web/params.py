@@ -141,6 +141,7 @@ def parse_search_request(
         per_page=parse_int(args, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE),
         prefix=parse_switch(args, "prefix", SearchRequest.prefix),
         typos=parse_switch(args, "typos", SearchRequest.typos),
+        synonyms=parse_switch(args, "synonyms", SearchRequest.synonyms),
     )
 
 
@@ -158,7 +159,8 @@ def request_query(request: SearchRequest) -> list[tuple[str, str]]:
         pairs.append(("sort", request.sort))
     if request.per_page != DEFAULT_PER_PAGE:
         pairs.append(("per_page", str(request.per_page)))
-    pairs += [(name, "0") for name in ("prefix", "typos") if not getattr(request, name)]
+    switches = ("prefix", "typos", "synonyms")
+    pairs += [(name, "0") for name in switches if not getattr(request, name)]
     if request.page != 1:
         pairs.append(("page", str(request.page)))
     return pairs

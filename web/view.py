@@ -124,6 +124,7 @@ class HitView:
     authors: tuple[str, ...]
     regions: tuple[str, ...]
     themes: tuple[str, ...]
+    pinned: bool = False
 
 
 def hit_view(hit: Hit) -> HitView:
@@ -139,6 +140,7 @@ def hit_view(hit: Hit) -> HitView:
         authors=hit.authors,
         regions=hit.regions,
         themes=hit.themes,
+        pinned=hit.pinned,
     )
 
 
@@ -262,6 +264,25 @@ def corrected_search(result: SearchResult) -> CorrectedSearch | None:
     return CorrectedSearch(result.showing_results_for, Link(request.q, search_url(request)))
 
 
+@dataclass(frozen=True)
+class SynonymsNote:
+    """ "Also searched: kiev → Kyiv. Search without synonyms": what the desk's synonyms added."""
+
+    read_as: tuple[tuple[str, str], ...]  # (typed, what it also searched, joined)
+    without: Link
+
+
+def synonyms_note(result: SearchResult) -> SynonymsNote | None:
+    if not result.synonyms_applied:
+        return None
+    read_as: dict[str, list[str]] = {}
+    for applied in result.synonyms_applied:
+        read_as.setdefault(applied.word, []).extend(applied.read_as)
+    pairs = tuple((word, ", ".join(dict.fromkeys(texts))) for word, texts in read_as.items())
+    request = _changed(result.request, synonyms=False)
+    return SynonymsNote(pairs, Link("Search without synonyms", search_url(request)))
+
+
 def truncation_note(result: SearchResult) -> str | None:
     """The line saying a long query was searched on its first part, and up to where."""
     if not result.truncated:
@@ -309,6 +330,7 @@ def search_page(result: SearchResult) -> dict:
         ),
         "suggestion": suggestion_link(result),
         "corrected": corrected_search(result),
+        "synonyms_note": synonyms_note(result),
         "beyond_last_page": not result.hits and result.total > 0,
         "first_page_url": search_url(dataclasses.replace(request, page=1)),
         "feed_url": search_url(
@@ -331,6 +353,8 @@ def _hidden_fields(request: SearchRequest) -> list[tuple[str, str]]:
         fields.append(("per_page", str(request.per_page)))
     if not request.prefix:
         fields.append(("prefix", "0"))
+    if not request.synonyms:
+        fields.append(("synonyms", "0"))
     return fields
 
 
