@@ -32,6 +32,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
+from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
 from search.desk import DeskState, LiveDesk
 from search.docsets import DocSet, live_mask
 from search.expansion import WordExpander
@@ -267,9 +268,11 @@ class SearchEngine:
         search_seconds: float = SEARCH_SECONDS,
         facets: tuple[FacetDefinition, ...] | None = None,
         vocabulary_seconds: float | None = VOCABULARY_SECONDS,
+        desk_check_seconds: float = DESK_CHECK_SECONDS,
     ):
         """``facets``: the facets counted (default: ``search.facets.configured_facets()``);
-        ``vocabulary_seconds``: the longest wait for a generation's vocabulary (None: no limit).
+        ``vocabulary_seconds``: the longest wait for a generation's vocabulary (None: no limit);
+        ``desk_check_seconds``: how often to ask whether the editors' desk changed.
         """
         self.index_dir = Path(index_dir)
         self.facets = configured_facets() if facets is None else tuple(facets)
@@ -281,7 +284,7 @@ class SearchEngine:
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
         self._current = _Generation.open(self.index_dir, self.facets, segments=self._segments)
-        self._desk = LiveDesk(self.index_dir)
+        self._desk = LiveDesk(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
         self._checked_at = time.monotonic()
         self._reported_damage: tuple[str, ...] = ()

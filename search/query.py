@@ -402,7 +402,9 @@ class QueryBuilder:
         self, target: SynonymTarget, fields: dict[str, float], weight: float, parsed: ParsedQuery
     ) -> wq.Query:
         parsed.terms.update(target.terms)
-        return self._text_query(list(target.terms), _scaled(fields, weight), phrase=True)
+        # A phrase scores the sum of its words: shared, it counts as one word would.
+        scaled = _scaled(fields, weight / len(target.terms))
+        return self._text_query(list(target.terms), scaled, phrase=True)
 
     @staticmethod
     def _applied(parsed: ParsedQuery, word: str, targets: tuple[SynonymTarget, ...]) -> None:
