@@ -8,6 +8,16 @@ editor, with its CSRF token in ``X-CSRF-Token`` for any method but GET).
 
 from __future__ import annotations
 
+from search.desk import (
+    MATCHES,
+    MAX_HALF_LIFE_DAYS,
+    MAX_IDS,
+    MAX_NOTE_CHARS,
+    MAX_PHRASE_CHARS,
+    MAX_PHRASES,
+)
+from web.desk_api import MAX_HISTORY
+
 SESSION_COOKIE = "article_search_desk"
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -43,18 +53,222 @@ def _operation(operation_id: str, summary: str, responses: dict, **extra) -> dic
         "operationId": operation_id,
         "summary": summary,
         "security": SECURITY,
-        "responses": {**responses, "401": UNAUTHORIZED, "404": NO_DESK},
+        "responses": {"401": UNAUTHORIZED, "404": NO_DESK, **responses},
         **extra,
     }
 
 
+PHRASES = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1, "maxLength": MAX_PHRASE_CHARS},
+    "minItems": 1,
+    "maxItems": MAX_PHRASES,
+    "description": "Words or phrases (of any length), each with a letter or digit.",
+}
+IDS = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1},
+    "maxItems": MAX_IDS,
+    "description": "Article ids, each at most once.",
+}
+MOMENT = {
+    "type": "string",
+    "format": "date-time",
+    "nullable": True,
+    "description": "ISO-8601; without a zone, UTC. Answered in UTC with a Z.",
+}
 ADMIN_SCHEMAS = {
     "Editor": {
         "type": "object",
         "required": ["editor"],
         "properties": {"editor": {"type": "string", "description": "The editor's name."}},
     },
+    "SynonymInput": {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["words"],
+                "properties": {"words": {**PHRASES, "minItems": 2}},
+                "additionalProperties": False,
+                "description": "Multi-way: a search for any of them also finds the others.",
+            },
+            {
+                "type": "object",
+                "required": ["from", "to"],
+                "properties": {"from": PHRASES, "to": PHRASES},
+                "additionalProperties": False,
+                "description": "One-way: a search for a `from` phrase also finds the `to` ones.",
+            },
+        ]
+    },
+    "Synonym": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "integer"},
+            "words": {"type": "array", "items": {"type": "string"}},
+            "from": {"type": "array", "items": {"type": "string"}},
+            "to": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "RuleInput": {
+        "type": "object",
+        "required": ["query"],
+        "additionalProperties": False,
+        "properties": {
+            "query": {"type": "string", "minLength": 1, "maxLength": MAX_PHRASE_CHARS},
+            "match": {"type": "string", "enum": list(MATCHES), "default": "exact"},
+            "filters": {
+                "type": "object",
+                "additionalProperties": PHRASES,
+                "description": "Facet values that must be selected for the rule to apply "
+                '(one of each facet\'s values), e.g. {"theme": ["Elections"]}.',
+            },
+            "pin": {**IDS, "description": "Articles shown first, in this order."},
+            "hide": {**IDS, "description": "Articles not shown."},
+            "starts_at": MOMENT,
+            "ends_at": MOMENT,
+            "note": {"type": "string", "maxLength": MAX_NOTE_CHARS},
+        },
+        "description": "A best bet: when the query (compared after the same analysis as "
+        "search) equals, contains or starts with `query`, pin and/or hide articles. It "
+        "pins or hides at least one article.",
+    },
+    "Rule": {
+        "type": "object",
+        "required": ["id", "query", "match", "filters", "pin", "hide", "starts_at", "ends_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "query": {"type": "string"},
+            "match": {"type": "string", "enum": list(MATCHES)},
+            "filters": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+            "pin": {"type": "array", "items": {"type": "string"}},
+            "hide": {"type": "array", "items": {"type": "string"}},
+            "starts_at": MOMENT,
+            "ends_at": MOMENT,
+            "note": {"type": "string"},
+        },
+    },
+    "Freshness": {
+        "type": "object",
+        "properties": {
+            "half_life_days": {
+                "type": "number",
+                "minimum": 1 / 24,
+                "maximum": MAX_HALF_LIFE_DAYS,
+                "description": "Every this many days of age, the share below halves.",
+            },
+            "weight": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "description": "The share of the score an article's age may take (0: none).",
+            },
+        },
+    },
+    "Change": {
+        "type": "object",
+        "required": ["number", "editor", "at", "action", "kind"],
+        "properties": {
+            "number": {"type": "integer"},
+            "editor": {"type": "string"},
+            "at": {"type": "string", "format": "date-time"},
+            "action": {"type": "string", "enum": ["add", "update", "remove", "set", "restore"]},
+            "kind": {"type": "string", "enum": ["synonym", "rule", "freshness", "desk"]},
+            "id": {"type": "integer", "nullable": True},
+            "before": {"nullable": True, "description": "What it was (null: nothing)."},
+            "after": {"nullable": True, "description": "What it became (null: removed)."},
+        },
+    },
 }
+
+
+def _schema(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _answer(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _list_of(key: str, name: str) -> dict:
+    return {
+        "type": "object",
+        "required": [key],
+        "properties": {key: {"type": "array", "items": _schema(name)}},
+    }
+
+
+def _body(name: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": _schema(name)}}}
+
+
+def _id(description: str) -> dict:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+
+
+BAD_BODY = _error("The body is not JSON, or not a valid item (the message says why).")
+NOT_FOUND = _error("No such item, or this server is a replica (it has no desk).")
+REMOVED = {"description": "Removed (recorded in the history)."}
+
+
+def _collection(kind: str, name: str, plural: str) -> dict:
+    """The list-and-add route and the one-item route of synonyms or rules."""
+    one = _id(f"The {kind}'s id.")
+    return {
+        f"/api/admin/{plural}": {
+            "get": _operation(
+                f"list{name}s",
+                f"Every {kind}.",
+                {"200": _answer("The list.", _list_of(plural, name))},
+            ),
+            "post": _operation(
+                f"add{name}",
+                f"Add a {kind} (recorded in the history under the editor's name).",
+                {
+                    "201": _answer(f"The {kind} added, with its id.", _schema(name)),
+                    "400": BAD_BODY,
+                    "403": FORBIDDEN,
+                },
+                requestBody=_body(f"{name}Input"),
+            ),
+        },
+        f"/api/admin/{plural}/{{id}}": {
+            "get": _operation(
+                f"get{name}",
+                f"One {kind}.",
+                {"200": _answer(f"The {kind}.", _schema(name)), "404": NOT_FOUND},
+                parameters=[one],
+            ),
+            "put": _operation(
+                f"update{name}",
+                f"Replace a {kind}.",
+                {
+                    "200": _answer(f"The {kind} as it is now.", _schema(name)),
+                    "400": BAD_BODY,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+                parameters=[one],
+                requestBody=_body(f"{name}Input"),
+            ),
+            "delete": _operation(
+                f"remove{name}",
+                f"Remove a {kind}.",
+                {"204": REMOVED, "403": FORBIDDEN, "404": NOT_FOUND},
+                parameters=[one],
+            ),
+        },
+    }
 
 
 def admin_paths() -> dict:
@@ -63,14 +277,66 @@ def admin_paths() -> dict:
             "get": _operation(
                 "adminMe",
                 "Whose token or session this is: a check for automation.",
-                {
-                    "200": {
-                        "description": "The editor signed in.",
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Editor"}}
-                        },
-                    }
-                },
+                {"200": _answer("The editor signed in.", _schema("Editor"))},
             )
+        },
+        **_collection("synonym", "Synonym", "synonyms"),
+        **_collection("rule", "Rule", "rules"),
+        "/api/admin/freshness": {
+            "get": _operation(
+                "getFreshness",
+                "How much an article's age counts in relevance order.",
+                {"200": _answer("The setting.", _schema("Freshness"))},
+            ),
+            "put": _operation(
+                "setFreshness",
+                "Change how much an article's age counts (no re-index; date order unchanged).",
+                {
+                    "200": _answer("The setting now.", _schema("Freshness")),
+                    "400": BAD_BODY,
+                    "403": FORBIDDEN,
+                },
+                requestBody=_body("Freshness"),
+            ),
+        },
+        "/api/admin/history": {
+            "get": _operation(
+                "deskHistory",
+                "The desk's changes, newest first: who, when, before and after.",
+                {
+                    "200": _answer("The changes.", _list_of("changes", "Change")),
+                    "400": _error("A bad limit."),
+                },
+                parameters=[
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "description": "At most this many changes (default 100).",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY},
+                    }
+                ],
+            )
+        },
+        "/api/admin/history/{number}/restore": {
+            "post": _operation(
+                "restoreDesk",
+                "Bring back the desk as it was right after change `number` (0: empty), "
+                "as one more change (itself undoable).",
+                {
+                    "200": _answer("The change the restore made.", _schema("Change")),
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+                parameters=[
+                    {
+                        "name": "number",
+                        "in": "path",
+                        "required": True,
+                        "description": "A change's number, from the history.",
+                        "schema": {"type": "integer", "minimum": 0},
+                    }
+                ],
+            ),
         },
     }
