@@ -16,6 +16,7 @@ from index.lock import IndexLockedError
 from index.memory import BudgetError
 from index.publish import PublishError, publish
 from index.repair import IndexUnrepairableError
+from index.serving_imports import serving_import_problem
 from search.desk import Desk, DeskError
 from search.editors import EditorError, EditorStore
 from search.engine import SearchEngine
@@ -92,6 +93,10 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     index_dir = _index_dir(args).absolute()
+    problem = serving_import_problem()
+    if problem:
+        print(f"article-search: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     # The article count from the table of contents: each worker opens the index itself.
     live = open_live_index(index_dir)[0]
     # Refused here, before gunicorn starts, rather than in every worker's first request.

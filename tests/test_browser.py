@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import matching_demo_articles
@@ -562,3 +563,30 @@ def test_a_page_link_moves_focus_to_the_results(page, live_server):
     expect(page.locator("#results-heading")).to_be_focused()
     assert ui.query() == {"page": ["2"]}
     ui.assert_no_page_load()
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page as loaded, one line each: rule, impact, where."""
+    results = Axe().run(page).response
+    return [
+        f"{violation['id']} ({violation['impact']}): "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"])
+        for violation in results["violations"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/search?q=heat", "/search?q=heat&region=Europe&sort=newest", "/search?q=zzzzqqq"],
+)
+def test_search_pages_pass_an_accessibility_audit(page, path):
+    page.goto(path)
+    expect(page.locator("h1")).to_have_count(1)
+    assert axe_violations(page) == []
+
+
+def test_article_page_passes_an_accessibility_audit(page):
+    page.goto("/search?q=heat")
+    page.locator("#results .hit-title a").first.click()
+    expect(page.locator("h1")).to_have_count(1)
+    assert axe_violations(page) == []

@@ -4,6 +4,7 @@ while `article-search index` adds an article and `--rebuild` swaps the index und
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import threading
@@ -210,3 +211,25 @@ def test_a_worker_opens_the_index_before_its_first_request(demo_index, tmp_path,
     gunicorn_conf.post_worker_init(SimpleNamespace(wsgi=missing, log=logging.getLogger("worker")))
     assert "opening the index before the first request failed" in caplog.text
     assert missing.test_client().get("/healthz").status_code == 503
+
+
+def test_a_missing_module_stops_serve_with_one_line_naming_it(demo_index, tmp_path):
+    """gunicorn's gevent worker imports ``packaging.version``; shadow ``packaging`` with a
+    plain module, as an install without it would leave things, and serve must say so once."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "packaging.py").write_text('"""Not the real packaging: it has no version."""\n')
+    finished = subprocess.run(
+        [article_search_command(), "serve", "--index", str(demo_index), "--bind", "127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(shadow)},
+    )
+    assert finished.returncode == 2
+    assert finished.stdout == ""
+    lines = finished.stderr.splitlines()
+    assert len(lines) == 1, finished.stderr
+    assert "'packaging.version' is missing" in lines[0]
+    assert "gunicorn.workers.ggevent" in lines[0]
+    assert "make install-run" in lines[0]
