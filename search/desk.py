@@ -41,6 +41,13 @@ Public API (``web/`` and ``index/`` use these, nothing else):
   for ``DeskNotFoundError``).
 - ``is_replica(index_dir)``: True when the folder's desk is a copy received
   from ``article-search publish`` (a replica has no desk of its own).
+- Searching with it: ``SearchEngine.search`` applies the desk unless
+  ``SearchRequest(desk=False)`` (the preview's "without the desk"; never
+  from a reader's URL, since a rule may hide an article for a reason) or
+  ``synonyms=False`` (the reader's "search without synonyms"); the result's
+  ``synonyms_applied`` (``AppliedSynonym``: id, word, read_as) and
+  ``rules_applied`` (rule ids) say what fired, each ``Hit.pinned`` whether a
+  rule put it there.
 - ``LiveDesk(index_dir)``: what a searching process holds; ``current()``
   returns the desk's state, re-read only when it changed (checked at most
   every ``CHECK_SECONDS``), so a change is live everywhere within a second.
@@ -651,15 +658,32 @@ def _freshness(db: sqlite3.Connection) -> Freshness:
 
 
 def _read_state(db: sqlite3.Connection) -> DeskState:
+    """The desk as stored. Rows were validated when written: read as they are (a worker
+    reads 10,000 synonyms at every change)."""
     synonyms = tuple(
-        Synonym.from_json(json.loads(body), id)
+        _stored_synonym(id, json.loads(body))
         for id, body in db.execute("SELECT id, body FROM synonyms ORDER BY id")
     )
     rules = tuple(
-        Rule.from_json(json.loads(body), id)
+        _stored_rule(id, json.loads(body))
         for id, body in db.execute("SELECT id, body FROM rules ORDER BY id")
     )
     return DeskState(synonyms, rules, _freshness(db), _revision(db))
+
+
+def _stored_synonym(id: int, body: dict) -> Synonym:
+    if "words" in body:
+        return Synonym(id, words=tuple(body["words"]))
+    return Synonym(id, sources=tuple(body["from"]), targets=tuple(body["to"]))
+
+
+def _stored_rule(id: int, body: dict) -> Rule:
+    starts_at, ends_at = (_time(body[key], key) for key in ("starts_at", "ends_at"))
+    filters = {name: tuple(values) for name, values in body["filters"].items()}
+    pin, hide = tuple(body["pin"]), tuple(body["hide"])
+    return Rule(
+        id, body["query"], body["match"], filters, pin, hide, starts_at, ends_at, body["note"]
+    )
 
 
 def _log(db, editor: str, action: str, kind: str, item, before, after) -> Change:

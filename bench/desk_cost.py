@@ -1,0 +1,244 @@
+"""What a full editors' desk costs searches: 10,000 synonym sets and 1,000 rules against none.
+
+On Reuters-21578 (``--corpus``), the desk of one index is switched between
+empty and full (``Desk.restore``: the workers see it within a second) in
+alternating rounds, so the machine's drift falls on both:
+
+- search latency in process over bench/queries.txt (what /api/search does for
+  page 1), each round's p50 and p95;
+- keystroke latency over HTTP against ``article-search serve`` (2 workers):
+  every mid-word state and typo of bench/typing_queries.txt (as
+  bench/keystrokes.py types them), each round's p50 and p95.
+
+The figures are the medians of the rounds' figures, and full / empty. The
+full desk is made of the corpus's own words, so searches fire it: synonym sets
+pair a word with an invented spelling, a fifth of them two-word phrases with a
+word, from words sampled over the whole vocabulary (common and rare alike);
+rules trigger on sampled words (exact, prefix, contains, a tenth with a facet
+filter) and on a tenth of the query log's searches as typed, each pinning
+two articles and hiding one. How many searches fired a synonym or a rule is
+printed beside the latencies.
+
+Usage: ``python bench/desk_cost.py [--index DIR] [--rounds 5] [--synonyms 10000]
+[--rules 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+import numpy as np
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path[:0] = [str(ROOT), str(BENCH_DIR)]
+
+from corpus import REUTERS  # noqa: E402
+from keystrokes import QUERY_LOG as TYPING_LOG  # noqa: E402
+from keystrokes import Http, index_corpus, mid_word_states, typo_variants  # noqa: E402
+
+from bench import QUERY_LOG, free_port, read_query_log, start_server, stop_server  # noqa: E402
+
+SEED = 23
+SWITCH_SECONDS = 1.5  # a desk change is live within CHECK_SECONDS (0.5 s); a margin
+EDITOR = "bench"
+
+
+def corpus_words(corpus: Path) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """The corpus's words seen 3+ times (most frequent first), its ids, and ids per theme."""
+    counts: Counter[str] = Counter()
+    ids, themes = [], {}
+    with open(corpus, encoding="utf-8") as lines:
+        for line in lines:
+            article = json.loads(line)
+            ids.append(article["id"])
+            for theme in article.get("themes") or ():
+                themes.setdefault(theme, []).append(article["id"])
+            counts.update(re.findall(r"[a-z]{4,}", (article.get("body") or "").lower()))
+    return [w for w, n in counts.most_common() if n >= 3], ids, themes
+
+
+def fill_desk(desk, words, ids, themes, queries, synonyms: int, rules: int, rng) -> None:
+    """``synonyms`` sets and ``rules`` rules made of the corpus's words (see the docstring)."""
+    chosen = rng.sample(words, min(len(words), synonyms * 2))
+    for number in range(synonyms):
+        word = chosen[number]
+        if number % 5 == 0:
+            desk.add_synonym({"from": [f"{word} {chosen[-number - 1]}"], "to": [word]}, EDITOR)
+        else:
+            desk.add_synonym({"words": [word, word[:-1] + "x" + word[-1]]}, EDITOR)
+    typed = [q for q in (dict(parse_qsl(line)).get("q", "") for line in queries) if q.strip()]
+    theme_names = sorted(themes)
+    for number in range(rules):
+        pin, hide = rng.sample(ids, 2), [rng.choice(ids)]
+        hide = [article for article in hide if article not in pin]
+        rule = {"pin": pin, "hide": hide, "note": "bench"}
+        if number < rules // 10 and typed:
+            rule.update(query=typed[number % len(typed)], match="exact")
+        else:
+            rule.update(query=rng.choice(words[:5000]), match=rng.choice(["exact", "prefix"]))
+            if number % 3 == 0:
+                rule["match"] = "contains"
+            if number % 10 == 0:
+                rule["filters"] = {"theme": [rng.choice(theme_names)]}
+        desk.add_rule(rule, EDITOR)
+
+
+def in_process(index_dir: Path):
+    from werkzeug.datastructures import MultiDict
+
+    from search.engine import SearchEngine
+    from search.serialize import result_json
+    from web.params import parse_search_request
+
+    engine = SearchEngine(index_dir)
+
+    def search(query_string: str) -> dict:
+        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
+        return result_json(engine.search(parse_search_request(args)))
+
+    return search
+
+
+def timed(search, items) -> tuple[list[float], int]:
+    """Each item searched once: latencies (ms), and how many fired a synonym or a rule."""
+    latencies, fired = [], 0
+    for item in items:
+        started = time.perf_counter()
+        answer = search(item)
+        latencies.append((time.perf_counter() - started) * 1000)
+        fired += bool(answer["synonyms_applied"] or answer["rules_applied"])
+    return latencies, fired
+
+
+def summary(rounds: list[list[float]]) -> dict:
+    p50 = statistics.median(float(np.percentile(r, 50)) for r in rounds)
+    p95 = statistics.median(float(np.percentile(r, 95)) for r in rounds)
+    return {
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "rounds_p50": [round(np.percentile(r, 50), 2) for r in rounds],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=REUTERS, help="a JSON Lines corpus")
+    parser.add_argument("--index", type=Path, help="an index of the corpus (else one is built)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each desk (default 5)")
+    parser.add_argument("--synonyms", type=int, default=10_000)
+    parser.add_argument("--rules", type=int, default=1_000)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    from search.desk import Desk
+    from search.synonyms import SynonymTable
+
+    rng = random.Random(SEED)
+    queries = read_query_log(QUERY_LOG)
+    typing = [q for line in read_query_log(TYPING_LOG) for q, _ in mid_word_states(line)]
+    typing += [q for line in read_query_log(TYPING_LOG) for q, _ in typo_variants(line)]
+    with tempfile.TemporaryDirectory(prefix="desk-bench-") as work:
+        index_dir = args.index or Path(work) / "index"
+        index_corpus(args.corpus, index_dir)
+        desk = Desk(index_dir)
+        if desk.history():
+            desk.restore(0, EDITOR)
+        empty_number = desk.history(1)[0].number if desk.history() else 0
+        words, ids, themes = corpus_words(args.corpus)
+        started = time.perf_counter()
+        fill_desk(desk, words, ids, themes, queries, args.synonyms, args.rules, rng)
+        filled_seconds = time.perf_counter() - started
+        full_number = desk.history(1)[0].number
+        state = desk.state()
+        from search.analysis import fast_analyzer
+        from search.store import open_live_index
+
+        analyzer = fast_analyzer(open_live_index(index_dir)[0].schema["body"].analyzer)
+        started = time.perf_counter()
+        SynonymTable(state.synonyms, analyzer)
+        table_seconds = time.perf_counter() - started
+
+        def switch(full: bool) -> None:
+            desk.restore(full_number if full else empty_number, EDITOR)
+            time.sleep(SWITCH_SECONDS)
+
+        search = in_process(index_dir)
+        port = free_port()
+        command = [sys.executable, "-m", "index.cli", "serve", "--index", str(index_dir)]
+        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+        server, _ = start_server(command, dict(os.environ), port)
+        try:
+
+            def keystrokes() -> list[float]:
+                """Every typing state once, on a new kept-alive connection (a worker closes
+                one left idle for 5 s), after 20 unmeasured to make the desk ready."""
+                http = Http(port)
+                for q in typing[:20]:
+                    http.top(q)
+                http.latencies.clear()
+                for q in typing:
+                    http.top(q)
+                return http.latencies
+
+            samples = {(kind, full): [] for kind in ("search", "keys") for full in (False, True)}
+            fired = {}
+            timed(search, queries)  # a first pass fills the caches any desk uses
+            keystrokes()
+            for number in range(args.rounds):
+                # Empty first, then full first: a drift of the machine's speed falls on both.
+                for full in (False, True) if number % 2 == 0 else (True, False):
+                    switch(full)
+                    timed(search, queries[:20])  # the desk made ready (its table built)
+                    latencies, fired[full] = timed(search, queries)
+                    samples["search", full].append(latencies)
+                    samples["keys", full].append(keystrokes())
+            typing_fired = {
+                full: (switch(full), timed(search, [urlencode({"q": q}) for q in typing])[1])[1]
+                for full in (False, True)
+            }
+        finally:
+            stop_server(server)
+            desk.restore(empty_number, EDITOR)
+    load = os.getloadavg()
+    figures = {
+        "desk": {"synonyms": args.synonyms, "rules": args.rules},
+        "desk_filled_seconds": filled_seconds,
+        "synonym_table_seconds": table_seconds,
+        "load_average": load,
+    }
+    print(
+        f"desk: {args.synonyms:,} synonym sets, {args.rules:,} rules (written in "
+        f"{filled_seconds:.1f} s; a worker builds its synonym table in {table_seconds:.2f} s)"
+    )
+    print(
+        f"fired a synonym or a rule: {fired[True]} of {len(queries)} logged searches, "
+        f"{typing_fired[True]} of {len(typing)} keystrokes (empty desk: {fired[False]}, "
+        f"{typing_fired[False]})"
+    )
+    print(f"{f'median of {args.rounds} rounds':<40}{'empty':>10}{'full':>10}{'full/empty':>12}")
+    for kind, label in (("search", "search in process"), ("keys", "keystroke over HTTP")):
+        empty, full = summary(samples[kind, False]), summary(samples[kind, True])
+        figures[kind] = {"empty": empty, "full": full}
+        for key in ("p50_ms", "p95_ms"):
+            ratio = full[key] / empty[key]
+            print(f"{label + ' ' + key[:3]:<40}{empty[key]:>10.2f}{full[key]:>10.2f}{ratio:>12.3f}")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
