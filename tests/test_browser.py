@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.conftest import matching_demo_articles
+from tests.conftest import EDITOR_NAME, EDITOR_PASSWORD, matching_demo_articles, serving
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -590,3 +590,109 @@ def test_article_page_passes_an_accessibility_audit(page):
     page.locator("#results .hit-title a").first.click()
     expect(page.locator("h1")).to_have_count(1)
     assert axe_violations(page) == []
+
+
+# --- The editors' desk (/admin): sign in, add a synonym through the page, preview, read ---
+
+BARGES = "Low Water on the Rhine Leaves Barges Half Loaded"
+
+
+@pytest.fixture(scope="module")
+def desk_server(demo_index, tmp_path_factory):
+    """A real serve of a copy of the demo index, with the editor anna."""
+    from search.editors import EditorStore
+
+    folder = tmp_path_factory.mktemp("browser-desk")
+    index_dir = folder / "index"
+    shutil.copytree(demo_index, index_dir, symlinks=True)
+    EditorStore(index_dir).add(EDITOR_NAME, EDITOR_PASSWORD)
+    with serving(index_dir, folder) as server:
+        yield server
+
+
+@pytest.fixture()
+def desk_page(browser, desk_server):
+    """A fresh page on the desk's server, failing the test on any script error or failed request."""
+    from search.desk import Desk
+
+    Desk(desk_server.index_dir).restore(0, "test")
+    context = browser.new_context(viewport=DESKTOP, base_url=desk_server.url, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda m: problems.append(m.text) if _is_problem(m) else None)
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    yield page
+    context.close()
+    assert problems == [], problems
+
+
+def sign_in_by_keyboard(page: Page) -> None:
+    page.goto("/admin")
+    expect(page).to_have_url(re.compile(r"/admin/sign-in\?next=/admin$"))
+    expect(page.locator("#name")).to_be_focused()
+    page.keyboard.type(EDITOR_NAME)
+    page.keyboard.press("Tab")
+    page.keyboard.type(EDITOR_PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/admin$"))
+    expect(page.locator(".desk-editor")).to_have_text(f"Signed in as {EDITOR_NAME}")
+
+
+def test_an_editor_adds_a_synonym_previews_it_and_readers_find_it(desk_page, browser, desk_server):
+    page = desk_page
+    sign_in_by_keyboard(page)
+    page.get_by_label("Words or phrases that mean the same").fill("barges, lighters")
+    page.get_by_role("button", name="Add synonym").click()
+    expect(page.locator(".desk-notice")).to_have_text(re.compile(r"^Synonym \d+ added\.$"))
+    expect(page.locator("#synonyms .desk-words")).to_have_text("barges, lighters")
+
+    page.get_by_label("What readers get for").fill("lighters")
+    page.get_by_label("What readers get for").press("Enter")
+    expect(page.locator("#preview-with .desk-fired")).to_contain_text("lighters → barges")
+    expect(page.locator("#preview-with li").first).to_contain_text(BARGES)
+    expect(page.locator("#preview-without .desk-empty")).to_have_text("No articles.")
+    expect(page.locator("#preview-without li")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "desk-desktop.png", full_page=True)
+
+    # A reader (no cookie, another browser context) finds it with the synonym, and is told.
+    reader = browser.new_context(base_url=desk_server.url)
+    reading = reader.new_page()
+    reading.goto("/search?q=lighters")
+    expect(reading.locator("#results .hit-title").first).to_have_text(BARGES, timeout=TIMEOUT_MS)
+    expect(reading.locator("#synonyms-note")).to_contain_text("lighters")
+    assert reader.cookies() == []
+    reader.close()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".desk-notice")).to_have_text("You have signed out.")
+    page.goto("/admin")
+    expect(page).to_have_url(re.compile(r"/admin/sign-in"))
+
+
+def test_desk_pages_pass_an_accessibility_audit(desk_page):
+    page = desk_page
+    page.goto("/admin/sign-in")
+    expect(page.locator("h1")).to_have_count(1)
+    assert axe_violations(page) == []
+    sign_in_by_keyboard(page)
+    page.get_by_label("Words or phrases that mean the same").fill("barges, lighters")
+    page.get_by_role("button", name="Add synonym").click()
+    page.locator("#new-rule-query").fill("grain")  # the form is open while there is no rule
+    page.locator("#new-rule-pin").fill("2019-06-18-baltic-herring-quota-cut.txt")
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator(".desk-notice")).to_have_text(re.compile(r"^Rule \d+ added\.$"))
+    for path in ("/admin?q=grain+lighters", "/admin?filter=barges", "/admin/history"):
+        page.goto(path)
+        expect(page.locator("h1")).to_have_count(1)
+        assert axe_violations(page) == [], path
+    for link in ("Edit synonym", "Edit rule"):
+        page.goto("/admin")
+        page.get_by_role("link", name=re.compile(f"^{link} \\d+$")).click()
+        expect(page.locator("h1")).to_have_count(1)
+        assert axe_violations(page) == [], link
