@@ -18,6 +18,9 @@ from search.editors import (
     ACCOUNT_FAILURES,
     CLIENT_FAILURES,
     EDITORS_DB,
+    FAILURE_WINDOW_SECONDS,
+    SESSION_IDLE_SECONDS,
+    SESSION_SECONDS,
     EditorStore,
 )
 from tests.conftest import EDITOR_NAME, EDITOR_PASSWORD
@@ -246,3 +249,38 @@ def test_a_replica_has_no_desk_even_with_accounts_a_session_and_a_token(desk_ind
         assert response.status_code == 404, path
     assert client.post("/admin/sign-in", data={"name": EDITOR_NAME}).status_code == 404
     assert client.get("/search", query_string={"q": "water"}).status_code == 200
+
+
+def _age(index_dir, table: str, column: str, seconds: float) -> None:
+    """Move every row's time in the accounts database ``seconds`` into the past."""
+    import sqlite3
+
+    with sqlite3.connect(index_dir / EDITORS_DB) as db:
+        db.execute(f"UPDATE {table} SET {column} = {column} - ?", (seconds,))
+
+
+def test_a_session_ends_after_its_lifetime_in_use_or_not(desk, desk_index):
+    desk.sign_in()
+    _age(desk_index, "sessions", "created_at", SESSION_SECONDS - 120)
+    assert desk.client.get("/admin").status_code == 200  # used all day: still signed in
+    _age(desk_index, "sessions", "created_at", 121)
+    assert desk.client.get("/admin").status_code == 303
+    assert desk.client.get("/api/admin/me").status_code == 401
+
+
+def test_a_session_ends_after_an_hour_unused(desk, desk_index):
+    desk.sign_in()
+    _age(desk_index, "sessions", "last_seen_at", SESSION_IDLE_SECONDS - 120)
+    assert desk.client.get("/admin").status_code == 200  # and this use counts
+    _age(desk_index, "sessions", "last_seen_at", SESSION_IDLE_SECONDS - 120)
+    assert desk.client.get("/admin").status_code == 200
+    _age(desk_index, "sessions", "last_seen_at", SESSION_IDLE_SECONDS + 1)
+    assert desk.client.get("/admin").status_code == 303
+
+
+def test_a_lock_lifts_when_the_failures_are_old_enough(desk, desk_index):
+    for _ in range(ACCOUNT_FAILURES):
+        assert desk.sign_in(password="not the password at all").status_code == 401
+    assert desk.sign_in().status_code == 429
+    _age(desk_index, "sign_in_failures", "at", FAILURE_WINDOW_SECONDS)
+    assert desk.sign_in().status_code == 303

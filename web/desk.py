@@ -156,8 +156,9 @@ def set_freshness() -> Response:
 
 def _edit_page(kind: str, item_id: int, form, status: int = 200, error: str | None = None):
     return _page(
-        f"admin/{kind}_edit.html",
+        "admin/edit.html",
         status,
+        kind=kind,
         title=f"Edit {kind} {item_id}",
         item_id=item_id,
         form=form,
