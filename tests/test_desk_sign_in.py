@@ -284,3 +284,22 @@ def test_a_lock_lifts_when_the_failures_are_old_enough(desk, desk_index):
     assert desk.sign_in().status_code == 429
     _age(desk_index, "sign_in_failures", "at", FAILURE_WINDOW_SECONDS)
     assert desk.sign_in().status_code == 303
+
+
+def test_a_desk_that_cannot_write_its_folder_answers_503_not_500(tmp_path, demo_index):
+    missing = create_app({"INDEX_DIR": tmp_path / "no-index-yet"}).test_client()
+    for path in ("/admin/sign-in", "/admin", "/api/admin/synonyms"):
+        response = missing.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"] == "30"
+    broken = tmp_path / "broken"
+    shutil.copytree(demo_index, broken, symlinks=True)
+    (broken / EDITORS_DB).mkdir()  # not a database SQLite can open
+    client = create_app({"INDEX_DIR": broken}).test_client()
+    form = client.get("/admin/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.get_data(as_text=True))[1]
+    signing_in = {"csrf_token": token, "name": EDITOR_NAME, "password": EDITOR_PASSWORD}
+    assert client.post("/admin/sign-in", data=signing_in).status_code == 503
+    assert (
+        client.get("/api/admin/me", headers={"Authorization": "Bearer ast_1_x"}).status_code == 503
+    )

@@ -49,6 +49,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
+import sqlite3
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -68,7 +69,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from search.desk import is_replica
 from search.editors import Editor, EditorStore
-from web.errors import json_error
+from web.errors import html_error, json_error, wants_json
 from web.secret_key import kept_secret_key
 
 DESK_PREFIXES = ("/admin", "/api/admin")
@@ -98,7 +99,11 @@ class DeskSessionInterface(SecureCookieSessionInterface):
         if not is_desk_path(request.path) or is_replica(app.config["INDEX_DIR"]):
             return None  # a null session: nothing read, no cookie set
         if app.secret_key is None:
-            app.secret_key = kept_secret_key(Path(app.config["INDEX_DIR"]))
+            try:
+                app.secret_key = kept_secret_key(Path(app.config["INDEX_DIR"]))
+            except OSError as error:  # _desk_gate answers 503
+                app.logger.error("the desk cannot keep its secret key: %s", error)
+                return None
         return super().get_signing_serializer(app)
 
     def get_cookie_secure(self, app: Flask) -> bool:
@@ -251,9 +256,28 @@ def desk_sections() -> list[tuple[str, str]]:
     return current_app.extensions.get(SECTIONS, [])
 
 
-def _close_desk_on_replicas() -> None:
-    if is_desk_path(request.path) and is_replica(_index_dir()):
+def _desk_gate() -> Response | None:
+    """No desk on a replica (404), nor without a key to sign its sessions (503)."""
+    if not is_desk_path(request.path):
+        return None
+    if is_replica(_index_dir()):
         abort(404)
+    if current_app.secret_key is None:
+        return desk_unavailable()
+    return None
+
+
+def desk_unavailable(error: Exception | None = None) -> Response:
+    """503: the desk cannot read or write its databases in the index folder."""
+    if error is not None:
+        current_app.logger.error("the desk's database failed: %s", error)
+    message = "The desk is not available: it cannot write in the index folder (see the log)."
+    if wants_json():
+        response = json_error(503, message)
+    else:
+        response = html_error(503, "The desk is not available", message)
+    response.headers["Retry-After"] = "30"
+    return response
 
 
 def _never_cache(response: Response) -> Response:
@@ -266,7 +290,8 @@ def init_desk_auth(app: Flask) -> None:
     """Set up sessions, the accounts database and the replica check for ``app``."""
     app.session_interface = DeskSessionInterface()
     app.extensions[STORE] = EditorStore(Path(app.config["INDEX_DIR"]))
-    app.before_request(_close_desk_on_replicas)
+    app.before_request(_desk_gate)
+    app.register_error_handler(sqlite3.Error, desk_unavailable)
     app.after_request(_never_cache)
     app.add_template_global(csrf_token)
     app.add_template_global(desk_sections)
