@@ -162,3 +162,15 @@ def test_the_desk_pages_have_no_inline_script(editor):
         for tag in page.find_all(True):
             assert not [name for name in tag.attrs if name.startswith("on")], (path, tag.name)
             assert not tag.get("style"), (path, tag.name)
+
+
+def test_the_preview_takes_facet_values_so_a_limited_rule_can_be_seen_firing(editor):
+    form_post(editor, "/admin/rules", query="grain", pin=PINNED, filter_region="Europe")
+    plain = soup(editor.client.get("/admin", query_string={"q": "grain"}))
+    assert "No synonym or rule fired." in plain.select_one("#preview-with").text
+    europe = soup(editor.client.get("/admin", query_string={"q": "grain", "region": "Europe"}))
+    assert "rule 1" in europe.select_one("#preview-with .desk-fired").text
+    assert europe.select_one("#preview-region")["value"] == "Europe"
+    assert europe.select_one("#preview-as-reader")["href"] == "/search?q=grain&region=Europe"
+    bad = editor.client.get("/admin", query_string={"q": "grain", "sort": "sideways"})
+    assert bad.status_code == 400

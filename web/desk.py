@@ -4,19 +4,22 @@ Server-rendered forms that work without JavaScript: each change is a POST
 carrying the CSRF token (web/editor_auth.editor_page checks it), answered
 with a redirect back to the desk and a notice; a change search.desk refuses
 is answered 400 with the form as typed and the reason. The preview searches
-twice, with the desk and without it (SearchRequest.desk), side by side.
+twice, with the desk and without it (SearchRequest.desk), side by side; it
+takes the readers' search parameters (a facet's values, dates, order), so a
+rule limited to some facet values can be seen firing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from search.desk import MATCHES, Change, DeskError, DeskNotFoundError, DeskState, Rule, Synonym
-from search.results import SearchRequest, SearchResult
-from web import engine, facets
+from search.results import SearchResult
+from web import engine, facet_names, facets
 from web.desk_api import ID, editors_desk
 from web.desk_forms import (
     MULTI_WAY,
@@ -29,6 +32,8 @@ from web.desk_forms import (
     synonym_json,
 )
 from web.editor_auth import add_desk_section, editor_page, signed_in_editor
+from web.params import parse_search_request
+from web.view import search_url
 
 blueprint = Blueprint("desk", __name__)
 blueprint.record_once(lambda state: add_desk_section(state.app, "Desk", "desk.home"))
@@ -63,9 +68,9 @@ class PreviewHit:
 
 @dataclass(frozen=True)
 class Preview:
-    query: str
     with_desk: SearchResult
     without_desk: SearchResult
+    reader_url: str  # the same search on the readers' page
 
     def hits(self, result: SearchResult) -> list[PreviewHit]:
         other = self.without_desk if result is self.with_desk else self.with_desk
@@ -73,13 +78,16 @@ class Preview:
         return [PreviewHit(h.id, h.title, h.pinned, h.id not in others) for h in result.hits]
 
 
-def _preview(query: str) -> Preview | None:
-    if not query.strip():
+def _preview() -> Preview | None:
+    """The search the preview form asks for (a query, facet values, dates, order), twice."""
+    asked = parse_search_request(request.args, facet_names())
+    if not asked.q.strip():
         return None
-    asked = SearchRequest(q=query, per_page=PREVIEW_SIZE)
+    asked = dataclasses.replace(asked, page=1, per_page=PREVIEW_SIZE)
     search_engine = engine()
-    without = search_engine.search(SearchRequest(q=query, per_page=PREVIEW_SIZE, desk=False))
-    return Preview(query, search_engine.search(asked), without)
+    with_desk = search_engine.search(asked)
+    without = search_engine.search(dataclasses.replace(asked, desk=False))
+    return Preview(with_desk, without, search_url(asked))
 
 
 def _desk_page(status: int = 200, error: str | None = None, **forms) -> Response:
@@ -96,7 +104,8 @@ def _desk_page(status: int = 200, error: str | None = None, **forms) -> Response
         error=error,
         filter=needle,
         q=query,
-        preview=_preview(query),
+        preview=_preview(),
+        preview_filters={name: request.args.get(name, "") for name, _ in _facet_fields()},
         synonyms=synonyms,
         rules=rules,
         total_synonyms=len(state.synonyms),
