@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 
 from search.desk import Desk
 from tests.conftest import EDITOR_NAME
+from web.errors import CONTENT_SECURITY_POLICY
 
 PINNED = "2019-06-18-baltic-herring-quota-cut.txt"  # a demo article that never says "grain"
 BARGES = "2019-01-22-rhine-low-water-barges.txt"
@@ -156,8 +157,10 @@ def test_what_editors_type_is_shown_as_text(editor):
 
 def test_the_desk_pages_have_no_inline_script(editor):
     form_post(editor, "/admin/synonyms", kind="multi-way", words="kyiv, kiev")
-    for path in ("/admin?q=kiev", "/admin/history", "/admin/synonyms/1"):
-        page = soup(editor.client.get(path))
+    for path in ("/admin?q=kiev", "/admin/history", "/admin/synonyms/1", "/admin/sign-in"):
+        response = editor.client.get(path, follow_redirects=True)
+        assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+        page = soup(response)
         assert all(script.get("src") for script in page.find_all("script")), path
         for tag in page.find_all(True):
             assert not [name for name in tag.attrs if name.startswith("on")], (path, tag.name)
