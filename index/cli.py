@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.analytics_command import add_analytics_command
 from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
 from index.memory import BudgetError
@@ -279,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     editors.add_argument("action", choices=["add", "list", "remove", "token", "revoke"])
     editors.add_argument("name", nargs="?", metavar="NAME", help="the editor's name")
     editors.set_defaults(run=run_editors)
+    add_analytics_command(commands, common)
     return parser
 
 

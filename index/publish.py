@@ -22,7 +22,14 @@ each indexer run:
    as a replica's (a replica has no desk of its own). Every publish copies it,
    a new generation or not, so a desk change reaches replicas with the next
    publish. Nothing else of the index folder travels: not the editors'
-   accounts, not the indexer's lock.
+   accounts, not the indexer's lock;
+6. brings the replica's search analytics back (search.analytics: each
+   serving host records its own readers' searches): a consistent copy of
+   ``REPLICA/analytics/searches.sqlite`` made on the replica with SQLite's backup
+   API (its ``python3``), copied to ``<index>/analytics/replicas/<replica>.sqlite``
+   with one rename, where ``article-search analytics`` and /admin/analytics
+   read it beside this host's own. A replica that has recorded nothing yet is
+   skipped.
 
 Each replica's ``article-search serve`` moves to the new generation by itself
 within a second. ``REPLICA`` is a folder on this host or ``host:folder``
@@ -31,6 +38,7 @@ within a second. ``REPLICA`` is a folder on this host or ``host:folder``
 
 from __future__ import annotations
 
+import re
 import shlex
 import subprocess
 import tempfile
@@ -38,6 +46,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from index.lock import indexer_lock
+from search.analytics.reports import REPLICAS_DIR
+from search.analytics.storage import FILENAME as ANALYTICS_FILE
+from search.analytics.storage import FOLDER as ANALYTICS_FOLDER
 from search.desk import DESK_FILE, Desk
 from search.manifest import manifest_name
 from search.store import (
@@ -119,6 +130,7 @@ def publish(index_dir, replica_text: str) -> str:
         if served != name:
             _copy_generation(replica, generation, served)
         _copy_desk(index_dir, replica)
+    _collect_analytics(index_dir, replica)
     return name
 
 
@@ -146,6 +158,37 @@ def _copy_desk(index_dir, replica: Replica) -> None:
             desk.close()
         _rsync(replica, ["--times", str(copy), replica.rsync_target(incoming)])
     replica.run(f"mv -f {_quoted(incoming)} {_quoted(replica.folder / DESK_FILE)}")
+
+
+# Run by the replica's python3: a consistent copy of its analytics file, even while it records.
+_SNAPSHOT = (
+    "import sqlite3, sys; source = sqlite3.connect(sys.argv[1], timeout=10); "
+    "copy = sqlite3.connect(sys.argv[2]); source.backup(copy); copy.close(); source.close()"
+)
+
+
+def replica_analytics_path(index_dir, replica: Replica) -> Path:
+    """Where this host keeps the copy of ``replica``'s analytics: named after the replica."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(replica)).strip("_.") or "replica"
+    return Path(index_dir) / REPLICAS_DIR / f"{name}.sqlite"
+
+
+def _collect_analytics(index_dir, replica: Replica) -> None:
+    """Copy the replica's analytics file back beside this host's (step 6 above)."""
+    source = replica.folder / ANALYTICS_FOLDER / ANALYTICS_FILE
+    snapshot = replica.folder / ANALYTICS_FOLDER / f".{ANALYTICS_FILE}.outgoing"
+    made = replica.run(
+        f"if [ -f {_quoted(source)} ]; then python3 -c {_quoted(_SNAPSHOT)} "
+        f"{_quoted(source)} {_quoted(snapshot)} && echo made; fi"
+    )
+    if "made" not in made:
+        return
+    target = replica_analytics_path(index_dir, replica)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    incoming = target.with_name(f".{target.name}.incoming")
+    _rsync(replica, [replica.rsync_target(snapshot), str(incoming)])
+    replica.run(f"rm -f {_quoted(snapshot)}")
+    incoming.replace(target)
 
 
 def _rsync(replica: Replica, arguments: list[str]) -> None:

@@ -463,6 +463,7 @@ def test_openapi_documents_every_json_route(app, openapi):
         "/api/search",
         "/api/suggest",
         "/api/articles/{id}",
+        "/api/events",
         "/healthz",
         "/openapi.json",
     }

@@ -116,14 +116,18 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     app.context_processor(template_globals)
 
-    from web import api, desk, desk_api, errors, pages, sign_in
+    from web import api, beacon, desk, desk_api, errors, pages, sign_in
     from web.admission import admission_control
     from web.editor_auth import init_desk_auth
+    from web.recording import install_recorder
 
-    app.wsgi_app = admission_control(app.wsgi_app, app.config)
+    recorder = install_recorder(app)
+    shed_event = recorder.shed if recorder is not None else lambda: None
+    app.wsgi_app = admission_control(app.wsgi_app, app.config, {beacon.PATH: shed_event})
     init_desk_auth(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(beacon.blueprint)
     app.register_blueprint(sign_in.blueprint)
     app.register_blueprint(desk.blueprint)
     app.register_blueprint(desk_api.blueprint)

@@ -28,7 +28,7 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 DEFAULT_QUEUE = 8
 DEFAULT_QUEUE_SECONDS = 1.0
@@ -116,18 +116,33 @@ class AdmissionControl:
     """WSGI middleware: each request but static files waits its turn in the worker's queue.
 
     The turn is given back when the application returns its response, before
-    the server writes it: a client slow to read holds no one up.
+    the server writes it: a client slow to read holds no one up. A request
+    for one of the ``low_priority`` paths (the page's analytics beacon) is
+    shed at once whenever another request waits, so it never delays a
+    search; the path's function is called for each one shed (this way or the other).
     """
 
-    def __init__(self, app: WSGIApp, queue: AdmissionQueue):
+    def __init__(
+        self,
+        app: WSGIApp,
+        queue: AdmissionQueue,
+        low_priority: Mapping[str, Callable[[], None]] | None = None,
+    ):
         self.app = app
         self.queue = queue
+        self.low_priority = dict(low_priority or {})
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/static/"):
             return self.app(environ, start_response)
+        shed_low_priority = self.low_priority.get(path)
+        if shed_low_priority is not None and self.queue.waiting():
+            shed_low_priority()
+            return self._shed(path, start_response)
         if not self.queue.enter():
+            if shed_low_priority is not None:
+                shed_low_priority()
             return self._shed(path, start_response)
         try:
             return self.app(environ, start_response)
@@ -152,10 +167,12 @@ class AdmissionControl:
         return [body]
 
 
-def admission_control(app: WSGIApp, config) -> AdmissionControl:
+def admission_control(
+    app: WSGIApp, config, low_priority: Mapping[str, Callable[[], None]] | None = None
+) -> AdmissionControl:
     """Wrap ``app`` (ARTICLE_SEARCH_QUEUE, ARTICLE_SEARCH_QUEUE_SECONDS, or config QUEUE...)."""
     limit = config.get("QUEUE") or _setting("ARTICLE_SEARCH_QUEUE", DEFAULT_QUEUE)
     seconds = config.get("QUEUE_SECONDS") or _setting(
         "ARTICLE_SEARCH_QUEUE_SECONDS", DEFAULT_QUEUE_SECONDS
     )
-    return AdmissionControl(app, AdmissionQueue(int(limit), float(seconds)))
+    return AdmissionControl(app, AdmissionQueue(int(limit), float(seconds)), low_priority)

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from search.serialize import result_json
-from web import engine, facet_names, facets
+from web import engine, facet_names, facets, recording
 from web.errors import json_error
 from web.health import health_report
 from web.live import suggestion_json
@@ -65,7 +65,9 @@ def article(article_id: str) -> Response:
 
 @blueprint.route("/healthz")
 def health() -> Response:
-    return jsonify(health_report(engine().stats(), Path(current_app.config["INDEX_DIR"])))
+    report = health_report(engine().stats(), Path(current_app.config["INDEX_DIR"]))
+    report["analytics"] = recording.health()
+    return jsonify(report)
 
 
 @blueprint.route("/openapi.json")

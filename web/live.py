@@ -42,8 +42,14 @@ SUGGESTION_LABELS = {"title": "Article", "term": ""} | {
 }
 
 
-def search_form_settings() -> dict:
-    """The template context the search form's live behaviour is rendered from."""
+def search_form_settings(events_url: str | None = None) -> dict:
+    """The template context the search form's live behaviour is rendered from.
+
+    ``events_url``: where the page reports the searches it settles on (None: it
+    does not); a search counts as settled once shown for TYPING_PAUSE_MS, the
+    pause that also ends a burst of typing's history entry.
+    """
+    events = {"events-url": events_url, "settle-ms": TYPING_PAUSE_MS} if events_url else {}
     return {
         "htmx_config": HTMX_CONFIG,
         "search_trigger": (
@@ -55,6 +61,7 @@ def search_form_settings() -> dict:
             "suggest-delay-ms": SUGGEST_DELAY_MS,
             "typing-pause-ms": TYPING_PAUSE_MS,
             "date-settle-ms": DATE_SETTLE_MS,
+            **events,
         },
     }
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from search.facets import FACET_VALUE_LIMIT, FacetDefinition, configured_facets
 from search.query import MAX_CLAUSES
 from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS
+from web.beacon import MAX_RESULTS, MAX_SEQ
 from web.openapi_admin import ADMIN_SCHEMAS, SECURITY_SCHEMES, admin_paths
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
 
@@ -386,8 +387,75 @@ SCHEMAS = {
                 "description": "The last `article-search index` run: started_at, finished_at, "
                 "finished, running, outcome, generation, documents, rebuild.",
             },
+            "analytics": {
+                "type": "object",
+                "required": ["recording"],
+                "description": "Whether readers' searches are recorded, and how many events "
+                "could not be (a burst, the file locked or full): today and in all on this "
+                "host, and by the worker that answered since it started.",
+                "properties": {
+                    "recording": {"type": "boolean"},
+                    "dropped_today": {"type": "integer", "minimum": 0},
+                    "dropped_total": {"type": "integer", "minimum": 0},
+                    "dropped_by_this_worker": {"type": "integer", "minimum": 0},
+                },
+            },
         },
     },
+}
+
+_VIEW_AND_SEQ = {
+    "view": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{16,64}$",
+        "description": "The page view's random id, made by the page and forgotten with it.",
+    },
+    "seq": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_SEQ,
+        "description": "The search's number in the page view.",
+    },
+}
+EVENT_SCHEMA = {
+    "description": "A search the page settled on, or a result opened from it. Nothing else "
+    "is taken. Sent by navigator.sendBeacon as text/plain; any content type is read as JSON.",
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["type", "view", "seq", "params", "results"],
+            "properties": {
+                "type": {"type": "string", "enum": ["search"]},
+                **_VIEW_AND_SEQ,
+                "params": {
+                    "type": "string",
+                    "maxLength": 600,
+                    "description": "The search's query string, as /search takes it (a 400 "
+                    "when /search would refuse it).",
+                },
+                "results": {"type": "integer", "minimum": 0, "maximum": MAX_RESULTS},
+                "searched": {
+                    "type": "string",
+                    "maxLength": 600,
+                    "description": "The query as corrected, if it was.",
+                },
+            },
+        },
+        {
+            "type": "object",
+            "required": ["type", "view", "seq", "position"],
+            "properties": {
+                "type": {"type": "string", "enum": ["click"]},
+                **_VIEW_AND_SEQ,
+                "position": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_PAGE * MAX_PER_PAGE,
+                    "description": "The opened result's place, 1 the first of all pages.",
+                },
+            },
+        },
+    ],
 }
 
 BAD_PARAMETER = _json("Error", "A parameter is out of range or malformed; `parameter` names it.")
@@ -540,6 +608,23 @@ def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | N
                         "404": _json("Error", "No article has this id."),
                         "414": URI_TOO_LONG,
                         "503": NO_INDEX,
+                    },
+                }
+            },
+            "/api/events": {
+                "post": {
+                    "operationId": "event",
+                    "summary": "The search page's beacon: a search the reader settled on, or a "
+                    "result opened. Only the search page sends these; nothing personal is kept.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": EVENT_SCHEMA}},
+                    },
+                    "responses": {
+                        "204": {"description": "Taken (recorded, or dropped under load)."},
+                        "400": _json("Error", "Not an event this endpoint takes."),
+                        "403": _json("Error", "Sent from another site's page."),
+                        "413": _json("Error", "Larger than 16 KB."),
                     },
                 }
             },

@@ -12,6 +12,7 @@ from web.errors import is_partial
 from web.feed import atom_feed
 from web.live import search_form_settings
 from web.params import parse_int, parse_search_request, request_query
+from web.recording import recorder, search_event_data
 from web.view import article_page, page_title, search_page, search_url
 
 blueprint = Blueprint("pages", __name__)
@@ -23,10 +24,12 @@ def search() -> Response:
     search_request = parse_search_request(request.args, facet_names())
     result = engine().search(search_request)
     context = search_page(result)
+    context["search_event"] = search_event_data(result)
     if is_partial():
         body = render_template("_partial.html", **context)
     else:
-        body = render_template("search.html", **context, **search_form_settings())
+        events_url = url_for("beacon.event") if recorder() is not None else None
+        body = render_template("search.html", **context, **search_form_settings(events_url))
     return Response(body, mimetype="text/html")
 
 

@@ -12,7 +12,10 @@
  * - dates typed segment by segment are applied once complete, after a pause;
  * - empty fields stay out of the URL, the box follows the URL, errors are shown;
  * - the filters are a sidebar on wide screens and a panel on phones;
- * - the search box offers completions (the ARIA 1.2 combobox pattern).
+ * - the search box offers completions (the ARIA 1.2 combobox pattern);
+ * - when the server records searches, the page reports each search the reader
+ *   settles on and the result opened from it, with a random id of this page
+ *   view only (web/recording.py, web/beacon.py).
  * While a request is in flight #search-form has data-state="loading", else "idle".
  */
 (function () {
@@ -62,6 +65,7 @@
   var errorBox = document.getElementById("search-error");
   var listbox = document.getElementById("q-suggestions");
   var settings = form.dataset;
+  var events = searchEvents();
 
   form.dataset.state = "idle";
   var shownUrl = location.pathname + location.search; // the state on screen
@@ -101,6 +105,7 @@
     } else {
       asked += 1;
       typingBurst = false;
+      events.actedOn();
     }
   });
 
@@ -165,6 +170,7 @@
     if (!typed(event.detail)) {
       input.value = new URL(path, location.href).searchParams.get("q") || "";
     }
+    events.shown(typed(event.detail));
     var source = event.detail.requestConfig.elt;
     if (source && source.hasAttribute("data-focus-results")) {
       document.getElementById("results-heading").focus();
@@ -256,6 +262,93 @@
       applyDates(); // left the dates: apply them now
     }
   });
+
+  /* ---- Analytics: one event per search the reader settles on, and the result opened ----
+   * A search shown is settled once it has stayed on screen settleMs (the pause that
+   * ends a burst of typing), at once when no keystroke asked for it (a submit, a
+   * filter, a link, the page's first load), and when the reader acts on it (opens a
+   * result, picks a filter, leaves the page). A keystroke's search replaced before
+   * then is never reported. The page view's id is random, made here and kept in
+   * this closure only: no cookie, no storage. Nothing is sent when the server does
+   * not record (no events URL), or for the page with nothing searched. */
+
+  function searchEvents() {
+    var url = settings.eventsUrl;
+    var noop = { shown: function () {}, actedOn: function () {} };
+    if (!url || !navigator.sendBeacon || !window.crypto || !crypto.getRandomValues) {
+      return noop;
+    }
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    var view = Array.from(bytes, function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+    var count = 0; // searches reported in this view
+    var lastParams = null; // the last one reported: the same search again is not new
+    var current = null; // the search on screen: its data, and its number once reported
+    var timer = null;
+
+    function send(event) {
+      event.view = view;
+      navigator.sendBeacon(url, JSON.stringify(event));
+    }
+
+    function settle() {
+      clearTimeout(timer);
+      if (!current || current.seq) {
+        return;
+      }
+      if (current.data.params !== lastParams) {
+        count += 1;
+        lastParams = current.data.params;
+        send({
+          type: "search",
+          seq: count,
+          params: current.data.params,
+          results: current.data.results,
+          searched: current.data.searched,
+        });
+      }
+      current.seq = count;
+    }
+
+    function shown(typedNow) {
+      clearTimeout(timer);
+      var data = region().dataset.searchEvent;
+      current = data ? { data: JSON.parse(data), seq: 0 } : null;
+      if (current && typedNow) {
+        timer = setTimeout(settle, Number(settings.settleMs));
+      } else {
+        settle();
+      }
+    }
+
+    /* Another state is asked for: the search on screen was settled on, unless the box
+     * holds other words by now (the reader is still typing, e.g. pressed Enter). */
+    function actedOn() {
+      if (current && (new URLSearchParams(current.data.params).get("q") || "") === input.value.trim()) {
+        settle();
+      }
+    }
+
+    function opened(event) {
+      var link = event.target.closest && event.target.closest("#results .hit-title a");
+      if (!link || !current || (event.type === "auxclick" && event.button !== 1)) {
+        return;
+      }
+      var item = link.closest("li");
+      var list = item.parentElement;
+      var position = Number(list.getAttribute("start") || 1) + Array.prototype.indexOf.call(list.children, item);
+      settle();
+      send({ type: "click", seq: current.seq, position: position });
+    }
+
+    document.addEventListener("click", opened);
+    document.addEventListener("auxclick", opened);
+    window.addEventListener("pagehide", settle);
+    shown(false);
+    return { shown: shown, actedOn: actedOn };
+  }
 
   /* ---- Completions: the ARIA 1.2 combobox pattern, over /api/suggest ---- */
 
