@@ -10,6 +10,9 @@ sampled from start to end. Exits 1 on any error or when worker memory grew.
     .venv/bin/python bench/soak.py --index var/index --seconds 30 --clients 8
     .venv/bin/python bench/soak.py --burst 200 --seconds 30   # overload: answered or shed
 
+``--events`` adds the search page's analytics beacons (POST /api/events, a
+fifth of the requests), as pages whose readers settle on searches send them.
+
 ``--burst N`` is the overload case: N clients at once, each asking again as soon
 as it has its answer; every request must be answered within the search time limit
 or shed with a quick 503 and Retry-After. It prints answered, shed, late and failed
@@ -84,9 +87,10 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
-def get(url: str, timeout: float = 30) -> tuple[int, bytes]:
+def get(url: str, timeout: float = 30, body: bytes | None = None) -> tuple[int, bytes]:
+    """GET ``url``, or POST ``body`` to it; (status, body)."""
     try:
-        with urlopen(url, timeout=timeout) as response:
+        with urlopen(url, data=body, timeout=timeout) as response:
             return response.status, response.read()
     except HTTPError as error:
         return error.code, error.read()
@@ -144,8 +148,9 @@ class Server:
 class Workload:
     """What the clients ask for, made from words and values of the served index."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, events: bool = False):
         self.url = url
+        self.events = events
         data = json.loads(get(f"{url}/api/search?per_page=100&sort=newest")[1])
         self.ids = [hit["id"] for hit in data["results"]]
         titles = " ".join(hit["title"] for hit in data["results"])
@@ -154,8 +159,25 @@ class Workload:
         self.regions = [v["value"] for v in data["facets"].get("region", [])][:20] or ["x"]
         self.themes = [v["value"] for v in data["facets"].get("theme", [])][:20] or ["x"]
 
-    def request(self, rng: random.Random) -> tuple[str, str, tuple[int, ...]]:
-        """(kind, URL, acceptable statuses)."""
+    def request(self, rng: random.Random) -> tuple[str, str, tuple[int, ...], bytes | None]:
+        """(kind, URL, acceptable statuses, the body to POST or None)."""
+        if self.events and rng.random() < 0.2:
+            return "event", f"{self.url}/api/events", (204,), self._event(rng)
+        kind, url, expected = self._get(rng)
+        return kind, url, expected, None
+
+    def _event(self, rng: random.Random) -> bytes:
+        """A beacon as the search page sends it: a settled search, or a result opened."""
+        view = f"{rng.getrandbits(128):032x}"
+        if rng.random() < 0.3:
+            event = {"type": "click", "view": view, "seq": 1, "position": rng.randint(1, 10)}
+        else:
+            words = " ".join(rng.sample(self.words, min(len(self.words), rng.randint(1, 3))))
+            params = urlencode({"q": words})
+            event = {"type": "search", "view": view, "seq": 1, "params": params, "results": 5}
+        return json.dumps(event).encode()
+
+    def _get(self, rng: random.Random) -> tuple[str, str, tuple[int, ...]]:
         roll = rng.random()
         words = " ".join(rng.sample(self.words, min(len(self.words), rng.randint(1, 3))))
         if roll < 0.40:
@@ -200,10 +222,10 @@ def run_clients(workload: Workload, clients: int, seconds: float, seed: int):
                 if count[0] >= MAX_REQUESTS:
                     return
                 count[0] += 1
-            kind, url, expected = workload.request(rng)
+            kind, url, expected, body = workload.request(rng)
             started = time.perf_counter()
             try:
-                status, _ = get(url)
+                status, _ = get(url, body=body)
             except Exception as error:  # a failed request is a finding, whatever its kind
                 status, _ = None, error
             elapsed = time.perf_counter() - started
@@ -218,8 +240,8 @@ def run_clients(workload: Workload, clients: int, seconds: float, seed: int):
     return threads, latencies, errors
 
 
-async def _ask(url: str, timeout: float) -> tuple[int | str, str | None]:
-    """GET ``url`` on a new connection: (status or error, Retry-After)."""
+async def _ask(url: str, timeout: float, body: bytes | None) -> tuple[int | str, str | None]:
+    """GET ``url`` (POST ``body``) on a new connection: (status or error, Retry-After)."""
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
@@ -227,8 +249,11 @@ async def _ask(url: str, timeout: float) -> tuple[int | str, str | None]:
             asyncio.open_connection(parts.hostname, parts.port), timeout
         )
         try:
-            request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
-            writer.write(request.encode() + b"\r\n")
+            method = "GET" if body is None else "POST"
+            request = f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+            if body is not None:
+                request += f"Content-Length: {len(body)}\r\n"
+            writer.write(request.encode() + b"\r\n" + (body or b""))
             response = await asyncio.wait_for(reader.read(), timeout)
         finally:
             writer.close()
@@ -256,9 +281,9 @@ def run_burst(workload: Workload, clients: int, seconds: float, seed: int) -> di
     async def client(number: int, deadline: float) -> None:
         rng = random.Random(seed * 1000 + number)
         while time.monotonic() < deadline:
-            _, url, expected = workload.request(rng)
+            kind, url, expected, body = workload.request(rng)
             started = time.perf_counter()
-            status, retry_after = await _ask(url, timeout=30)
+            status, retry_after = await _ask(url, timeout=30, body=body)
             elapsed = time.perf_counter() - started
             if status in expected:
                 outcome = "answered" if elapsed <= SEARCH_SECONDS else "late"
@@ -266,7 +291,7 @@ def run_burst(workload: Workload, clients: int, seconds: float, seed: int) -> di
                 outcome = "shed"
             else:
                 outcome = "failed"
-            outcomes[outcome].append((elapsed, f"{status} {url}"))
+            outcomes[outcome].append((elapsed, f"{status} {url}", kind))
             if outcome == "shed":
                 await asyncio.sleep(float(retry_after))
 
@@ -284,13 +309,19 @@ def report_burst(args, outcomes: dict[str, list], elapsed: float, server_log: st
     print(f"{'outcome':<10}{'count':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     figures = {}
     for outcome, results in outcomes.items():
-        figures[outcome] = percentiles([t for t, _ in results]) or {"count": 0}
+        figures[outcome] = percentiles([t for t, _, _ in results]) or {"count": 0}
         shown = figures[outcome]
         print(
             f"{outcome:<10}{len(results):>8}"
             + "".join(f"{shown.get(k, '-'):>9}" for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms"))
         )
-    for _, what in (outcomes["late"] + outcomes["failed"])[:10]:
+    by_kind: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(outcomes, 0))
+    for outcome, results in outcomes.items():
+        for _, _, kind in results:
+            by_kind[kind][outcome] += 1
+    if "event" in by_kind:
+        print("by kind: " + "; ".join(f"{k} {dict(v)}" for k, v in sorted(by_kind.items())))
+    for _, what, _ in (outcomes["late"] + outcomes["failed"])[:10]:
         print(f"  {what}")
     tracebacks = server_log.count("Traceback")
     if tracebacks:
@@ -303,7 +334,8 @@ def report_burst(args, outcomes: dict[str, list], elapsed: float, server_log: st
         "seconds": round(elapsed, 1),
         "requests": total,
         "outcomes": figures,
-        "problems": [what for _, what in (outcomes["late"] + outcomes["failed"])[:100]],
+        "by_kind": by_kind,
+        "problems": [what for _, what, _ in (outcomes["late"] + outcomes["failed"])[:100]],
         "server_tracebacks": tracebacks,
         "ok": ok,
     }
@@ -351,6 +383,9 @@ def main(argv: list[str] | None = None) -> int:
         "--burst", type=int, metavar="N", help="overload case: N clients asking without pause"
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--events", action="store_true", help="also send the search page's analytics beacons"
+    )
     parser.add_argument("--recycle", action="store_true", help="keep gunicorn's max_requests")
     parser.add_argument("--gunicorn-args", default="", help="extra gunicorn arguments")
     parser.add_argument("--seed", type=int, default=1)
@@ -365,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             health = server.wait_healthy()
-            workload = Workload(server.url)
+            workload = Workload(server.url, events=args.events)
             print(
                 f"soak: {health['documents']} articles ({corpus}), {args.workers} workers, "
                 f"{args.burst or args.clients} clients, {args.seconds:.0f} s on {server.url}",
@@ -379,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
                 figures = report_burst(
                     args, outcomes, elapsed, server.log.read_text("utf-8", "replace")
                 )
+                time.sleep(1.0)  # the recorders' last batches (search.analytics.recorder)
+                figures["analytics"] = server.wait_healthy().get("analytics")
+                print(f"/healthz analytics: {figures['analytics']}")
                 if args.json:
                     Path(args.json).write_text(json.dumps(figures, indent=2))
                 return 0 if figures["ok"] else 1

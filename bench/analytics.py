@@ -1,0 +1,173 @@
+"""What recording readers' searches costs a search: p95 with and without analytics, on Reuters.
+
+Starts ``article-search serve`` over the index again and again, recording off
+(``ARTICLE_SEARCH_ANALYTICS=0``) and on, alternately, and runs the same clients
+against each: they ask for the search page's results region as htmx does
+(``HX-Request``), for the queries of bench/queries.txt, and, with recording on,
+send the page's beacons as well -- one settled search for every search asked
+(a page sends fewer: typing asks several times for each one settled) and a
+result opened for one in three. Only the searches' latencies are counted.
+Prints each run's p50/p95 and the medians over the runs, and the load average.
+
+    .venv/bin/python bench/analytics.py                     # builds a Reuters index first
+    .venv/bin/python bench/analytics.py --index var/reuters --runs 5 --seconds 20
+
+The target (issue 24): recording adds at most 1 ms to a search's p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import suppress
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+from urllib.request import Request, urlopen
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH_DIR)]
+
+from soak import REUTERS, Server, article_search, percentiles  # noqa: E402
+
+QUERIES = BENCH_DIR / "queries.txt"
+WARMUP_SECONDS = 5.0
+
+
+def queries() -> list[str]:
+    """The query strings of bench/queries.txt (page 1 of /api/search), as /search takes them."""
+    lines = [line.strip() for line in QUERIES.read_text().splitlines()]
+    return [urlencode(parse_qsl(line)) for line in lines if line and not line.startswith("#")]
+
+
+def fetch(url: str, body: bytes | None = None, headers: dict | None = None) -> int:
+    request = Request(url, data=body, headers=headers or {})
+    with urlopen(request, timeout=30) as response:
+        response.read()
+        return response.status
+
+
+def run_clients(url: str, clients: int, seconds: float, events: bool, seed: int) -> list[float]:
+    """Search latencies (seconds) of ``clients`` threads asking for ``seconds``."""
+    asked = queries()
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client(number: int) -> None:
+        rng = random.Random(seed * 100 + number)
+        view = f"{rng.getrandbits(128):032x}"
+        seq = 0
+        while time.monotonic() < deadline:
+            params = rng.choice(asked)
+            started = time.perf_counter()
+            try:
+                fetch(f"{url}/search?{params}", headers={"HX-Request": "true"})
+            except OSError as error:
+                errors.append(str(error))
+                continue
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+            if not events:
+                continue
+            seq += 1
+            beacons = [{"type": "search", "params": params, "results": 10, "searched": ""}]
+            if rng.random() < 1 / 3:
+                beacons.append({"type": "click", "position": rng.randint(1, 10)})
+            for beacon in beacons:
+                body = json.dumps({**beacon, "view": view, "seq": seq}).encode()
+                with suppress(OSError):  # shed under load: the page would not notice either
+                    fetch(f"{url}/api/events", body, {"Content-Type": "text/plain"})
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        print(f"  {len(errors)} search errors, e.g. {errors[0]}")
+    return latencies
+
+
+def one_run(index_dir: Path, recording: bool, args, workdir: Path, number: int) -> dict:
+    os.environ["ARTICLE_SEARCH_ANALYTICS"] = "1" if recording else "0"
+    server = Server(index_dir, args.workers, False, workdir / f"server-{number}.log")
+    try:
+        server.wait_healthy(60)
+        run_clients(server.url, args.clients, WARMUP_SECONDS, recording, seed=0)  # warm caches
+        latencies = run_clients(server.url, args.clients, args.seconds, recording, seed=number)
+    finally:
+        server.stop()
+    figures = percentiles(latencies)
+    label = "on " if recording else "off"
+    print(
+        f"  run {number:>2} recording {label}: {figures['count']:>5} searches, "
+        f"p50 {figures['p50_ms']:>6} ms, p95 {at_95(latencies):>6.1f} ms",
+        flush=True,
+    )
+    return {"recording": recording, "p50_ms": figures["p50_ms"], "p95_ms": at_95(latencies)}
+
+
+def at_95(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", help="serve this index folder (default: index Reuters)")
+    parser.add_argument("--runs", type=int, default=5, help="runs with recording on, and off")
+    parser.add_argument("--seconds", type=float, default=20.0, help="each run's measured time")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="analytics-bench-") as tmp:
+        workdir = Path(tmp)
+        index_dir = Path(args.index) if args.index else workdir / "index"
+        if not args.index:
+            print(f"indexing {REUTERS} ...", flush=True)
+            command = [article_search(), "index", str(REUTERS), "--index", str(index_dir)]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        print(
+            f"{args.runs} runs each way, {args.clients} clients, {args.seconds:.0f} s a run, "
+            f"{args.workers} workers; load average before: {os.getloadavg()}",
+            flush=True,
+        )
+        runs = []
+        for number in range(args.runs):
+            # Alternate which goes first, so a drift of the machine's speed hits both alike.
+            for recording in (number % 2 == 0, number % 2 == 1):
+                runs.append(one_run(index_dir, recording, args, workdir, number))
+    summary = {}
+    for recording in (False, True):
+        mine = [run for run in runs if run["recording"] == recording]
+        summary["on" if recording else "off"] = {
+            "p50_ms": round(statistics.median(run["p50_ms"] for run in mine), 1),
+            "p95_ms": round(statistics.median(run["p95_ms"] for run in mine), 1),
+        }
+    added = round(summary["on"]["p95_ms"] - summary["off"]["p95_ms"], 1)
+    print(
+        f"medians over {args.runs} runs: recording off p50 {summary['off']['p50_ms']} ms, "
+        f"p95 {summary['off']['p95_ms']} ms; on p50 {summary['on']['p50_ms']} ms, "
+        f"p95 {summary['on']['p95_ms']} ms; recording adds {added} ms to p95 "
+        f"(target: at most 1 ms); load average after: {os.getloadavg()}"
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"runs": runs, "medians": summary, "added_p95_ms": added})
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
