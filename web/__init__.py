@@ -116,7 +116,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     )
     app.context_processor(template_globals)
 
-    from web import api, beacon, desk, desk_api, errors, pages, sign_in
+    from web import analytics_desk, api, beacon, desk, desk_api, errors, pages, sign_in
     from web.admission import admission_control
     from web.editor_auth import init_desk_auth
     from web.recording import install_recorder
@@ -131,6 +131,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.register_blueprint(sign_in.blueprint)
     app.register_blueprint(desk.blueprint)
     app.register_blueprint(desk_api.blueprint)
+    app.register_blueprint(analytics_desk.blueprint)
     errors.register(app)
     return app
 

@@ -129,7 +129,19 @@ def _done(message: str) -> Response:
 @blueprint.get("/admin")
 @editor_page
 def home() -> Response:
-    return _desk_page()
+    return _desk_page(**_prefilled())
+
+
+def _prefilled() -> dict:
+    """The add forms filled in by the link that opened the desk (web/analytics_desk.py: a
+    query readers found nothing for): ``synonym_from`` a one-way synonym from it,
+    ``rule_query`` a best bet for it."""
+    forms = {}
+    if words := request.args.get("synonym_from", "")[:MAX_TEXT].strip():
+        forms["synonym_form"] = {"kind": ONE_WAY, "from": words}
+    if query := request.args.get("rule_query", "")[:MAX_TEXT].strip():
+        forms["rule_form"] = {"match": "exact", "query": query}
+    return forms
 
 
 @blueprint.post("/admin/synonyms")

@@ -339,4 +339,43 @@ def admin_paths() -> dict:
                 ],
             ),
         },
+        "/api/admin/analytics": {
+            "get": _operation(
+                "analytics",
+                "What readers searched for over a period (search.analytics.reports): per day, "
+                "top queries, no result, no result opened, positions opened, reformulations, "
+                "filters. A query searched fewer times than the threshold is only counted "
+                "(`rarer`).",
+                {
+                    "200": _answer(
+                        "The reports.",
+                        {
+                            "type": "object",
+                            "required": ["start", "end", "threshold", "searches", "per_day"],
+                            "description": "Each list's rows as in the CSV exports of "
+                            "/admin/analytics; `rarer` counts what each list left out.",
+                        },
+                    ),
+                    "400": _error("A period that cannot be read."),
+                },
+                parameters=[
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "description": description,
+                        "schema": {"type": "string"},
+                    }
+                    for name, description in (
+                        (
+                            "since",
+                            "The period's start as a number of days, e.g. `30d` "
+                            "(default `7d`), or YYYY-MM-DD.",
+                        ),
+                        ("from", "The period's first day, YYYY-MM-DD (instead of since)."),
+                        ("to", "The period's last day, YYYY-MM-DD (default today)."),
+                    )
+                ],
+            )
+        },
     }

@@ -109,29 +109,25 @@ def _short_label(bucket: TimelineBucket, monthly: bool) -> str:
     return bucket.label
 
 
-def layout(
-    buckets: Sequence[TimelineBucket], href: Callable[[TimelineBucket], str | None]
-) -> list[Bar]:
-    buckets = fill_gaps(buckets)
-    if not buckets:
+def place_bars(items: Sequence[tuple[str, str, int, str | None]]) -> list[Bar]:
+    """Bars for ``(label, title, count, href)`` items, left to right, scaled to the largest."""
+    if not items:
         return []
-    monthly = buckets[0].granularity == "month"
-    peak = max(bucket.count for bucket in buckets) or 1
-    slot = WIDTH / len(buckets)
-    label_every = max(1, math.ceil(len(buckets) / (WIDTH / 64)))
+    peak = max(count for _, _, count, _ in items) or 1
+    slot = WIDTH / len(items)
+    label_every = max(1, math.ceil(len(items) / (WIDTH / 64)))
     chart = HEIGHT - AXIS
     bars = []
-    for i, bucket in enumerate(buckets):
-        height = chart * bucket.count / peak
-        if bucket.count:
+    for i, (label, title, count, href) in enumerate(items):
+        height = chart * count / peak
+        if count:
             height = max(height, MIN_BAR)
-        noun = "article" if bucket.count == 1 else "articles"
         bars.append(
             Bar(
-                label=_short_label(bucket, monthly),
-                title=f"{period_name(bucket)}: {bucket.count:,} {noun}",
-                count=bucket.count,
-                href=href(bucket) if bucket.count else None,
+                label=label,
+                title=title,
+                count=count,
+                href=href if count else None,
                 x=i * slot + GAP / 2,
                 y=chart - height,
                 width=max(slot - GAP, 1),
@@ -140,6 +136,25 @@ def layout(
             )
         )
     return bars
+
+
+def layout(
+    buckets: Sequence[TimelineBucket], href: Callable[[TimelineBucket], str | None]
+) -> list[Bar]:
+    buckets = fill_gaps(buckets)
+    monthly = bool(buckets) and buckets[0].granularity == "month"
+    return place_bars(
+        [
+            (
+                _short_label(bucket, monthly),
+                f"{period_name(bucket)}: {bucket.count:,} "
+                + ("article" if bucket.count == 1 else "articles"),
+                bucket.count,
+                href(bucket) if bucket.count else None,
+            )
+            for bucket in buckets
+        ]
+    )
 
 
 def chart(
