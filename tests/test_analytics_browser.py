@@ -145,3 +145,22 @@ def test_the_file_holds_nothing_that_identifies_the_reader(server, browser_conte
     # Only htmx's own note of the tab's current URL (for its history), no id of ours.
     stored = page.evaluate("Object.keys(localStorage).concat(Object.keys(sessionStorage))")
     assert set(stored) <= {"htmx-current-path-for-history"}, stored
+
+
+def test_the_next_page_is_the_same_search_and_a_result_there_keeps_its_place(
+    server, browser_context
+):
+    page = browser_context.new_page()
+    page.goto("/search?q=odesa+wheat&per_page=2")
+    expect(page.locator("#results > li")).to_have_count(2)
+    page.locator(".pagination a[rel=next]").click()
+    expect(page.locator("#results")).to_have_attribute("start", "3")
+    page.locator("#results > li .hit-title a").first.click()
+    page.wait_for_url("**/articles/**")
+    searches = wait_for_rows(
+        server, "SELECT view, seq, page FROM searches WHERE query = 'odesa wheat'", 1
+    )
+    assert len(searches) == 1, searches  # page 2 is not another search
+    view, seq, first_page = searches[0]
+    clicks = wait_for_rows(server, f"SELECT seq, position FROM clicks WHERE view = '{view}'", 1)
+    assert first_page == 1 and clicks == [(seq, 3)]

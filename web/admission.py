@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 DEFAULT_QUEUE = 8
 DEFAULT_QUEUE_SECONDS = 1.0
+LOW_PRIORITY_WAITING = 2  # a low-priority request is shed when this many others wait
 PACE_TURNS = 15  # the worker's pace: the median length of its last turns
 RETRY_AFTER_SECONDS = 1
 MESSAGE = "The search service is busy. Please try again in a moment."
@@ -118,8 +119,10 @@ class AdmissionControl:
     The turn is given back when the application returns its response, before
     the server writes it: a client slow to read holds no one up. A request
     for one of the ``low_priority`` paths (the page's analytics beacon) is
-    shed at once whenever another request waits, so it never delays a
-    search; the path's function is called for each one shed (this way or the other).
+    shed at once when ``LOW_PRIORITY_WAITING`` others wait, so a burst's
+    searches are never held up by it (one waiting is most often the same
+    reader's next search, sent with the beacon); the path's function is
+    called for each one shed (this way or the other).
     """
 
     def __init__(
@@ -137,7 +140,7 @@ class AdmissionControl:
         if path.startswith("/static/"):
             return self.app(environ, start_response)
         shed_low_priority = self.low_priority.get(path)
-        if shed_low_priority is not None and self.queue.waiting():
+        if shed_low_priority is not None and self.queue.waiting() >= LOW_PRIORITY_WAITING:
             shed_low_priority()
             return self._shed(path, start_response)
         if not self.queue.enter():

@@ -284,7 +284,7 @@
       return (b < 16 ? "0" : "") + b.toString(16);
     }).join("");
     var count = 0; // searches reported in this view
-    var lastParams = null; // the last one reported: the same search again is not new
+    var lastKey = null; // the last one reported: the same search again is not new
     var current = null; // the search on screen: its data, and its number once reported
     var timer = null;
 
@@ -293,14 +293,24 @@
       navigator.sendBeacon(url, JSON.stringify(event));
     }
 
+    /* What makes a search another: not its page (a result opened on page 2 belongs to
+     * the search, at its place in all pages), nor a space typed after the last word. */
+    function searchKey(params) {
+      var fields = new URLSearchParams(params);
+      fields.delete("page");
+      fields.set("q", (fields.get("q") || "").trim());
+      return fields.toString();
+    }
+
     function settle() {
       clearTimeout(timer);
       if (!current || current.seq) {
         return;
       }
-      if (current.data.params !== lastParams) {
+      var key = searchKey(current.data.params);
+      if (key !== lastKey) {
         count += 1;
-        lastParams = current.data.params;
+        lastKey = key;
         send({
           type: "search",
           seq: count,
@@ -326,7 +336,7 @@
     /* Another state is asked for: the search on screen was settled on, unless the box
      * holds other words by now (the reader is still typing, e.g. pressed Enter). */
     function actedOn() {
-      if (current && (new URLSearchParams(current.data.params).get("q") || "") === input.value.trim()) {
+      if (current && (new URLSearchParams(current.data.params).get("q") || "").trim() === input.value.trim()) {
         settle();
       }
     }
