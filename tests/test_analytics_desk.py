@@ -4,14 +4,22 @@ in only; the threshold holds there too, and each no-result query links to the de
 from __future__ import annotations
 
 import re
+import shutil
 from contextlib import closing
 
+import pytest
 from bs4 import BeautifulSoup
 
 from search.analytics import storage
 from search.analytics.events import ClickEvent, SearchEvent
 from search.editors import EditorStore
 from tests.conftest import EDITOR_NAME
+
+
+@pytest.fixture(autouse=True)
+def nothing_recorded_yet(desk_index):
+    """The desk's index is a copy of the demo index, and other tests record into that one."""
+    shutil.rmtree(storage.analytics_path(desk_index).parent, ignore_errors=True)
 
 
 def record(index_dir, query: str, times: int, results: int = 4, start: int = 0) -> None:
