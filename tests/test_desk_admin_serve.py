@@ -162,3 +162,13 @@ def test_schemathesis_finds_nothing_wrong_with_the_admin_api_signed_in(desk_serv
     assert run.returncode == 0, output[-6000:]
     assert re.search(r"Test cases:\s+\d+ generated, \d+ passed", output), output[-3000:]
     assert "failed" not in output.split("Test cases:")[1].splitlines()[1], output[-3000:]
+
+
+def test_the_cookie_is_secure_behind_a_tls_proxy_and_only_then(workers):
+    connection = next(iter(workers.connections.values()))
+    # nginx on the same host (a peer in FORWARDED_ALLOW_IPS) says the client came over TLS.
+    _, headers, _ = ask(connection, "GET", "/admin/sign-in", headers={"X-Forwarded-Proto": "https"})
+    cookie = headers["Set-Cookie"]
+    assert "; Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    _, headers, _ = ask(connection, "GET", "/admin/sign-in")
+    assert "Secure" not in headers["Set-Cookie"]

@@ -66,3 +66,50 @@ def test_a_replica_gets_no_editor(tmp_path):
     refused = editors(index_dir, "add", "maria", stdin=PASSWORD)
     assert refused.returncode == 2 and "is a replica" in refused.stderr
     assert not (index_dir / EDITORS_DB).exists()
+
+
+def _on_a_terminal(argv: list[str], answers: list[tuple[str, str]]) -> tuple[int, str]:
+    """Run the command on a pseudo-terminal; at each (prompt, text), wait for the prompt
+    and type the text (getpass drops what is typed before it asks)."""
+    import os
+    import pty
+    import select
+
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: the command, its standard input and output the terminal
+        os.execv(argv[0], argv)
+    shown, waiting = b"", b""
+
+    def read() -> bytes:
+        if not select.select([terminal], [], [], 30)[0]:
+            os.kill(pid, 9)
+            raise AssertionError(f"no prompt after {shown!r}")
+        try:
+            return os.read(terminal, 1024)
+        except OSError:  # the command exited
+            return b""
+
+    for prompt, text in answers:
+        while prompt.encode() not in waiting:
+            chunk = read()
+            assert chunk, f"exited before asking {prompt!r}: {shown!r}"
+            shown, waiting = shown + chunk, waiting + chunk
+        waiting = b""
+        os.write(terminal, text.encode() + b"\n")
+    while chunk := read():
+        shown += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_never_shown(tmp_path):
+    argv = [article_search_command(), "editors", "add", "maria", "--index", str(tmp_path / "ix")]
+    status, shown = _on_a_terminal(
+        argv, [("Password for maria:", PASSWORD), ("Again:", PASSWORD + " typo")]
+    )
+    assert status == 2 and "the two passwords differ" in shown
+    assert PASSWORD not in shown
+    status, shown = _on_a_terminal(argv, [("Password for maria:", PASSWORD), ("Again:", PASSWORD)])
+    assert status == 0, shown
+    assert "editor maria added" in shown and PASSWORD not in shown
+    assert EditorStore(tmp_path / "ix").check_password("maria", PASSWORD).name == "maria"
