@@ -9,6 +9,12 @@ send the page's beacons as well -- one settled search for every search asked
 result opened for one in three. Only the searches' latencies are counted.
 Prints each run's p50/p95 and the medians over the runs, and the load average.
 
+Over HTTP on a shared machine a p95 moves by tens of milliseconds from run to
+run, far more than recording could add, so the script also measures in one
+process (``--passes``): two apps on the same index, recording on and off, the
+query log's searches (the results region, as htmx asks) taking turns between
+them, and what a beacon itself costs the worker that takes it.
+
     .venv/bin/python bench/analytics.py                     # builds a Reuters index first
     .venv/bin/python bench/analytics.py --index var/reuters --runs 5 --seconds 20
 
@@ -122,6 +128,55 @@ def at_95(latencies: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
 
 
+def in_process(index_dir: Path, passes: int) -> dict:
+    """Each search of the query log, in one process, on an app recording and one not, in
+    turns (a random order each time); and the beacon's own cost. Figures in ms."""
+    from web import create_app
+
+    apps = {
+        recording: create_app({"INDEX_DIR": str(index_dir), "ANALYTICS": recording}).test_client()
+        for recording in (False, True)
+    }
+    asked = queries()
+    headers = {"HX-Request": "true"}
+    times: dict[bool, list[float]] = {False: [], True: []}
+    rng = random.Random(7)
+    for client in apps.values():  # warm both: each app opens the index itself
+        for params in asked:
+            client.get(f"/search?{params}", headers=headers)
+    for _ in range(passes):
+        for params in asked:
+            for recording in rng.sample([False, True], 2):
+                started = time.perf_counter()
+                apps[recording].get(f"/search?{params}", headers=headers)
+                times[recording].append(time.perf_counter() - started)
+    beacons = []
+    for seq, params in enumerate(asked * passes, start=1):
+        body = json.dumps(
+            {"type": "search", "view": "ab" * 16, "seq": seq, "params": params, "results": 3}
+        )
+        started = time.perf_counter()
+        apps[True].post("/api/events", data=body, content_type="text/plain")
+        beacons.append(time.perf_counter() - started)
+    figures = {
+        "off": {"p50_ms": percentiles(times[False])["p50_ms"], "p95_ms": at_95(times[False])},
+        "on": {"p50_ms": percentiles(times[True])["p50_ms"], "p95_ms": at_95(times[True])},
+        "beacon_p50_ms": round(statistics.median(beacons) * 1000, 3),
+        "beacon_p95_ms": round(at_95(beacons), 3),
+        "searches": len(times[True]),
+    }
+    print(
+        f"in process, {figures['searches']} searches each way in turns: recording off p50 "
+        f"{figures['off']['p50_ms']} ms, p95 {figures['off']['p95_ms']:.1f} ms; on p50 "
+        f"{figures['on']['p50_ms']} ms, p95 {figures['on']['p95_ms']:.1f} ms "
+        f"(adds {figures['on']['p95_ms'] - figures['off']['p95_ms']:.2f} ms to p95); "
+        f"a beacon takes {figures['beacon_p50_ms']} ms (p95 {figures['beacon_p95_ms']} ms) "
+        f"of a worker; load average {os.getloadavg()}",
+        flush=True,
+    )
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", help="serve this index folder (default: index Reuters)")
@@ -129,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="each run's measured time")
     parser.add_argument("--clients", type=int, default=2, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--passes", type=int, default=3, help="passes over the query log in process (0: none)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="analytics-bench-") as tmp:
@@ -143,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.workers} workers; load average before: {os.getloadavg()}",
             flush=True,
         )
+        measured = in_process(index_dir, args.passes) if args.passes else None
         runs = []
         for number in range(args.runs):
             # Alternate which goes first, so a drift of the machine's speed hits both alike.
@@ -163,9 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(target: at most 1 ms); load average after: {os.getloadavg()}"
     )
     if args.json:
-        Path(args.json).write_text(
-            json.dumps({"runs": runs, "medians": summary, "added_p95_ms": added})
-        )
+        figures = {"runs": runs, "medians": summary, "added_p95_ms": added, "in_process": measured}
+        Path(args.json).write_text(json.dumps(figures))
     return 0
 
 

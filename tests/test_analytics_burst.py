@@ -1,13 +1,25 @@
-"""A burst against a real server (bench/soak.py --burst, the overload bench's clients) with the
-search page's analytics beacons among the requests: searches are answered as without them, and
-it is events that are dropped (shed while searches wait, counted in /healthz), not searches."""
+"""Search analytics on a real server. A burst (bench/soak.py --burst, the overload bench's
+clients) with the search page's analytics beacons among the requests: searches are answered as
+without them, and it is events that are dropped (shed while searches wait, counted in
+/healthz), not searches. Two workers record every event they take, and a killed server loses
+none written a second before."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from contextlib import closing
 from pathlib import Path
+from urllib.request import Request, urlopen
+
+from search.analytics.storage import analytics_path
+from tests.conftest import serving
 
 SOAK = Path(__file__).resolve().parents[1] / "bench" / "soak.py"
 SEARCH_KINDS = ("api/search", "search page", "browse")
@@ -53,3 +65,28 @@ def test_a_burst_drops_events_not_searches(demo_index, tmp_path):
         answered_share(with_events),
         answered_share(without),
     )
+
+
+def post_event(server, body: dict) -> int:
+    request = Request(f"{server.url}/api/events", data=json.dumps(body).encode())
+    with urlopen(request, timeout=10) as response:  # a new connection each: either worker
+        return response.status
+
+
+def test_two_workers_record_every_event_and_a_kill_loses_at_most_a_second(demo_index, tmp_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(demo_index, index_dir, symlinks=True)
+    shutil.rmtree(analytics_path(index_dir).parent, ignore_errors=True)
+    with serving(index_dir, tmp_path) as server:
+        sent = 0
+        for n in range(300):
+            event = {"type": "search", "view": f"{n:032x}", "seq": 1, "params": "q=rhine"}
+            assert post_event(server, {**event, "results": 2}) == 204
+            sent += 1
+        time.sleep(1.0)  # the recorders write every half second
+        os.killpg(server.process.pid, signal.SIGKILL)  # a crash: no exit handler runs
+        server.process.wait(timeout=10)
+    with closing(sqlite3.connect(analytics_path(index_dir))) as db:
+        (recorded,) = db.execute("SELECT count(*) FROM searches").fetchone()
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert recorded == sent
