@@ -167,7 +167,7 @@ def analytics_files(index_dir: Path | str) -> list[Path]:
 
 def _gather(files: list[Path], period: Period) -> tuple[sqlite3.Connection, list[str]]:
     """The period's rows of every file in one database in memory; and the files not read."""
-    gathered = sqlite3.connect(":memory:")
+    gathered = sqlite3.connect("file::memory:", uri=True)  # uri: ATTACH reads mode=ro URIs
     gathered.executescript(SCHEMA)
     start, end = period.start.isoformat(), period.end.isoformat()
     # A click can come the day after its search (a search at 23:59).
