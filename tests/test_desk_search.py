@@ -215,3 +215,23 @@ def test_freshness_decays_relevance_order_only(engine, desk):
     assert ranked(engine, "canal dredging", desk=False) == ["dredging-old", "dredging-new"]
     desk.set_freshness({"weight": 0}, "ana")
     assert ranked(engine, "canal dredging") == ["dredging-old", "dredging-new"]
+
+
+def test_the_page_says_which_synonyms_applied_and_links_to_searching_without(index_dir, desk):
+    import time
+
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": index_dir, "TESTING": True}).test_client()
+    desk.add_synonym({"words": ["kyiv", "kiev"]}, "ana")
+    time.sleep(0.6)  # the app's engine looks at the desk every 0.5 s
+    page = client.get("/search", query_string={"q": "<b>kiev</b> "}).get_data(as_text=True)
+    assert "Also searched: <strong>&lt;b&gt;kiev&lt;/b&gt;</strong> → kyiv." in " ".join(
+        page.split()
+    )
+    assert "<b>kiev" not in page and "/articles/kyiv-1" in page
+    assert 'href="/search?q=%3Cb%3Ekiev%3C%2Fb%3E+&amp;synonyms=0"' in page
+    without = client.get("/search", query_string={"q": "kiev ", "synonyms": "0"})
+    text = without.get_data(as_text=True)
+    assert "Also searched:" not in text and "/articles/kyiv-1" not in text
+    assert 'name="synonyms" value="0"' in text  # the next search keeps it off
