@@ -339,8 +339,7 @@ class QueryBuilder:
         own = []
         for source in sources:
             weight = SYNONYM_WEIGHT * source.share
-            own += [self._target_query(t, fields, weight, parsed) for t in source.targets]
-            self._applied(parsed, source.text, source.targets)
+            own += self._synonym_queries(source.text, source.targets, fields, weight, parsed)
         extra = []
         if expansion is not None:
             stand_ins = expansion.completions or expansion.corrections
@@ -349,16 +348,12 @@ class QueryBuilder:
             for alternative in stand_ins:
                 targets = options.synonyms.targets((alternative.term,))
                 weight = SYNONYM_WEIGHT * kind * alternative.frequency / likeliest
-                extra += [self._target_query(t, fields, weight, parsed) for t in targets]
-                self._applied(parsed, alternative.word, targets)
+                extra += self._synonym_queries(alternative.word, targets, fields, weight, parsed)
         typed_sources, tier = self._typed_sources(value, options, bool(own), expansion)
+        kind = COMPLETION_WEIGHT if tier == COMPLETION_TIER else CORRECTION_WEIGHT
         for source in typed_sources:
-            weight = COMPLETION_WEIGHT if tier == COMPLETION_TIER else CORRECTION_WEIGHT
-            extra.append(self._text_query([source.term], _scaled(fields, weight), phrase=False))
-            parsed.terms.add(source.term)
-            weight *= SYNONYM_WEIGHT
-            extra += [self._target_query(t, fields, weight, parsed) for t in source.targets]
-            self._applied(parsed, source.word, source.targets)
+            weight = SYNONYM_WEIGHT * kind
+            extra += self._synonym_queries(source.word, source.targets, fields, weight, parsed)
         if own:
             exact = clause.exact if clause.stand_ins is not None else clause.query
             own_query = wq.DisjunctionMax(own)
@@ -378,33 +373,50 @@ class QueryBuilder:
     def _typed_sources(
         self, value: str, options: _Options, has_own: bool, expansion: Expansion | None
     ) -> tuple[list[SourceWord], float]:
-        """The desk's single-word sources a word being typed begins (as completions), or a
-        misspelt word the index lacks is near (as corrections), and their tier."""
+        """The desk's single-word sources that no article holds, that a word being typed
+        begins (as completions) or a misspelt word the index lacks is near (as corrections),
+        and their tier."""
         folded = [token.text for token in self.analyzer(value, no_morph=True, removestops=False)]
         if has_own or len(folded) != 1:
             return [], COMPLETION_TIER
-        word = folded[0]
+        word, table = folded[0], options.synonyms
         if options.prefix and len(word) >= MIN_PREFIX:
-            completions = options.synonyms.completions(word)
+            completions = table.completions(word, self._not_in_index)
             if completions:
                 return completions, COMPLETION_TIER
         known = expansion is None or expansion.known or expansion.completions
         if options.typos and allowed_typos(word) and not (known and self._in_index(value)):
-            return options.synonyms.corrections(word), CORRECTION_TIER
+            return table.corrections(word, self._not_in_index), CORRECTION_TIER
         return [], COMPLETION_TIER
 
     def _in_index(self, value: str) -> bool:
-        return self.expander is not None and any(
-            self.expander.frequency(term) for term in _analyse(self.analyzer, value)
-        )
+        return any(not self._not_in_index(term) for term in _analyse(self.analyzer, value))
 
-    def _target_query(
-        self, target: SynonymTarget, fields: dict[str, float], weight: float, parsed: ParsedQuery
-    ) -> wq.Query:
-        parsed.terms.update(target.terms)
-        # A phrase scores the sum of its words: shared, it counts as one word would.
-        scaled = _scaled(fields, weight / len(target.terms))
-        return self._text_query(list(target.terms), scaled, phrase=True)
+    def _not_in_index(self, term: str) -> bool:
+        """Whether no article holds ``term``: the index's own completions and corrections
+        bring the synonyms of the words it holds."""
+        return self.expander is None or not self.expander.frequency(term)
+
+    def _synonym_queries(
+        self,
+        word: str,
+        targets: tuple[SynonymTarget, ...],
+        fields: dict[str, float],
+        weight: float,
+        parsed: ParsedQuery,
+    ) -> list[wq.Query]:
+        """A query for each of ``targets`` the index holds (every word of it), weighted;
+        recorded as applied to ``word``. A target no article holds would find nothing and
+        only cost its evaluation."""
+        held = tuple(t for t in targets if not any(map(self._not_in_index, t.terms)))
+        self._applied(parsed, word, held)
+        queries = []
+        for target in held:
+            parsed.terms.update(target.terms)
+            # A phrase scores the sum of its words: shared, it counts as one word would.
+            scaled = _scaled(fields, weight / len(target.terms))
+            queries.append(self._text_query(list(target.terms), scaled, phrase=True))
+        return queries
 
     @staticmethod
     def _applied(parsed: ParsedQuery, word: str, targets: tuple[SynonymTarget, ...]) -> None:

@@ -3,20 +3,24 @@
 Every synonym's phrases are analysed as the index analyses text (case,
 accents, word forms, the index's stop words), so "Kiev", "kiev" and "KIEV's"
 are one source. A source is a sequence of terms; a reader's consecutive plain
-words whose terms equal it fire it (search.query). Single-word sources are
-also a small vocabulary of their own (search.vocabulary's, each word counted
-once), so the word being typed fires the synonyms of the source words it
-begins ("kie" -> kiev -> kyiv), and a misspelt word those of the source words
-within its typo allowance, even when the index holds neither spelling.
+words whose terms equal it fire it (search.query). The word being typed and a
+misspelt word reach the sources the index holds through the index's own
+completions and corrections (search.expansion); the single-word sources are
+also kept sorted (and, once a correction is asked for, as a small
+search.vocabulary), so a word being typed also fires the sources it begins
+and a misspelt one the sources near it that the index lacks ("kyj" -> kyjiw
+-> kyiv, even with no article saying "kyjiw").
 
-Built once per desk revision per worker; 10,000 sets build in about a second
-(bench/desk_cost.py measures it), look-ups are dictionary and bisection reads.
+Built once per desk change per worker (10,000 sets: about 0.3 s of CPU,
+bench/desk_cost.py prints it); look-ups are dictionary and bisection reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from whoosh.analysis import Analyzer
 
@@ -25,11 +29,12 @@ from search.desk import Synonym
 from search.vocabulary import Vocabulary
 
 MAX_TYPED_SOURCES = 5  # source words a word being typed or misspelt may fire
+SCANNED_COMPLETIONS = 200  # source words a prefix begins, looked at for ones the index lacks
 
 
-@dataclass(frozen=True)
-class SynonymTarget:
-    """One phrase a source also finds: the synonym's id, its terms and the phrase as written."""
+class SynonymTarget(NamedTuple):
+    """One phrase a source also finds: the synonym's id, its terms and the phrase as written.
+    (A tuple: a table of 10,000 sets makes 20,000 of them at every desk change.)"""
 
     synonym: int
     terms: tuple[str, ...]
@@ -70,8 +75,8 @@ class SynonymTable:
                 words[folded[0]] = terms[0]
         self._targets = {source: targets for source, targets in self._targets.items() if targets}
         self.longest = max(map(len, self._targets), default=0)
-        listed = [word for word, term in words.items() if (term,) in self._targets]
-        self._words = Vocabulary(listed, [words[w] for w in listed], [1] * len(listed))
+        self._sorted = sorted((w, t) for w, t in words.items() if (t,) in self._targets)
+        self._vocabulary: Vocabulary | None = None  # for corrections, made when first needed
 
     def __len__(self) -> int:
         return len(self._targets)
@@ -80,16 +85,29 @@ class SynonymTable:
         """What a source of exactly these terms also finds (nothing if it is no source)."""
         return tuple(self._targets.get(terms, ()))
 
-    def completions(self, prefix: str) -> list[SourceWord]:
-        """Single-word sources beginning with the folded ``prefix`` (not ``prefix`` itself)."""
-        return self._sources(self._words.completions(prefix, MAX_TYPED_SOURCES))
+    def completions(self, prefix: str, wanted: Callable[[str], bool]) -> list[SourceWord]:
+        """Single-word sources beginning with the folded ``prefix`` (not ``prefix`` itself)
+        whose term ``wanted`` accepts, shortest first."""
+        low = bisect.bisect_left(self._sorted, (prefix,))
+        high = bisect.bisect_left(self._sorted, (prefix + "\U0010ffff",), low)
+        found = self._sorted[low : min(high, low + SCANNED_COMPLETIONS)]
+        found.sort(key=lambda pair: (len(pair[0]), pair[0]))
+        return self._sources([(w, t) for w, t in found if w != prefix and wanted(t)])
 
-    def corrections(self, word: str) -> list[SourceWord]:
-        """Single-word sources within the folded ``word``'s typo allowance."""
-        return self._sources(self._words.corrections(word)[:MAX_TYPED_SOURCES])
+    def corrections(self, word: str, wanted: Callable[[str], bool]) -> list[SourceWord]:
+        """Single-word sources within the folded ``word``'s typo allowance, whose term
+        ``wanted`` accepts, nearest first."""
+        if self._vocabulary is None:
+            words = [w for w, _ in self._sorted]
+            self._vocabulary = Vocabulary(words, [t for _, t in self._sorted], [1] * len(words))
+        found = self._vocabulary.corrections(word)
+        return self._sources([(a.word, a.term) for a in found if wanted(a.term)])
 
-    def _sources(self, found) -> list[SourceWord]:
-        return [SourceWord(a.word, a.term, self.targets((a.term,))) for a in found]
+    def _sources(self, found: list[tuple[str, str]]) -> list[SourceWord]:
+        return [
+            SourceWord(word, term, self.targets((term,)))
+            for word, term in found[:MAX_TYPED_SOURCES]
+        ]
 
 
 def _analysed(analyzer: Analyzer, phrases: set[str]) -> dict[str, tuple[tuple[str, ...], tuple]]:
