@@ -29,7 +29,7 @@ from search.desk import Synonym
 from search.vocabulary import Vocabulary
 
 MAX_TYPED_SOURCES = 5  # source words a word being typed or misspelt may fire
-SCANNED_COMPLETIONS = 200  # source words a prefix begins, looked at for ones the index lacks
+SCANNED_COMPLETIONS = 50  # source words a prefix begins, looked at for ones the index lacks
 
 
 class SynonymTarget(NamedTuple):
@@ -87,12 +87,16 @@ class SynonymTable:
 
     def completions(self, prefix: str, wanted: Callable[[str], bool]) -> list[SourceWord]:
         """Single-word sources beginning with the folded ``prefix`` (not ``prefix`` itself)
-        whose term ``wanted`` accepts, shortest first."""
+        whose term ``wanted`` accepts, in alphabetical order."""
         low = bisect.bisect_left(self._sorted, (prefix,))
         high = bisect.bisect_left(self._sorted, (prefix + "\U0010ffff",), low)
-        found = self._sorted[low : min(high, low + SCANNED_COMPLETIONS)]
-        found.sort(key=lambda pair: (len(pair[0]), pair[0]))
-        return self._sources([(w, t) for w, t in found if w != prefix and wanted(t)])
+        found = []
+        for word, term in self._sorted[low : min(high, low + SCANNED_COMPLETIONS)]:
+            if word != prefix and wanted(term):
+                found.append((word, term))
+                if len(found) == MAX_TYPED_SOURCES:
+                    break
+        return self._sources(found)
 
     def corrections(self, word: str, wanted: Callable[[str], bool]) -> list[SourceWord]:
         """Single-word sources within the folded ``word``'s typo allowance, whose term
