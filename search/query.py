@@ -408,7 +408,9 @@ class QueryBuilder:
         """A query for each of ``targets`` the index holds (every word of it), weighted;
         recorded as applied to ``word``. A target no article holds would find nothing and
         only cost its evaluation."""
-        held = tuple(t for t in targets if not any(map(self._not_in_index, t.terms)))
+        held = targets
+        if self.expander is not None:
+            held = tuple(t for t in targets if not any(map(self._not_in_index, t.terms)))
         self._applied(parsed, word, held)
         queries = []
         for target in held:
