@@ -374,8 +374,8 @@ class QueryBuilder:
         self, value: str, options: _Options, has_own: bool, expansion: Expansion | None
     ) -> tuple[list[SourceWord], float]:
         """The desk's single-word sources that no article holds, that a word being typed
-        begins (as completions) or a misspelt word the index lacks is near (as corrections),
-        and their tier."""
+        begins (as completions) or a misspelt word the index lacks and has no corrections
+        for is near (as corrections), and their tier."""
         folded = [token.text for token in self.analyzer(value, no_morph=True, removestops=False)]
         if has_own or len(folded) != 1:
             return [], COMPLETION_TIER
@@ -384,8 +384,10 @@ class QueryBuilder:
             completions = table.completions(word, self._not_in_index)
             if completions:
                 return completions, COMPLETION_TIER
-        known = expansion is None or expansion.known or expansion.completions
-        if options.typos and allowed_typos(word) and not (known and self._in_index(value)):
+        # A misspelt word the index has corrections for most likely means one of them
+        # (their synonyms are in already): only one it has none for is looked up here.
+        corrected = expansion is not None and (expansion.corrections or expansion.completions)
+        if options.typos and allowed_typos(word) and not corrected and not self._in_index(value):
             return table.corrections(word, self._not_in_index), CORRECTION_TIER
         return [], COMPLETION_TIER
 
