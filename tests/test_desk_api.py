@@ -150,8 +150,10 @@ def test_unknown_and_absurd_ids_are_404s(api):
         "/api/admin/synonyms/abc",
         "/api/admin/history/99999999999999999999999999/restore",
     ):
-        method = "POST" if path.endswith("restore") else "GET"
-        assert api(method, path).status_code == 404, path
+        methods = ["POST"] if path.endswith("restore") else ["GET", "PUT", "DELETE"]
+        for method in methods:
+            body = {"query": "q", "pin": ["x"]} if "/rules/" in path else {"words": ["a", "b"]}
+            assert api(method, path, body).status_code == 404, (method, path)
     assert api("GET", "/api/admin/history?limit=0").status_code == 400
     assert api("GET", "/api/admin/history?limit=x").status_code == 400
 

@@ -125,6 +125,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     shed_event = recorder.shed if recorder is not None else lambda: None
     app.wsgi_app = admission_control(app.wsgi_app, app.config, {beacon.PATH: shed_event})
     init_desk_auth(app)
+    app.url_map.converters[desk_api.ID] = desk_api.DeskIdConverter
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(beacon.blueprint)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.routing import IntegerConverter
 
 from search.desk import Desk, DeskError, DeskNotFoundError
 from web.editor_auth import editor_api, signed_in_editor
@@ -33,7 +34,16 @@ from web.params import parse_int
 
 blueprint = Blueprint("desk_api", __name__)
 DESK = "article_search_desk_store"
-ID = "int(max=9223372036854775807)"  # SQLite's largest integer: a larger id is a 404
+ID = "desk_id"  # the URL converter of a synonym's, rule's or change's number
+
+
+class DeskIdConverter(IntegerConverter):
+    """A number of at most 18 digits (SQLite's integers stop at 19): any longer matches no
+    route, so it is a 404 for every method, not a 405 for some."""
+
+    regex = r"\d{1,18}"
+
+
 MAX_HISTORY = 1000
 
 
