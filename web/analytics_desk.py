@@ -12,6 +12,7 @@ nothing links to the desk's synonym and best-bet forms, filled in with it
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import (
@@ -113,20 +114,108 @@ def _period_url(**args: str) -> str:
     return url_for("analytics.page", **args)
 
 
+@dataclass(frozen=True)
+class Section:
+    """One report on the page: its chart or its table (cells are text, or links), its CSV."""
+
+    id: str
+    heading: str
+    csv_url: str
+    rarer: str  # how many the threshold left out, "" when none
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[str | tuple[Link, ...], ...], ...] = ()
+    chart: Chart | None = None
+    empty: str = "None shown."
+
+
+def _count(number: int) -> str:
+    return f"{number:,}"
+
+
+def sections(report: Report) -> list[Section]:
+    """The page's reports, in the order an editor acts on them: what found nothing first."""
+    shown = {"from": report.start, "to": report.end}
+
+    def section(table: str, heading: str, what: str = "queries", **rest) -> Section:
+        rarer = report.rarer.get(table, 0)
+        return Section(
+            id=table.replace("_", "-"),
+            heading=heading,
+            csv_url=url_for("analytics.csv_table", table=table, **shown),
+            rarer=f"{rarer:,} more {what} searched fewer than {report.threshold} times in "
+            "this period not shown."
+            if rarer
+            else "",
+            **rest,
+        )
+
+    return [
+        section(
+            "per_day",
+            "Searches per day",
+            chart=searches_chart(report),
+            empty="No searches in this period.",
+        ),
+        section(
+            "no_result_queries",
+            "Queries with no result",
+            columns=("Query", "Searches", "Last seen", "Fix it"),
+            rows=tuple(
+                (r.query, _count(r.searches), r.last_seen, tuple(desk_actions(r.query)))
+                for r in report.no_result_queries
+            ),
+        ),
+        section(
+            "top_queries",
+            "Top queries",
+            columns=("Query", "Searches", "No result", "Result opened", "Last seen"),
+            rows=tuple(
+                (r.query, _count(r.searches), _count(r.no_results), _count(r.clicked), r.last_seen)
+                for r in report.top_queries
+            ),
+        ),
+        section(
+            "no_click_queries",
+            "Results nobody opened",
+            columns=("Query", "Searches with results", "With a result opened", "Not opened"),
+            rows=tuple(
+                (r.query, _count(r.searches), _count(r.clicked), f"{r.no_click_rate:.0%}")
+                for r in report.no_click_queries
+            ),
+        ),
+        section(
+            "click_positions",
+            "Where readers open results",
+            chart=positions_chart(report),
+            empty="No result was opened in this period.",
+        ),
+        section(
+            "reformulations",
+            "Searched again as",
+            "pairs",
+            columns=("First", "Then", "Times"),
+            rows=tuple((r.query, r.next_query, _count(r.times)) for r in report.reformulations),
+        ),
+        section(
+            "filters",
+            "Filters used",
+            "values",
+            columns=("Filter", "Value", "Searches"),
+            rows=tuple((r.filter, r.value, _count(r.searches)) for r in report.filters),
+        ),
+    ]
+
+
 @blueprint.get("/admin/analytics")
 @editor_page
 def page() -> Response:
     report = requested_report()
-    shown = {"from": report.start, "to": report.end}
     body = render_template(
         "admin/analytics.html",
         title="What readers search for",
         report=report,
-        searches_chart=searches_chart(report),
-        positions_chart=positions_chart(report),
-        no_result_rows=[(row, desk_actions(row.query)) for row in report.no_result_queries],
+        sections=sections(report),
         quick_periods=[Link(label, _period_url(since=since)) for label, since in QUICK_PERIODS],
-        csv_urls={table: url_for("analytics.csv_table", table=table, **shown) for table in TABLES},
         share=lambda part, whole: f"{part / whole:.0%}" if whole else "–",
     )
     return Response(body, mimetype="text/html")
