@@ -69,7 +69,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from search.desk import is_replica
 from search.editors import Editor, EditorStore
-from web.errors import html_error, json_error, wants_json
+from web.errors import json_error, unavailable
 from web.secret_key import kept_secret_key
 
 DESK_PREFIXES = ("/admin", "/api/admin")
@@ -271,13 +271,10 @@ def desk_unavailable(error: Exception | None = None) -> Response:
     """503: the desk cannot read or write its databases in the index folder."""
     if error is not None:
         current_app.logger.error("the desk's database failed: %s", error)
-    message = "The desk is not available: it cannot write in the index folder (see the log)."
-    if wants_json():
-        response = json_error(503, message)
-    else:
-        response = html_error(503, "The desk is not available", message)
-    response.headers["Retry-After"] = "30"
-    return response
+    return unavailable(
+        "The desk is not available",
+        "The desk is not available: it cannot write in the index folder (see the log).",
+    )
 
 
 def _never_cache(response: Response) -> Response:

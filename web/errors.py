@@ -72,10 +72,12 @@ def index_missing(error: IndexNotFoundError) -> Response:
     if isinstance(error, FacetNotIndexedError):
         # The operator's to fix (a rebuild); readers are not shown the index's path.
         request_logger().error("%s", error)
-    if wants_json():
-        response = json_error(503, NO_INDEX_MESSAGE)
-    else:
-        response = html_error(503, "Search is resting", NO_INDEX_MESSAGE)
+    return unavailable("Search is resting", NO_INDEX_MESSAGE)
+
+
+def unavailable(heading: str, message: str) -> Response:
+    """A 503 that asks to come back in 30 s: JSON under /api, else a page."""
+    response = json_error(503, message) if wants_json() else html_error(503, heading, message)
     response.headers["Retry-After"] = "30"
     return response
 
