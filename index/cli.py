@@ -162,6 +162,10 @@ def run_editors(args: argparse.Namespace) -> int:
     store = EditorStore(index_dir)
     try:
         if args.action == "list":
+            if not store.editors():
+                print(
+                    f"no editors in {index_dir} yet: `editors add NAME` makes one", file=sys.stderr
+                )
             for editor in store.editors():
                 signed_in = _when(editor.last_sign_in_at) if editor.last_sign_in_at else "never"
                 print(

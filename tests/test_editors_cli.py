@@ -38,7 +38,8 @@ def test_an_operator_makes_an_editor_a_token_then_revokes_and_removes(tmp_path):
 
     removed = editors(index_dir, "remove", "maria")
     assert removed.returncode == 0, removed.stderr
-    assert editors(index_dir, "list").stdout == ""
+    emptied = editors(index_dir, "list")
+    assert emptied.returncode == 0 and emptied.stdout == "" and "no editors" in emptied.stderr
     assert EditorStore(index_dir).check_password("maria", PASSWORD) is None
 
 
