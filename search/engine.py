@@ -33,6 +33,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
+from search.context import CoOccurrence
 from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
 from search.desk import DeskState, LiveDesk
 from search.docsets import DocSet, live_mask
@@ -179,8 +180,13 @@ class _Generation:
         day, month = _date_columns(reader, segments)
         values.update({f.field: f.value_sets(month) for f in facets if not f.from_terms})
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
+        matcher = ArrayMatcher(searcher, segments=segments, live=alive)
         expander = WordExpander(
-            reader, analyzer, ix.reader, previous=previous.expander if previous else None
+            reader,
+            analyzer,
+            ix.reader,
+            CoOccurrence(matcher),
+            previous=previous.expander if previous else None,
         )
         builder = QueryBuilder(
             analyzer,
@@ -188,7 +194,6 @@ class _Generation:
             lambda field, typed: values[field].lookup(typed) if field in values else [],
             expander=expander,
         )
-        matcher = ArrayMatcher(searcher, segments=segments, live=alive)
         expander.start()
         return cls(
             searcher=searcher,

@@ -104,6 +104,7 @@ class _Options:
     prefix: bool = True  # the word being typed (or, for a clause: this word) completes
     typos: bool = True
     synonyms: SynonymTable | None = None
+    context: tuple[str, ...] = ()  # for a clause: the terms of the plain words before it
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ class QueryBuilder:
         # the query has other words; alone ("the") it is a stop word.
         others = any(not self._is_stop_word(m) for m in matches[:-1])
         sources = self._sources(text, matches, prose, options.synonyms)
+        context: list[str] = []  # the word being typed is read with the plain words before it
         for number, match in enumerate(matches):
             if match["word"] == "OR" and not match["neg"] and not match["field"] and not prose:
                 pending_or = bool(clauses) and not clauses[-1].negative
@@ -201,10 +203,12 @@ class QueryBuilder:
             if drop_stop_words and self._is_stop_word(match) and not (typing and others):
                 parsed.dropped = True
                 continue
-            clause_options = _Options(typing, options.typos, options.synonyms)
+            clause_options = _Options(typing, options.typos, options.synonyms, tuple(context))
             clause = self._clause(match, parsed, prose, clause_options, sources.get(number, ()))
             if clause is None:
                 continue
+            if not clause.negative:
+                context += clause.terms
             if pending_or and not clause.negative:
                 previous = clauses.pop()
                 # One flat Or for the whole chain: nested two by two, a long chain
@@ -438,7 +442,9 @@ class QueryBuilder:
         if len(folded) != 1:
             return None
         term = terms[0] if terms else None
-        return self.expander.expand(folded[0], term, typing=options.prefix, typos=options.typos)
+        return self.expander.expand(
+            folded[0], term, typing=options.prefix, typos=options.typos, context=options.context
+        )
 
     def _add_stand_ins(
         self,
@@ -463,10 +469,11 @@ class QueryBuilder:
         else:
             weight, clause.tier = CORRECTION_WEIGHT, CORRECTION_TIER
             parsed.corrections[value] = tuple(a.word for a in stand_ins)
-        likeliest = max(a.frequency for a in stand_ins)
+        likelihoods = expansion.likelihoods or tuple(a.frequency for a in stand_ins)
+        likeliest = max(likelihoods)
         alternatives = []
-        for alternative in stand_ins:
-            scaled = _scaled(fields, weight * alternative.frequency / likeliest)
+        for alternative, likelihood in zip(stand_ins, likelihoods, strict=True):
+            scaled = _scaled(fields, weight * likelihood / likeliest)
             alternatives.append(self._text_query([alternative.term], scaled, phrase=False))
             parsed.terms.add(alternative.term)
         # An article's best stand-in counts, not their sum: one holding "canada" and

@@ -34,7 +34,6 @@ KINDS = {facet.field: name for name, facet in KNOWN_FACETS.items() if facet.sugg
 START_BONUS = 3
 TERMS_LOOKED_AT = 8
 CANDIDATES_AFTER_WORDS = 12  # the most frequent completions counted with the words before
-COUNTED_FIELD = "body"  # word frequencies are body frequencies (search.vocabulary)
 TITLES_SHOWN = 3
 TITLE_TERMS = 3  # the likeliest completions whose titles are offered
 REMEMBERED = 4096  # completions kept per generation
@@ -89,9 +88,6 @@ class Completer:
                 unique.append(suggestion)
         return unique[:limit]
 
-    def _docnums(self, term: str) -> np.ndarray:
-        return self.matcher.evaluate(wq.Term(COUNTED_FIELD, term)).docnums
-
     def _words(self, prefix: str, head_terms: list[str]) -> list[tuple[int, Alternative]]:
         """(articles, word): the likeliest completions of ``prefix`` after ``head_terms``.
 
@@ -101,16 +97,8 @@ class Completer:
         vocabulary = self.expander.vocabulary
         if not head_terms:
             return [(a.frequency, a) for a in vocabulary.completions(prefix, TERMS_LOOKED_AT)]
-        with_head = np.ones(self.matcher.size, dtype=bool)
-        for term in head_terms:
-            holding = np.zeros(self.matcher.size, dtype=bool)
-            holding[self._docnums(term)] = True
-            with_head &= holding
-        counted = [
-            (int(with_head[self._docnums(a.term)].sum()), a)
-            for a in vocabulary.completions(prefix, CANDIDATES_AFTER_WORDS)
-        ]
-        counted.sort(key=lambda pair: -pair[0])
+        candidates = vocabulary.completions(prefix, CANDIDATES_AFTER_WORDS)
+        counted = self.expander.co_occurrence.ranked(tuple(head_terms), candidates)
         return [(count, a) for count, a in counted if count][:TERMS_LOOKED_AT]
 
     @cached_property

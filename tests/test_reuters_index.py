@@ -232,3 +232,36 @@ def test_whole_corpus_facets_have_the_documented_shape(reuters_engine):
     # The corpus README says 12,542 for USA: it counts the one story that lists USA twice.
     assert (regions[0].value, regions[0].count) == ("USA", 12541)
     assert (themes[0].value, themes[0].count) == ("earn", 3987)
+
+
+# --- the word being typed, read with the words before it ---
+
+
+@pytest.fixture(scope="module")
+def typing_engine(reuters_engine) -> SearchEngine:
+    """The Reuters index, searched with its vocabulary however long it takes to build."""
+    return SearchEngine(reuters_engine.index_dir, vocabulary_seconds=None)
+
+
+def _top_ids(engine: SearchEngine, q: str) -> set[str]:
+    return {hit.id for hit in engine.search(SearchRequest(q=q)).hits}
+
+
+@pytest.mark.parametrize(
+    "typed, finished, read_as",
+    [
+        ("hostile take", "hostile takeover ", "takeover"),  # "take" is a word, rare with hostile
+        ("group of seven curren", "group of seven currency ", "currency"),  # alone: "current"
+    ],
+)
+def test_the_word_being_typed_is_read_with_the_words_before_it(
+    typing_engine, typed, finished, read_as
+):
+    result = typing_engine.search(SearchRequest(q=typed))
+    assert next(iter(result.completions.values()))[0] == read_as
+    shown = _top_ids(typing_engine, typed) & _top_ids(typing_engine, finished)
+    assert len(shown) >= 8  # of the finished query's top 10
+
+
+def test_a_word_typed_alone_is_read_by_its_frequency(typing_engine):
+    assert typing_engine.search(SearchRequest(q="curren")).completions["curren"][0] == "current"
