@@ -856,12 +856,14 @@ def test_keystroke_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
     queries = tmp_path / "typed.txt"
     queries.write_text("# typed\noil prices\ntrade deficit\n")
     command = [sys.executable, str(ROOT / "bench" / "keystrokes.py"), "--corpus", str(tiny)]
-    command += ["--queries", str(queries)]
+    command += ["--queries", str(queries), "--size", "300", "--work", str(tmp_path / "work")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "2 searches: 9 mid-word states, 9 typo queries" in done.stdout
-    for row in ("mid-word overlap", "typo queries with no article", "keystroke latency"):
+    rows = ("mid-word overlap", "typo queries with no article", "keystroke p50", "whole query p50")
+    for row in (*rows, "serve start to first answer"):
         assert row in done.stdout
+    assert (tmp_path / "work" / "corpus-300.jsonl").exists()  # the scale corpus, grown
 
 
 def test_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
