@@ -61,6 +61,12 @@ QUERY_LOG = BENCH_DIR / "typing_queries.txt"
 MIN_CUT = 3
 TYPO_LETTERS = 5
 TOP = 10
+OVERLAPS = [
+    ("mid-word overlap with the finished word's top 10", "typing", "overlap"),
+    ("mid-word states with no article", "typing", "empty_share"),
+    ("typo overlap with the right spelling's top 10", "typos", "overlap"),
+    ("typo queries with no article", "typos", "empty_share"),
+]
 # The latencies printed: the states typed, the typo queries, the finished words' queries.
 LATENCIES = {"keystroke": "keystroke", "typo": "typo query", "whole": "whole query"}
 
@@ -175,10 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, help="an index of the corpus (else one is built)")
     parser.add_argument("--work", type=Path, help="keeps the corpus, index and FTS5 database")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--no-baseline", action="store_true", help="leave FTS5 out")
     args = parser.parse_args(argv)
     queries = read_queries(args.queries)
     states = [pair for query in queries for pair in mid_word_states(query)]
     typos = [pair for query in queries for pair in typo_variants(query)]
+    systems: dict[str, Timed] = {}
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="typing-bench-") as scratch:
         work = (args.work or Path(scratch)).absolute()
         work.mkdir(parents=True, exist_ok=True)
@@ -187,9 +196,6 @@ def main(argv: list[str] | None = None) -> int:
             corpus = write_corpus(corpus, args.size, work / f"corpus-{args.size}.jsonl")
         index_dir = args.index or work / "index"
         index_corpus(corpus, index_dir)
-        fts5_db = work / "fts5.db"
-        if not fts5_db.exists():
-            build(corpus, fts5_db)
         port = free_port()
         command = [sys.executable, "-m", "index.cli", "serve", "--index", str(index_dir)]
         command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
@@ -197,45 +203,36 @@ def main(argv: list[str] | None = None) -> int:
         server, start_seconds = start_server(command, dict(os.environ), port)
         memory = TreeMemory(server.pid)
         try:
-            ours = Http(port)
+            ours = systems["article-search"] = Http(port)
             for query in queries[:5]:
                 ours.top(query, "warm-up")  # each worker's first search opens its vocabulary
-            results = {
-                "article-search": {
-                    "typing": measure(ours, states, "keystroke", "whole"),
-                    "typos": measure(ours, typos, "typo", "typo-right"),
-                },
+            results["article-search"] = {
+                "typing": measure(ours, states, "keystroke", "whole"),
+                "typos": measure(ours, typos, "typo", "typo-right"),
             }
         finally:
             worker_mb = memory.largest_descendant
             memory.stop()
             stop_server(server)
-        fts5 = Fts5(fts5_db)
-        results["FTS5 prefix"] = {
-            "typing": measure(fts5, states, "keystroke", "whole"),
-            "typos": measure(fts5, typos, "typo", "typo-right"),
-        }
+        if not args.no_baseline:
+            fts5_db = work / "fts5.db"
+            if not fts5_db.exists():
+                build(corpus, fts5_db)
+            fts5 = systems["FTS5 prefix"] = Fts5(fts5_db)
+            results["FTS5 prefix"] = {
+                "typing": measure(fts5, states, "keystroke", "whole"),
+                "typos": measure(fts5, typos, "typo", "typo-right"),
+            }
     load_after = os.getloadavg()[0]
     print(f"{len(queries)} searches: {len(states)} mid-word states, {len(typos)} typo queries")
-    print(f"{'figure':<50}{'article-search':>16}{'FTS5 prefix':>14}")
-    rows = [
-        ("mid-word overlap with the finished word's top 10", "typing", "overlap"),
-        ("mid-word states with no article", "typing", "empty_share"),
-        ("typo overlap with the right spelling's top 10", "typos", "overlap"),
-        ("typo queries with no article", "typos", "empty_share"),
-    ]
-    for label, kind, key in rows:
-        figures = [results[name][kind][key] for name in ("article-search", "FTS5 prefix")]
-        print(f"{label:<50}" + "".join(f"{value:>16.3f}" for value in figures))
-    for kind, label in (
-        ("keystroke", "keystroke"),
-        ("typo", "typo query"),
-        ("whole", "whole query"),
-    ):
-        figures = [percentiles(system.latencies[kind]) for system in (ours, fts5)]
+    print(f"{'figure':<50}" + "".join(f"{name:>26}" for name in systems))
+    for label, kind, key in OVERLAPS:
+        print(f"{label:<50}" + "".join(f"{results[n][kind][key]:>26.3f}" for n in systems))
+    for kind, label in LATENCIES.items():
+        figures = [percentiles(system.latencies[kind]) for system in systems.values()]
         cells = ["{p50_ms:.1f} / {p95_ms:.1f} / {p99_ms:.1f}".format(**f) for f in figures]
-        print(f"{label + ' p50 / p95 / p99 (ms)':<50}{cells[0]:>16}{cells[1]:>22}")
-    print(f"ours over HTTP ({args.workers} workers), FTS5 in process")
+        print(f"{label + ' p50 / p95 / p99 (ms)':<50}" + "".join(f"{c:>26}" for c in cells))
+    print(f"article-search over HTTP ({args.workers} workers), FTS5 in process")
     print(f"serve start to first answer: {start_seconds:.1f} s; largest worker: {worker_mb:.0f} MB")
     print(f"load average before / after: {load_before:.1f} / {load_after:.1f}")
     return 0
