@@ -134,7 +134,7 @@ class Recorder:
                 if now - last_check >= CHECK_EVERY_SECONDS:
                     self._full = storage.raw_events(connection) >= self.settings.max_events
                     last_check = now
-                self._write(connection)
+                self._write_batch(connection)
             except sqlite3.Error as error:
                 # What is queued cannot be written either: dropped, not kept to pile up.
                 self._drop(len(self._take()), f"the analytics file failed: {error}")
@@ -149,7 +149,7 @@ class Recorder:
             batch.append(self._queue.popleft())
         return batch
 
-    def _write(self, connection: sqlite3.Connection) -> None:
+    def _write_batch(self, connection: sqlite3.Connection) -> None:
         """Write the queued events, and the count of drops not yet in the file; on an error
         the batch is dropped (and counted) and the error raised."""
         batch = self._take()
@@ -181,7 +181,7 @@ class Recorder:
         try:
             connection = storage.connect(self.path)
             try:
-                self._write(connection)
+                self._write_batch(connection)
             finally:
                 connection.close()
         except sqlite3.Error as error:
