@@ -8,7 +8,9 @@ alternating rounds, so the machine's drift falls on both:
   page 1), each round's p50 and p95;
 - keystroke latency over HTTP against ``article-search serve`` (2 workers):
   every mid-word state and typo of bench/typing_queries.txt (as
-  bench/keystrokes.py types them), each round's p50 and p95.
+  bench/keystrokes.py types them), each round's p50 and p95;
+- the CPU time of each search and keystroke in process (``thread_time``),
+  which a machine shared with other work disturbs far less than elapsed time.
 
 The figures are the medians of the rounds' figures, and full / empty. The
 full desk is made of the corpus's own words, so searches fire it: of the
@@ -116,13 +118,16 @@ def in_process(index_dir: Path):
     return search
 
 
-def timed(search, items) -> tuple[list[float], int]:
-    """Each item searched once: latencies (ms), and how many fired a synonym or a rule."""
+def timed(search, items, cpu: list | None = None) -> tuple[list[float], int]:
+    """Each item searched once: latencies (ms), and how many fired a synonym or a rule;
+    each one's CPU time (ms) appended to ``cpu`` if given (steadier on a shared machine)."""
     latencies, fired = [], 0
     for item in items:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         answer = search(item)
         latencies.append((time.perf_counter() - started) * 1000)
+        if cpu is not None:
+            cpu.append((time.thread_time() - cpu_started) * 1000)
         fired += bool(answer["synonyms_applied"] or answer["rules_applied"])
     return latencies, fired
 
@@ -154,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = read_query_log(QUERY_LOG)
     typing = [q for line in read_query_log(TYPING_LOG) for q, _ in mid_word_states(line)]
     typing += [q for line in read_query_log(TYPING_LOG) for q, _ in typo_variants(line)]
+    typed = [urlencode({"q": q}) for q in typing]
     with tempfile.TemporaryDirectory(prefix="desk-bench-") as work:
         index_dir = args.index or Path(work) / "index"
         index_corpus(args.corpus, index_dir)
@@ -197,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                     http.top(q)
                 return http.latencies
 
-            samples = {(kind, full): [] for kind in ("search", "keys") for full in (False, True)}
+            kinds = ("search", "search_cpu", "keys", "keys_cpu")
+            samples = {(kind, full): [] for kind in kinds for full in (False, True)}
             fired = {}
             timed(search, queries)  # a first pass fills the caches any desk uses
             keystrokes()
@@ -206,12 +213,16 @@ def main(argv: list[str] | None = None) -> int:
                 for full in (False, True) if number % 2 == 0 else (True, False):
                     switch(full)
                     timed(search, queries[:20])  # the desk made ready (its table built)
-                    latencies, fired[full] = timed(search, queries)
+                    cpu: list[float] = []
+                    latencies, fired[full] = timed(search, queries, cpu)
                     samples["search", full].append(latencies)
+                    samples["search_cpu", full].append(cpu)
                     samples["keys", full].append(keystrokes())
+                    cpu = []
+                    timed(search, typed, cpu)  # the same keystrokes in process, for CPU time
+                    samples["keys_cpu", full].append(cpu)
             typing_fired = {
-                full: (switch(full), timed(search, [urlencode({"q": q}) for q in typing])[1])[1]
-                for full in (False, True)
+                full: (switch(full), timed(search, typed)[1])[1] for full in (False, True)
             }
         finally:
             stop_server(server)
@@ -233,7 +244,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{typing_fired[False]})"
     )
     print(f"{f'median of {args.rounds} rounds':<40}{'empty':>10}{'full':>10}{'full/empty':>12}")
-    for kind, label in (("search", "search in process"), ("keys", "keystroke over HTTP")):
+    labels = {
+        "search": "search in process",
+        "search_cpu": "search in process, CPU",
+        "keys": "keystroke over HTTP",
+        "keys_cpu": "keystroke in process, CPU",
+    }
+    for kind, label in labels.items():
         empty, full = summary(samples[kind, False]), summary(samples[kind, True])
         figures[kind] = {"empty": empty, "full": full}
         for key in ("p50_ms", "p95_ms"):
