@@ -340,24 +340,33 @@ class QueryBuilder:
         those of its completions or corrections, and of the synonym words it
         begins or is near, join its stand-ins at the stand-in's weight.
         """
+        # What the clause searches already: a synonym bringing it again would only cost.
+        searched = {(term,) for term in _analyse(self.analyzer, value)}
         own = []
         for source in sources:
             weight = SYNONYM_WEIGHT * source.share
-            own += self._synonym_queries(source.text, source.targets, fields, weight, parsed)
+            own += self._synonym_queries(
+                source.text, source.targets, fields, weight, parsed, searched
+            )
         extra = []
         if expansion is not None:
+            searched |= {(a.term,) for a in expansion.completions or expansion.corrections}
             stand_ins = expansion.completions or expansion.corrections
             kind = COMPLETION_WEIGHT if expansion.completions else CORRECTION_WEIGHT
             likeliest = max((a.frequency for a in stand_ins), default=1)
             for alternative in stand_ins:
                 targets = options.synonyms.targets((alternative.term,))
                 weight = SYNONYM_WEIGHT * kind * alternative.frequency / likeliest
-                extra += self._synonym_queries(alternative.word, targets, fields, weight, parsed)
+                extra += self._synonym_queries(
+                    alternative.word, targets, fields, weight, parsed, searched
+                )
         typed_sources, tier = self._typed_sources(value, options, bool(own), expansion)
         kind = COMPLETION_WEIGHT if tier == COMPLETION_TIER else CORRECTION_WEIGHT
         for source in typed_sources:
             weight = SYNONYM_WEIGHT * kind
-            extra += self._synonym_queries(source.word, source.targets, fields, weight, parsed)
+            extra += self._synonym_queries(
+                source.word, source.targets, fields, weight, parsed, searched
+            )
         if own:
             exact = clause.exact if clause.stand_ins is not None else clause.query
             own_query = wq.DisjunctionMax(own)
@@ -410,16 +419,21 @@ class QueryBuilder:
         fields: dict[str, float],
         weight: float,
         parsed: ParsedQuery,
+        searched: set[tuple[str, ...]],
     ) -> list[wq.Query]:
-        """A query for each of ``targets`` the index holds (every word of it), weighted;
-        recorded as applied to ``word``. A target no article holds would find nothing and
-        only cost its evaluation."""
+        """A query for each of ``targets`` the index holds (every word of it) and the
+        clause does not search yet (``searched``, updated), weighted; all held recorded as
+        applied to ``word``. A target no article holds would find nothing and only cost
+        its evaluation."""
         held = targets
         if self.expander is not None:
             held = tuple(t for t in targets if not any(map(self._not_in_index, t.terms)))
         self._applied(parsed, word, held)
         queries = []
         for target in held:
+            if target.terms in searched:
+                continue
+            searched.add(target.terms)
             parsed.terms.update(target.terms)
             # A phrase scores the sum of its words: shared, it counts as one word would.
             scaled = _scaled(fields, weight / len(target.terms))
