@@ -429,7 +429,7 @@ class Desk:
                 self._connection.close()
                 self._connection = None
 
-    def _write(self, change):
+    def _apply_change(self, change):
         """Run ``change(connection)`` in one write transaction, logged; what it returns."""
         with self._lock:
             db = self._db(create=True)
@@ -539,7 +539,7 @@ class Desk:
             _log(db, editor, "set", "freshness", None, before, freshness.to_json())
             return freshness
 
-        return self._write(change)
+        return self._apply_change(change)
 
     def restore(self, number: int, editor: str) -> Change:
         """Bring back the desk as it was right after change ``number`` (0: the empty desk)."""
@@ -561,7 +561,7 @@ class Desk:
             before["restored"] = None
             return _log(db, editor, "restore", "desk", None, before, after)
 
-        return self._write(change)
+        return self._apply_change(change)
 
     def copy_to(self, target: Path | str) -> None:
         """A consistent copy of the desk at ``target`` (SQLite's backup API, not a file copy:
@@ -600,7 +600,7 @@ class Desk:
             _log(db, editor, action, kind, new_id, _with_id(before, id), made.to_json())
             return made
 
-        return self._write(change)
+        return self._apply_change(change)
 
     def _remove(self, kind: str, id: int, editor: str) -> None:
         editor = _editor(editor)
@@ -612,7 +612,7 @@ class Desk:
             db.execute(f"DELETE FROM {_TABLES[kind]} WHERE id = ?", (id,))
             _log(db, editor, "remove", kind, id, _with_id(before, id), None)
 
-        self._write(change)
+        self._apply_change(change)
 
 
 _TABLES = {"synonym": "synonyms", "rule": "rules"}
