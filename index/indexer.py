@@ -24,6 +24,7 @@ from index.merge_policy import merge_small_segments
 from index.repair import IndexUnrepairableError, repair
 from index.segment_writer import build_writer, update_writer
 from index.sources import SourceFile, covers, find_sources
+from index.vectors import add_vectors
 from search.article import Article
 from search.run_state import record_finish, record_start
 from search.schema import article_document, build_schema
@@ -57,6 +58,7 @@ class IndexReport:
     seconds: float = 0.0
     documents: int = 0
     repairs: list[str] = field(default_factory=list)  # what was found damaged and undone
+    embedded: int = 0  # articles given vectors by the second pass (index.vectors)
 
     @property
     def skipped(self) -> int:
@@ -267,6 +269,7 @@ def index_paths(
                     _write_new_build(index_dir, articles, report, procs, budget_bytes)
                 else:
                     _update_live(live, run, articles, roots, report)
+            report.embedded = add_vectors(index_dir, procs)
             outcome = "skipped files" if report.problems else "ok"
         except (IndexBuildError, IndexUnrepairableError) as error:
             outcome = f"failed: {error}"

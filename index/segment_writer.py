@@ -33,6 +33,7 @@ from whoosh.writing import SegmentWriter
 from index.durable_commit import DurableCommit
 from index.memory import release_freed_memory, resident_bytes
 from index.text_postings import TextPostings, streams
+from index.vectors import embed_new_segments
 from search.whoosh_internals import (
     PooledMpWriter,
     PooledSegmentWriter,
@@ -290,12 +291,28 @@ class DurableMpWriter(DurableCommit, MpWriter):
     """Whoosh's own multi-process writer with a durable commit (the fast paths off)."""
 
 
+class EmbeddingCommit(DurableCommit):
+    """Mixin: a durable commit whose new segments get their vectors first (index.vectors)."""
+
+    def publish_toc(self, segments: list) -> None:
+        embed_new_segments(self.storage, self.schema, segments)
+        super().publish_toc(segments)
+
+
+class ArticleUpdateWriter(EmbeddingCommit, ArticleSegmentWriter):
+    """An incremental run's writer: its segment embedded within its commit."""
+
+
+class DurableUpdateWriter(EmbeddingCommit, DurableSegmentWriter):
+    """The same with Whoosh's own SegmentWriter (the fast paths off)."""
+
+
 def update_writer(ix) -> SegmentWriter:
     """The writer for an incremental run: ArticleSegmentWriter, or Whoosh's own
-    SegmentWriter when the fast paths are off."""
+    SegmentWriter when the fast paths are off; either embeds its segments in its commit."""
     if fast_paths():
-        return ArticleSegmentWriter(ix, codec=index_codec())
-    return DurableSegmentWriter(ix, codec=index_codec())
+        return ArticleUpdateWriter(ix, codec=index_codec())
+    return DurableUpdateWriter(ix, codec=index_codec())
 
 
 def build_writer(ix, procs: int, budget_bytes: int) -> MpWriter:

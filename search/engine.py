@@ -37,6 +37,7 @@ from search.context import CoOccurrence
 from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
 from search.desk import DeskState, LiveDesk
 from search.docsets import DocSet, live_mask
+from search.embedding import load_embedder, semantic_enabled
 from search.expansion import WordExpander
 from search.facets import (
     FacetDefinition,
@@ -47,6 +48,15 @@ from search.facets import (
 )
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
+from search.hybrid import (
+    FUSION_DEPTH,
+    NEAREST_RESULTS,
+    meaning_words,
+    nearest,
+    plain_words,
+    query_vector,
+    rerank,
+)
 from search.matching import ArrayMatcher, Matches, SearchTimedOut
 from search.query import ParsedQuery, QueryBuilder
 from search.ranking import FEEDBACK_DOCS, freshness_factors, weighting
@@ -65,6 +75,7 @@ from search.spelling import SpellingCorrector
 from search.store import LiveIndex, index_fingerprint, newest_intact
 from search.suggest import Completer
 from search.synonyms import SynonymTable
+from search.vectors import GenerationVectors
 from search.whoosh_internals import numeric_column
 
 # How often a search checks for a newer generation: a check lists the build's folder
@@ -139,6 +150,7 @@ class _Generation:
     corrector: SpellingCorrector
     completer: Completer
     matcher: ArrayMatcher
+    vectors: GenerationVectors
     # Article id -> docnum (None: not in this generation), for the desk's pins and hides:
     # Whoosh's document_number reads the id's postings (0.5 ms) at every search.
     docnums_of_ids: dict[str, int | None] = dataclasses.field(default_factory=dict)
@@ -211,6 +223,7 @@ class _Generation:
             corrector=SpellingCorrector(expander),
             completer=Completer(searcher, analyzer, values, expander, matcher, day),
             matcher=matcher,
+            vectors=GenerationVectors.open(reader, build, segments),
         )
 
     def is_current(self, index_dir: Path) -> bool:
@@ -279,10 +292,12 @@ class SearchEngine:
         facets: tuple[FacetDefinition, ...] | None = None,
         vocabulary_seconds: float | None = VOCABULARY_SECONDS,
         desk_check_seconds: float = DESK_CHECK_SECONDS,
+        semantic: bool | None = None,
     ):
         """``facets``: the facets counted (default: ``search.facets.configured_facets()``);
         ``vocabulary_seconds``: the longest wait for a generation's vocabulary (None: no limit);
-        ``desk_check_seconds``: how often to ask whether the editors' desk changed.
+        ``desk_check_seconds``: how often to ask whether the editors' desk changed;
+        ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``).
         """
         self.index_dir = Path(index_dir)
         self.facets = configured_facets() if facets is None else tuple(facets)
@@ -290,6 +305,8 @@ class SearchEngine:
         self.facet_seconds = facet_seconds
         self.search_seconds = search_seconds
         self.vocabulary_seconds = vocabulary_seconds
+        semantic = semantic_enabled() if semantic is None else semantic
+        self._embedder = load_embedder() if semantic else None
         self._lock = threading.Lock()
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
@@ -399,9 +416,20 @@ class SearchEngine:
             matched = matched - DocSet.from_docnums(self._docnums(gen, fired.hide), gen.size)
         if pinned:
             matched = matched | DocSet.from_docnums(pinned, gen.size)
-        base = matched
+        meaning = None if partial else self._query_vector(gen, request, parsed)
+        dated = gen.live
         if request.date_from or request.date_to:
-            base = base & gen.date_range(request.date_from, request.date_to)
+            dated = dated & gen.date_range(request.date_from, request.date_to)
+        base = matched if dated is gen.live else matched & dated
+        plain = meaning is not None and plain_words(request.q)
+        # Not with typos=0: the reader asked for the words exactly as typed.
+        meaning_only = (
+            plain and request.typos and found is not None and not len(found) and not pinned
+        )
+        if meaning_only:  # no article has the words: the nearest in meaning (search.hybrid)
+            found = Matches(*nearest(gen.vectors, meaning, dated.mask(), NEAREST_RESULTS))
+            base, meaning = DocSet.from_docnums(found.docnums, gen.size), None
+            meaning_only = bool(len(found))
         unknown = set(request.filters) - {facet.name for facet in self.facets}
         if unknown:
             raise ValueError(f"no facet named {', '.join(sorted(unknown))} in this archive")
@@ -412,7 +440,9 @@ class SearchEngine:
         filtered = final is not matched or bool(fired.ids)
         pins = [docnum for docnum in pinned if docnum in final]  # in order, no gaps
         try:
-            hits = self._page(gen, parsed, request, final, filtered, found, pins, desk)
+            hits = self._page(
+                gen, parsed, request, final, filtered or meaning_only, found, pins, desk, meaning
+            )
         except SearchTimedOut:  # proximity phrases are looked for while ranking (matching.py)
             hits, partial = [], True
         total = len(final)
@@ -452,6 +482,7 @@ class SearchEngine:
             searched_characters=parsed.searched_characters,
             synonyms_applied=tuple(parsed.synonyms),
             rules_applied=fired.ids,
+            meaning_only=meaning_only,
         )
 
     @staticmethod
@@ -467,6 +498,25 @@ class SearchEngine:
         found = (known[article_id] for article_id in article_ids)
         return [docnum for docnum in found if docnum is not None]
 
+    def _query_vector(
+        self, gen: _Generation, request: SearchRequest, parsed: ParsedQuery
+    ) -> np.ndarray | None:
+        """The query's vector when its relevance order uses meaning (search.hybrid), else None."""
+        if not (self._embedder and request.semantic and request.sort == "relevance"):
+            return None
+        if parsed.is_browse or not gen.vectors.any:
+            return None
+        reader, analyzer = gen.searcher.reader(), gen.builder.analyzer
+
+        def rarity(word: str) -> float:
+            terms = [token.text for token in analyzer(word)]
+            found = max((reader.doc_frequency("body", term) for term in terms), default=0)
+            return float(np.log((gen.size + 1) / (found + 1)))
+
+        # Stop words left out, as from the word query: "What is X?" means what "X" does.
+        words = [w for w in meaning_words(parsed, gen.corrector.known) if any(analyzer(w))]
+        return query_vector(self._embedder, words, rarity)
+
     def _page(
         self,
         gen: _Generation,
@@ -477,6 +527,7 @@ class SearchEngine:
         found: Matches | None = None,
         pins: list[int] | tuple = (),
         desk: _DeskInUse | None = None,
+        meaning: np.ndarray | None = None,
     ) -> list[Hit]:
         """The page's hits: by date, or pins first then by score (freshness applied)."""
         start = (request.page - 1) * request.per_page
@@ -508,7 +559,13 @@ class SearchEngine:
             ranked = [(docnum, None, True) for docnum in pins[start:end]]
             after = max(0, start - len(pins))
             if end > len(pins):
-                docnums, scores = found.top(end - len(pins), allowed)
+                wanted = end - len(pins)
+                if meaning is None:
+                    docnums, scores = found.top(wanted, allowed)
+                else:  # by words and meaning (search.hybrid)
+                    docnums, scores = found.top(max(wanted, FUSION_DEPTH), allowed)
+                    docnums, scores = rerank(meaning, gen.vectors, docnums, scores, parsed.feedback)
+                    docnums, scores = docnums[:wanted], scores[:wanted]
                 pairs = zip(docnums[after:], scores[after:], strict=True)
                 ranked += [(int(d), float(x), False) for d, x in pairs]
         return [self._hit(gen, docnum, parsed, score, pinned) for docnum, score, pinned in ranked]
@@ -583,13 +640,21 @@ class SearchEngine:
 
     @_one_thread_at_a_time
     def related(self, article_id: str, limit: int = 5) -> list[Hit]:
-        """The articles most like this one, by the key terms of its text."""
+        """The articles nearest this one in meaning; without its vector (or with ranking by
+        meaning off), the articles most like it by the key terms of its text."""
         gen = self._generation()
         docnum = self._docnum(gen, article_id)
         if docnum is None:
             return []
+        empty = ParsedQuery(query=None)  # nothing to mark
+        vector = gen.vectors.vector(docnum) if self._embedder else None
+        if vector is not None and vector.any():
+            allowed = gen.live.mask()
+            allowed[docnum] = False
+            docnums, alike = gen.vectors.nearest(vector / np.linalg.norm(vector), allowed, limit)
+            order = np.lexsort((docnums, -alike))
+            return [self._hit(gen, int(docnums[i]), empty, float(alike[i])) for i in order]
         stored = gen.searcher.stored_fields(docnum)
         text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
         results = gen.searcher.more_like(docnum, "body", text=text, top=limit, numterms=12)
-        empty = ParsedQuery(query=None)  # nothing to mark
         return [self._hit(gen, hit.docnum, empty, hit.score) for hit in results]

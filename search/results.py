@@ -31,6 +31,7 @@ class SearchRequest:
     # The desk (synonyms, rules, freshness) applies: off only for the desk's preview,
     # never from a reader's URL (a rule may hide an article for a reason).
     desk: bool = True
+    semantic: bool = True  # relevance order by meaning as well as words (search.hybrid)
 
     def selected(self, facet: str) -> tuple[str, ...]:
         """The values selected in the facet named ``facet`` (e.g. ``region``)."""
@@ -123,6 +124,8 @@ class SearchResult:
     searched_characters: int = 0
     synonyms_applied: tuple[AppliedSynonym, ...] = ()
     rules_applied: tuple[int, ...] = ()  # the ids of the desk's rules that fired
+    # No article holds the words: the hits are the articles nearest in meaning instead.
+    meaning_only: bool = False
 
     @property
     def pages(self) -> int:

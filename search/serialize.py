@@ -60,6 +60,7 @@ def result_json(result: SearchResult) -> dict:
             for applied in result.synonyms_applied
         ],
         "rules_applied": list(result.rules_applied),
+        "meaning_only": result.meaning_only,
         "partial": result.partial,
         "truncated": result.truncated,
         "searched_characters": result.searched_characters,

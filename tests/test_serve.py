@@ -135,7 +135,7 @@ def test_serves_health_search_pages_and_static_files(reindexed_server):
 
 def test_new_article_is_found_without_restart(reindexed_server):
     server = reindexed_server
-    assert server.search(q=NEW_WORD)["total"] == 0
+    assert server.search(q=NEW_WORD, semantic="0")["total"] == 0
     before = server.json("/healthz")["documents"]
     pid = server.process.pid
 

@@ -115,6 +115,17 @@ PARAMETERS = {
         "do not. The editors' rules (pinned and hidden articles) apply either way.",
         "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
     },
+    "semantic": {
+        "name": "semantic",
+        "in": "query",
+        "required": False,
+        "description": "1: relevance order fuses the word ranking with the articles' "
+        "similarity in meaning (a small embedding model shipped with the service), and a "
+        "search whose words match no article answers with the articles nearest in meaning "
+        "(`meaning_only`); 0: words only. Off for the whole service with "
+        "ARTICLE_SEARCH_SEMANTIC=0. Totals and facet counts are the word query's either way.",
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
+    },
 }
 
 SCHEMAS = {
@@ -253,6 +264,11 @@ SCHEMAS = {
                 "type": "array",
                 "items": {"type": "integer"},
                 "description": "The ids of the editors' rules that fired (pinned or hid articles).",
+            },
+            "meaning_only": {
+                "type": "boolean",
+                "description": "No article has the query's words: `results` are the articles "
+                "nearest to it in meaning (at most 20, each alike enough), `total` their number.",
             },
             "partial": {"type": "boolean"},
             "truncated": {
@@ -533,6 +549,7 @@ def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | N
             "prefix",
             "typos",
             "synonyms",
+            "semantic",
         )
     ]
     document = {

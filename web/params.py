@@ -142,6 +142,7 @@ def parse_search_request(
         prefix=parse_switch(args, "prefix", SearchRequest.prefix),
         typos=parse_switch(args, "typos", SearchRequest.typos),
         synonyms=parse_switch(args, "synonyms", SearchRequest.synonyms),
+        semantic=parse_switch(args, "semantic", SearchRequest.semantic),
     )
 
 
@@ -159,7 +160,7 @@ def request_query(request: SearchRequest) -> list[tuple[str, str]]:
         pairs.append(("sort", request.sort))
     if request.per_page != DEFAULT_PER_PAGE:
         pairs.append(("per_page", str(request.per_page)))
-    switches = ("prefix", "typos", "synonyms")
+    switches = ("prefix", "typos", "synonyms", "semantic")
     pairs += [(name, "0") for name in switches if not getattr(request, name)]
     if request.page != 1:
         pairs.append(("page", str(request.page)))

@@ -355,6 +355,8 @@ def _hidden_fields(request: SearchRequest) -> list[tuple[str, str]]:
         fields.append(("prefix", "0"))
     if not request.synonyms:
         fields.append(("synonyms", "0"))
+    if not request.semantic:
+        fields.append(("semantic", "0"))
     return fields
 
 

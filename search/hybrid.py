@@ -1,0 +1,156 @@
+"""Relevance by words and by meaning: what is embedded of a query, and how the rankings fuse.
+
+Relevance order takes the word ranking's first FUSION_DEPTH articles (after
+every filter), ranks them again by the cosine of their vectors with the
+query's, and orders them by reciprocal rank fusion: each article scores
+``1 / (RRF_K + word rank) + MEANING_WEIGHT / (RRF_K + meaning rank)``; the
+word ranking decides the rest. So meaning re-orders what the words found: the
+set of results, their total and the facet counts are the word query's. The
+model is weaker than the words on its own (bench/RELEVANCE.md), hence its
+smaller share. An article without a vector yet (the second pass has not
+reached its segment) takes its word rank as its meaning rank: neutral.
+
+When the words of a plain query (no phrase, field or exclusion: conditions
+meaning cannot check) match no article at all (after completions and
+corrections), the answer is the articles nearest in meaning instead (``nearest``), at most
+NEAREST_RESULTS of them, each alike enough.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+
+from search.query import FIELD_PREFIXES, ParsedQuery, reads_as_prose
+from search.vectors import GenerationVectors
+
+# A phrase, a field ("title:"), an exclusion ("-coal").
+_SYNTAX = re.compile(rf'"|\b(?:{"|".join(FIELD_PREFIXES)}):|(?:^|\s)-\S', re.IGNORECASE)
+_PUNCTUATION = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
+FUSION_DEPTH = 100
+IDF_WEIGHTED = False
+BLEND_WEIGHT = 0.2
+RRF_K = 60
+MEANING_WEIGHT = 0.3
+# The query's vector is moved towards the mean of its first FEEDBACK_DOCS word results'.
+FEEDBACK_DOCS = 10
+FEEDBACK_WEIGHT = 0.0
+# Nonsense still has a nearest article (0.13 to 0.15 on the demo archive, where a real
+# subject's nearest are 0.25 to 0.3): below the floor, or far below the best, is not near.
+NEAREST_RESULTS = 20
+NEAREST_FLOOR = 0.2
+NEAREST_SHARE = 0.75
+
+
+def plain_words(text: str) -> bool:
+    """Whether a query is plain words: no phrase, field or exclusion, conditions meaning
+    cannot check (it may re-order what they found, not answer in their place). A sentence
+    or a question is plain words (search.query reads no syntax in it)."""
+    return reads_as_prose(text) or not _SYNTAX.search(text)
+
+
+def meaning_words(parsed: ParsedQuery, known) -> list[str]:
+    """What of a query is embedded: its plain words, each corrected word as read and the
+    word being typed, unless ``known(word)`` as it is, as its likeliest completion (its
+    first letters mean nothing yet)."""
+    words = []
+    for word in parsed.words:
+        read_as = parsed.corrections.get(word) if parsed.corrected_only else None
+        if not read_as and not known(word):
+            read_as = parsed.completions.get(word)
+        words.extend(_plain(read_as[0] if read_as else word).split())
+    return words
+
+
+def _plain(word: str) -> str:
+    """A word as the model is asked: lower case, unaccented, no punctuation around it (as
+    the words match: "HEAT", "héat" and "(heat" are "heat")."""
+    unaccented = "".join(
+        c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)
+    )
+    return _PUNCTUATION.sub(" ", unaccented.lower())
+
+
+def query_vector(embedder, words: list[str], weight) -> np.ndarray | None:
+    """The query's unit vector: each word's, weighted by ``weight(word)`` (its rarity in the
+    archive: a static model's mean gives common words as much say as the subject's)."""
+    if not words:
+        return None
+    if not IDF_WEIGHTED:
+        vector = embedder.embed([" ".join(words)])[0]
+    else:
+        rows = embedder.embed(words)
+        vector = np.array([weight(word) for word in words], dtype=np.float32) @ rows
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm else None
+
+
+def rerank(
+    query: np.ndarray,
+    vectors: GenerationVectors,
+    docnums: np.ndarray,
+    scores: np.ndarray,
+    long_query: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The word ranking's ``docnums`` (best first, with ``scores``) in fused order, with
+    their fused scores."""
+    query = _with_feedback(query, vectors.centroid(docnums[:FEEDBACK_DOCS]))
+    similarities = vectors.similarities(query, docnums)
+    if long_query and BLEND_WEIGHT:
+        return blend(docnums, scores, similarities)
+    return fuse(docnums, scores, similarities)
+
+
+def blend(
+    docnums: np.ndarray, scores: np.ndarray, similarities: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``docnums`` by their word score over the best one's plus BLEND_WEIGHT times their
+    similarity scaled to 0..1 over the candidates (the lowest for an article without one)."""
+    if not len(docnums):
+        return docnums, scores
+    known = similarities[~np.isnan(similarities)]
+    if not len(known):
+        return docnums, scores
+    low, high = float(known.min()), float(known.max())
+    alike = (np.nan_to_num(similarities, nan=low) - low) / ((high - low) or 1)
+    blended = scores / (float(scores.max()) or 1) + BLEND_WEIGHT * alike
+    order = np.argsort(-blended, kind="stable")
+    return docnums[order], blended[order]
+
+
+def _with_feedback(query: np.ndarray, centroid: np.ndarray | None) -> np.ndarray:
+    """The query's vector moved towards its first word results' (FEEDBACK_WEIGHT)."""
+    if centroid is None or not FEEDBACK_WEIGHT:
+        return query
+    moved = query + FEEDBACK_WEIGHT * centroid / (np.linalg.norm(centroid) or 1)
+    return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+
+def fuse(
+    docnums: np.ndarray, scores: np.ndarray, similarities: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The word ranking's ``docnums`` (best first) in fused order, with their fused scores."""
+    if not len(docnums):
+        return docnums, scores
+    word_rank = places = np.arange(len(docnums), dtype=np.float64)
+    by_meaning = np.argsort(-np.nan_to_num(similarities, nan=-np.inf), kind="stable")
+    meaning_rank = np.empty_like(places)
+    meaning_rank[by_meaning] = places
+    meaning_rank = np.where(np.isnan(similarities), word_rank, meaning_rank)
+    fused = 1 / (RRF_K + word_rank) + MEANING_WEIGHT / (RRF_K + meaning_rank)
+    order = np.argsort(-fused, kind="stable")
+    return docnums[order], fused[order]
+
+
+def nearest(
+    vectors: GenerationVectors, query: np.ndarray, allowed: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``allowed`` docnums most alike ``query``, ascending, with their similarities (as
+    float64): at most ``limit``, each at least NEAREST_FLOOR and NEAREST_SHARE of the best's."""
+    docnums, alike = vectors.nearest(query, allowed, limit)
+    if len(alike):
+        keep = alike >= max(NEAREST_FLOOR, NEAREST_SHARE * float(alike.max()))
+        docnums, alike = docnums[keep], alike[keep]
+    return docnums, alike.astype(np.float64)

@@ -1,0 +1,248 @@
+"""Ranking by meaning as well as words: vectors per segment, the switch, the fallbacks.
+
+Real indexes on disk and the real packaged model throughout (search.embedding).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.indexer import index_paths
+from search.embedding import article_text, load_embedder
+from search.engine import SearchEngine
+from search.manifest import Manifest
+from search.results import SearchRequest
+from search.store import INDEX_NAME, newest_intact
+from search.vectors import EXT, SegmentVectors
+from tests.conftest import DEMO_ARTICLES, article_search_command
+
+WORDS_ONLY = {"semantic": False}
+
+
+def _segment_ids(index_dir: Path) -> set[str]:
+    with newest_intact(index_dir).open().reader() as reader:
+        return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+
+
+def _check_every_row(index_dir: Path) -> int:
+    """Every segment of the served generation has a vector per document, a live one's its
+    stored text's embedding. Returns how many live documents were checked."""
+    embedder = load_embedder()
+    live = newest_intact(index_dir)
+    checked = 0
+    with live.open().reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            path = live.generation.build / leaf.segment().make_filename(EXT)
+            vectors = SegmentVectors.open(path)
+            assert vectors.codes.shape == (leaf.doc_count_all(), 256)
+            for docnum in range(leaf.doc_count_all()):
+                row = vectors.codes[docnum].astype(np.float32) * vectors.scales[docnum]
+                if leaf.is_deleted(docnum):  # kept its row; the live mask leaves it out
+                    continue
+                stored = leaf.stored_fields(docnum)
+                expected = embedder.embed([article_text(stored["title"], stored["body"])])[0]
+                assert float(row @ expected) > 0.995  # int8 keeps the direction
+                checked += 1
+    return checked
+
+
+@pytest.fixture()
+def archive(tmp_path) -> Path:
+    folder = tmp_path / "articles"
+    shutil.copytree(DEMO_ARTICLES, folder)
+    return folder
+
+
+def test_each_segment_gets_its_vectors_listed_in_the_manifest(tmp_path, archive):
+    index_dir = tmp_path / "index"
+    report = index_paths(index_dir, [archive], procs=2)
+    assert report.embedded == report.added == 40
+    assert _check_every_row(index_dir) == 40
+    live = newest_intact(index_dir)
+    manifest = Manifest.read(live.generation.build, INDEX_NAME, live.generation.number)
+    vector_files = [name for name in manifest.files if name.endswith(EXT)]
+    assert len(vector_files) == len(_segment_ids(index_dir)) >= 1
+    # A run with nothing new embeds nothing and commits nothing.
+    again = index_paths(index_dir, [archive], procs=1)
+    assert again.embedded == 0 and newest_intact(index_dir).generation == live.generation
+
+
+def test_vectors_follow_deletions_updates_and_a_merge(tmp_path, archive):
+    index_dir = tmp_path / "index"
+    index_paths(index_dir, [archive], procs=1)
+    files = sorted(archive.glob("*.txt"))
+    files[0].unlink()  # deleted
+    title, rest = files[1].read_text().split("\n", 1)
+    files[1].write_text(f"{title}, revised\n{rest}")  # updated
+    report = index_paths(index_dir, [archive], procs=1)
+    assert (report.removed, report.updated) == (1, 1)  # the new one embedded in its commit
+    assert _check_every_row(index_dir) == 39
+    gone = SearchEngine(index_dir).search(SearchRequest(q=files[0].stem.replace("-", " ")))
+    assert files[0].name not in {hit.id for hit in gone.hits}
+    # Small incremental runs until the merge policy merges the small segments.
+    before = _segment_ids(index_dir)
+    for number in range(12):
+        (archive / f"extra-{number}.txt").write_text(
+            f"Extra report {number}\nBy [Desk](#)\nDemo Wire, May 1, 2024\n\n"
+            f"Harbour pilots counted {number} ships waiting outside the port.\n"
+        )
+        index_paths(index_dir, [archive], procs=1)
+    segments = _segment_ids(index_dir)
+    assert len(segments) < 12 and segments - before  # merged into a new segment
+    assert _check_every_row(index_dir) == 39 + 12
+    build = newest_intact(index_dir).generation.build
+    on_disk = {path.name.removesuffix(EXT) for path in build.glob(f"*{EXT}")}
+    assert segments <= on_disk  # the generation before may keep a few more
+
+
+def test_an_index_without_vectors_searches_by_words_and_gets_them_next_run(tmp_path, archive):
+    index_dir = tmp_path / "index"
+    index_paths(index_dir, [archive], procs=1)
+    served = newest_intact(index_dir).generation
+    build, number = served.build, served.number
+    words_only = SearchEngine(index_dir, semantic=False).search(SearchRequest(q="heat pump"))
+    # What the index served before vectors: the generation of the words' commit.
+    for path in build.glob(f"*{EXT}"):
+        path.unlink()
+    for name in (f"_{INDEX_NAME}_{number}.toc", f"_{INDEX_NAME}_{number}.manifest"):
+        (build / name).unlink()
+    engine = SearchEngine(index_dir)
+    assert not engine._generation(now=True).vectors.any
+    answer = engine.search(SearchRequest(q="heat pump"))
+    assert [h.id for h in answer.hits] == [h.id for h in words_only.hits]
+    assert index_paths(index_dir, [archive], procs=1).embedded == 40
+    assert _check_every_row(index_dir) == 40
+
+
+def test_the_switch_per_search_and_for_the_service(demo_index, monkeypatch):
+    engine, words_only = SearchEngine(demo_index), SearchEngine(demo_index, semantic=False)
+    reordered = 0
+    for query, _ in OTHER_WORDS:
+        hybrid = engine.search(SearchRequest(q=query, per_page=100))
+        words = engine.search(SearchRequest(q=query, per_page=100, **WORDS_ONLY))
+        assert [h.id for h in words.hits] == [
+            h.id for h in words_only.search(SearchRequest(q=query, per_page=100)).hits
+        ]
+        # Meaning re-orders what the words found: the same articles, total and facets.
+        assert sorted(h.id for h in hybrid.hits) == sorted(h.id for h in words.hits)
+        assert hybrid.total == words.total and hybrid.facets == words.facets
+        scores = [h.score for h in hybrid.hits]
+        assert scores == sorted(scores, reverse=True)  # the fused order's scores
+        reordered += [h.id for h in hybrid.hits] != [h.id for h in words.hits]
+    assert reordered >= 3
+    query = OTHER_WORDS[0][0]
+    monkeypatch.setenv("ARTICLE_SEARCH_SEMANTIC", "0")
+    off = SearchEngine(demo_index).search(SearchRequest(q=query, per_page=100))
+    assert off.hits == words_only.search(SearchRequest(q=query, per_page=100)).hits
+    monkeypatch.delenv("ARTICLE_SEARCH_SEMANTIC")
+    newest = engine.search(SearchRequest(q=query, sort="newest"))
+    assert newest.hits == words_only.search(SearchRequest(q=query, sort="newest")).hits
+
+
+def test_the_switch_over_http(client):
+    query = OTHER_WORDS[2][0]
+    on = client.get("/api/search", query_string={"q": query}).get_json()
+    off = client.get("/api/search", query_string={"q": query, "semantic": "0"})
+    assert off.status_code == 200
+    assert [r["id"] for r in on["results"]] != [r["id"] for r in off.get_json()["results"]]
+    bad = client.get("/api/search", query_string={"q": "pay", "semantic": "maybe"})
+    assert bad.status_code == 400 and "semantic" in bad.get_json()["error"]["message"]
+    page = client.get("/search", query_string={"q": "pay", "semantic": "0"}).get_data(True)
+    assert 'name="semantic" value="0"' in page  # the form keeps the switch
+
+
+def test_when_no_word_matches_the_nearest_in_meaning_answer(client, demo_index):
+    query = "famine epidemic"  # neither word is in any demo article
+    words = SearchEngine(demo_index).search(SearchRequest(q=query, **WORDS_ONLY))
+    assert words.total == 0 and not words.meaning_only
+    answer = client.get("/api/search", query_string={"q": query}).get_json()
+    assert answer["meaning_only"] is True
+    assert answer["total"] == len(answer["results"]) > 0
+    ids = [r["id"] for r in answer["results"]]
+    assert ids[0] in {"2023-10-24-dengue-vaccine-trial-results.txt"} | {
+        "2020-02-11-malaria-vaccine-trial-enrolment.txt"
+    }
+    page = client.get("/search", query_string={"q": query}).get_data(as_text=True)
+    assert 'id="meaning-only"' in page and "nearest to them in meaning" in page
+    off = client.get("/api/search", query_string={"q": query, "semantic": "0"}).get_json()
+    assert off["total"] == 0 and off["meaning_only"] is False
+    # Filters still apply: a region no near article has leaves nothing.
+    narrowed = client.get(
+        "/api/search", query_string={"q": query, "region": "Antarctica"}
+    ).get_json()
+    assert narrowed["results"] == []
+
+
+def test_related_articles_are_the_nearest_in_meaning(demo_index):
+    grants = "2019-10-15-rural-households-heat-pump-grants.txt"
+    related = SearchEngine(demo_index).related(grants)
+    assert len(related) == 5 and grants not in {hit.id for hit in related}
+    assert related[0].id == "2022-04-12-installers-heat-pump-boom.txt"
+    scores = [hit.score for hit in related]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_without_the_model_search_works_as_before_with_one_log_line(tmp_path, demo_index):
+    """A Python where the wordllama package has no model files: search by words only."""
+    hollow = tmp_path / "site" / "wordllama"
+    hollow.mkdir(parents=True)
+    (hollow / "__init__.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": str(hollow.parent)}
+    command = [article_search_command(), "search", "farm workers pay", "--json"]
+    command += ["--index", str(demo_index), "--limit", "10"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    words = SearchEngine(demo_index, semantic=False).search(
+        SearchRequest(q="farm workers pay", per_page=10)
+    )
+    assert [r["id"] for r in json.loads(done.stdout)["results"]] == [h.id for h in words.hits]
+    lines = [line for line in done.stderr.splitlines() if "embedding model" in line]
+    assert len(lines) == 1 and "Ranking by words only" in lines[0]
+    # And the indexer imports without vectors, as before.
+    index_dir = tmp_path / "index"
+    indexed = subprocess.run(
+        [article_search_command(), "index", str(DEMO_ARTICLES), "--index", str(index_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert indexed.returncode == 0, indexed.stderr
+    assert not list(newest_intact(index_dir).generation.build.glob(f"*{EXT}"))
+
+
+# Requests in other words than their article's (judged by reading the demo articles):
+# the words alone find each one lower, or not at all, without meaning.
+OTHER_WORDS = (
+    ("boats stranded as river shrinks", "2019-01-22-rhine-low-water-barges.txt"),
+    ("dams run dry and industry stops", "2022-08-09-hydropower-shortfall-factory-shutdowns.txt"),
+    ("hazy skies every summer", "2023-09-12-wildfire-smoke-season-permanent.txt"),
+    ("migrants saved at sea", "2021-06-08-rescue-ships-detained-paperwork.txt"),
+    ("music event for ordinary people", "2023-05-30-festival-for-the-rest-of-us.txt"),
+    ("fungus attacks plantations", "2021-03-04-coffee-leaf-rust-returns.txt"),
+    ("rising prices squeeze households", "2023-03-21-central-banks-hold-their-nerve.txt"),
+    ("port workers protest robots", "2020-05-06-dockworkers-walk-out-automated-cranes.txt"),
+    ("server farms strain electricity networks", "2025-05-06-data-centres-power-demand-grid.txt"),
+    ("seawater turned into drinking water", "2023-01-17-gulf-desalination-plant-fishing-coast.txt"),
+)
+
+
+def _reciprocal_rank(engine: SearchEngine, q: str, article: str, **options) -> float:
+    ids = [hit.id for hit in engine.search(SearchRequest(q=q, per_page=10, **options)).hits]
+    return 1 / (ids.index(article) + 1) if article in ids else 0.0
+
+
+def test_requests_in_other_words_find_their_articles(demo_index):
+    engine = SearchEngine(demo_index)
+    hybrid = [_reciprocal_rank(engine, q, article) for q, article in OTHER_WORDS]
+    words = [_reciprocal_rank(engine, q, article, **WORDS_ONLY) for q, article in OTHER_WORDS]
+    assert all(rank >= 1 / 10 for rank in hybrid)  # each in the first ten
+    assert all(h >= w for h, w in zip(hybrid, words, strict=True))  # never lower than words
+    assert sum(hybrid) > sum(words)
