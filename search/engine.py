@@ -506,16 +506,10 @@ class SearchEngine:
             return None
         if parsed.is_browse or not gen.vectors.any:
             return None
-        reader, analyzer = gen.searcher.reader(), gen.builder.analyzer
-
-        def rarity(word: str) -> float:
-            terms = [token.text for token in analyzer(word)]
-            found = max((reader.doc_frequency("body", term) for term in terms), default=0)
-            return float(np.log((gen.size + 1) / (found + 1)))
-
+        analyzer = gen.builder.analyzer
         # Stop words left out, as from the word query: "What is X?" means what "X" does.
         words = [w for w in meaning_words(parsed, gen.corrector.known) if any(analyzer(w))]
-        return query_vector(self._embedder, words, rarity)
+        return query_vector(self._embedder, words)
 
     def _page(
         self,
@@ -560,11 +554,12 @@ class SearchEngine:
             after = max(0, start - len(pins))
             if end > len(pins):
                 wanted = end - len(pins)
-                if meaning is None:
+                # A short query's word ranking is kept as it is (search.hybrid).
+                if meaning is None or not parsed.feedback:
                     docnums, scores = found.top(wanted, allowed)
                 else:  # by words and meaning (search.hybrid)
                     docnums, scores = found.top(max(wanted, FUSION_DEPTH), allowed)
-                    docnums, scores = rerank(meaning, gen.vectors, docnums, scores, parsed.feedback)
+                    docnums, scores = rerank(meaning, gen.vectors, docnums, scores)
                     docnums, scores = docnums[:wanted], scores[:wanted]
                 pairs = zip(docnums[after:], scores[after:], strict=True)
                 ranked += [(int(d), float(x), False) for d, x in pairs]

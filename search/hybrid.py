@@ -1,19 +1,22 @@
-"""Relevance by words and by meaning: what is embedded of a query, and how the rankings fuse.
+"""Relevance by words and by meaning: what of a query is embedded, and how the rankings mix.
 
-Relevance order takes the word ranking's first FUSION_DEPTH articles (after
-every filter), ranks them again by the cosine of their vectors with the
-query's, and orders them by reciprocal rank fusion: each article scores
-``1 / (RRF_K + word rank) + MEANING_WEIGHT / (RRF_K + meaning rank)``; the
-word ranking decides the rest. So meaning re-orders what the words found: the
-set of results, their total and the facet counts are the word query's. The
-model is weaker than the words on its own (bench/RELEVANCE.md), hence its
-smaller share. An article without a vector yet (the second pass has not
-reached its segment) takes its word rank as its meaning rank: neutral.
+Meaning re-orders the word ranking of a long query (more than four words) or a
+question: its first FUSION_DEPTH articles (after every filter) are ordered by
+their word score over the best one's plus BLEND_WEIGHT times their vector's
+cosine with the query's, scaled to 0..1 over those articles; the word ranking
+decides the rest. So the set of results, their total and the facet counts stay
+the word query's. The model is weaker than the words on its own
+(bench/RELEVANCE.md), hence its small share. An article without a vector yet
+(the second pass has not reached its segment) counts as the least alike.
+A short query's word ranking is left as it is: it puts all the words first,
+then the words as typed, then completions, then corrections (README,
+"Searching"), promises a blend would break; measured, a rank fusion there
+gained news 0.01 and cost typing's overlap 0.03.
 
 When the words of a plain query (no phrase, field or exclusion: conditions
 meaning cannot check) match no article at all (after completions and
-corrections), the answer is the articles nearest in meaning instead (``nearest``), at most
-NEAREST_RESULTS of them, each alike enough.
+corrections), the answer is the articles nearest in meaning instead
+(``nearest``), at most NEAREST_RESULTS of them, each alike enough.
 """
 
 from __future__ import annotations
@@ -30,13 +33,7 @@ from search.vectors import GenerationVectors
 _SYNTAX = re.compile(rf'"|\b(?:{"|".join(FIELD_PREFIXES)}):|(?:^|\s)-\S', re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
 FUSION_DEPTH = 100
-IDF_WEIGHTED = False
 BLEND_WEIGHT = 0.2
-RRF_K = 60
-MEANING_WEIGHT = 0.3
-# The query's vector is moved towards the mean of its first FEEDBACK_DOCS word results'.
-FEEDBACK_DOCS = 10
-FEEDBACK_WEIGHT = 0.0
 # Nonsense still has a nearest article (0.13 to 0.15 on the demo archive, where a real
 # subject's nearest are 0.25 to 0.3): below the floor, or far below the best, is not near.
 NEAREST_RESULTS = 20
@@ -73,34 +70,20 @@ def _plain(word: str) -> str:
     return _PUNCTUATION.sub(" ", unaccented.lower())
 
 
-def query_vector(embedder, words: list[str], weight) -> np.ndarray | None:
-    """The query's unit vector: each word's, weighted by ``weight(word)`` (its rarity in the
-    archive: a static model's mean gives common words as much say as the subject's)."""
+def query_vector(embedder, words: list[str]) -> np.ndarray | None:
+    """The query's unit vector (None without words, or without a token the model knows)."""
     if not words:
         return None
-    if not IDF_WEIGHTED:
-        vector = embedder.embed([" ".join(words)])[0]
-    else:
-        rows = embedder.embed(words)
-        vector = np.array([weight(word) for word in words], dtype=np.float32) @ rows
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm).astype(np.float32) if norm else None
+    vector = embedder.embed([" ".join(words)])[0]
+    return vector if vector.any() else None
 
 
 def rerank(
-    query: np.ndarray,
-    vectors: GenerationVectors,
-    docnums: np.ndarray,
-    scores: np.ndarray,
-    long_query: bool = False,
+    query: np.ndarray, vectors: GenerationVectors, docnums: np.ndarray, scores: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The word ranking's ``docnums`` (best first, with ``scores``) in fused order, with
-    their fused scores."""
-    query = _with_feedback(query, vectors.centroid(docnums[:FEEDBACK_DOCS]))
-    similarities = vectors.similarities(query, docnums)
-    if long_query and BLEND_WEIGHT:
-        return blend(docnums, scores, similarities)
-    return fuse(docnums, scores, similarities)
+    """The word ranking's ``docnums`` (best first, with ``scores``) in blended order, with
+    their blended scores."""
+    return blend(docnums, scores, vectors.similarities(query, docnums))
 
 
 def blend(
@@ -118,30 +101,6 @@ def blend(
     blended = scores / (float(scores.max()) or 1) + BLEND_WEIGHT * alike
     order = np.argsort(-blended, kind="stable")
     return docnums[order], blended[order]
-
-
-def _with_feedback(query: np.ndarray, centroid: np.ndarray | None) -> np.ndarray:
-    """The query's vector moved towards its first word results' (FEEDBACK_WEIGHT)."""
-    if centroid is None or not FEEDBACK_WEIGHT:
-        return query
-    moved = query + FEEDBACK_WEIGHT * centroid / (np.linalg.norm(centroid) or 1)
-    return (moved / np.linalg.norm(moved)).astype(np.float32)
-
-
-def fuse(
-    docnums: np.ndarray, scores: np.ndarray, similarities: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The word ranking's ``docnums`` (best first) in fused order, with their fused scores."""
-    if not len(docnums):
-        return docnums, scores
-    word_rank = places = np.arange(len(docnums), dtype=np.float64)
-    by_meaning = np.argsort(-np.nan_to_num(similarities, nan=-np.inf), kind="stable")
-    meaning_rank = np.empty_like(places)
-    meaning_rank[by_meaning] = places
-    meaning_rank = np.where(np.isnan(similarities), word_rank, meaning_rank)
-    fused = 1 / (RRF_K + word_rank) + MEANING_WEIGHT / (RRF_K + meaning_rank)
-    order = np.argsort(-fused, kind="stable")
-    return docnums[order], fused[order]
 
 
 def nearest(

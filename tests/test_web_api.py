@@ -498,6 +498,7 @@ def test_openapi_states_the_parameter_limits(openapi):
     assert set(parameters) == {
         *("q", "region", "theme", "from", "to", "sort", "page", "per_page", "prefix", "typos"),
         "synonyms",
+        "semantic",
     }
     assert parameters["page"]["minimum"] == 1 and parameters["page"]["maximum"] == MAX_PAGE
     assert parameters["per_page"]["maximum"] == MAX_PER_PAGE
