@@ -197,11 +197,10 @@ def main(argv: list[str] | None = None) -> int:
                 one left idle for 5 s), after 20 unmeasured to make the desk ready."""
                 http = Http(port)
                 for q in typing[:20]:
-                    http.top(q)
-                http.latencies.clear()
+                    http.top(q, "warm")
                 for q in typing:
-                    http.top(q)
-                return http.latencies
+                    http.top(q, "keystroke")
+                return http.latencies["keystroke"]
 
             kinds = ("search", "search_cpu", "keys", "keys_cpu")
             samples = {(kind, full): [] for kind in kinds for full in (False, True)}
