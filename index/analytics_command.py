@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 
+from index.command_common import EXIT_ERROR, EXIT_OK, index_folder
 from search.analytics.reports import (
     Period,
     PeriodError,
@@ -83,14 +84,12 @@ def report_text(report: Report, no_results_only: bool = False) -> str:
 
 
 def run_analytics(args: argparse.Namespace) -> int:
-    from index.cli import EXIT_ERROR, EXIT_OK, _index_dir
-
     try:
         period = Period.parse(args.since, args.until)
     except PeriodError as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
-    report = build_report(_index_dir(args), period, threshold=configured_threshold())
+    report = build_report(index_folder(args), period, threshold=configured_threshold())
     if args.json:
         data = report.to_json()
         if args.no_results:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index.analytics_command import add_analytics_command
+from index.command_common import DEFAULT_INDEX, EXIT_ERROR, EXIT_OK, EXIT_SKIPPED, index_folder
 from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
 from index.memory import BudgetError
@@ -25,13 +26,6 @@ from search.facets import FacetConfigError, configured_facets, require_indexed
 from search.results import SearchRequest
 from search.store import IndexNotFoundError, open_live_index
 
-DEFAULT_INDEX = "var/index"
-EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
-
-
-def _index_dir(args: argparse.Namespace) -> Path:
-    return Path(args.index or os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX)
-
 
 def _progress(sources):
     if not sys.stderr.isatty():
@@ -44,7 +38,7 @@ def _progress(sources):
 def run_index(args: argparse.Namespace) -> int:
     try:
         report = index_paths(
-            _index_dir(args),
+            index_folder(args),
             args.paths,
             rebuild=args.rebuild,
             procs=args.procs,
@@ -63,7 +57,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    engine = SearchEngine(_index_dir(args))
+    engine = SearchEngine(index_folder(args))
     request = SearchRequest(
         q=args.query,
         filters={
@@ -93,7 +87,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    index_dir = _index_dir(args).absolute()
+    index_dir = index_folder(args).absolute()
     problem = serving_import_problem()
     if problem:
         print(f"article-search: {problem}", file=sys.stderr)
@@ -118,7 +112,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    index_dir = _index_dir(args)
+    index_dir = index_folder(args)
     for replica in args.replicas:
         try:
             name = publish(index_dir, replica)
@@ -131,7 +125,7 @@ def run_publish(args: argparse.Namespace) -> int:
 
 def run_desk(args: argparse.Namespace) -> int:
     """``desk history`` (newest change first) and ``desk restore N``."""
-    desk = Desk(_index_dir(args))
+    desk = Desk(index_folder(args))
     if args.desk_command == "history":
         for change in desk.history(args.limit):
             line = json.dumps(change.to_json(), ensure_ascii=False) if args.json else None
@@ -158,7 +152,7 @@ def _read_password(name: str) -> str:
 
 
 def run_editors(args: argparse.Namespace) -> int:
-    index_dir = _index_dir(args)
+    index_dir = index_folder(args)
     store = EditorStore(index_dir)
     try:
         if args.action == "list":
