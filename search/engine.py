@@ -416,7 +416,12 @@ class SearchEngine:
             matched = matched - DocSet.from_docnums(self._docnums(gen, fired.hide), gen.size)
         if pinned:
             matched = matched | DocSet.from_docnums(pinned, gen.size)
-        meaning = None if partial else self._query_vector(gen, request, parsed)
+        # Meaning re-orders long queries (parsed.feedback) and answers when no article has
+        # the words (search.hybrid): only then is the query embedded.
+        wants_meaning = parsed.feedback or (found is not None and not len(found))
+        meaning = (
+            self._query_vector(gen, request, parsed) if wants_meaning and not partial else None
+        )
         dated = gen.live
         if request.date_from or request.date_to:
             dated = dated & gen.date_range(request.date_from, request.date_to)
