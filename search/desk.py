@@ -79,7 +79,7 @@ MAX_PHRASES = 100
 MAX_IDS = 100
 MAX_NOTE_CHARS = 2000
 MATCHES = ("exact", "contains", "prefix")
-# Freshness is off by default: an empty desk changes no ranking (see README).
+# Freshness is off by default: an empty desk changes no ranking (see docs/desk.md).
 DEFAULT_HALF_LIFE_DAYS = 365.0
 DEFAULT_WEIGHT = 0.0
 MAX_HALF_LIFE_DAYS = 100 * 365.0

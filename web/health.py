@@ -1,7 +1,7 @@
 """What /healthz reports: the generation served, its age, the last indexer run, and problems.
 
 ``status`` is "ok", or "degraded" with each reason in ``problems``: the
-index is still answering, but an operator should look (README, "What to
+index is still answering, but an operator should look (docs/operations.md, "What to
 watch").
 """
 
