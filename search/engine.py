@@ -41,9 +41,11 @@ from search.embedding import load_embedder, semantic_enabled
 from search.expansion import WordExpander
 from search.facets import (
     FacetDefinition,
+    FacetSource,
     ValueSets,
     configured_facets,
     disjunctive_facets,
+    load_values,
     require_indexed,
 )
 from search.feedback import feedback_terms, with_feedback
@@ -69,7 +71,7 @@ from search.results import (
     TimelineBucket,
 )
 from search.rules import FiredRules, RuleBook
-from search.schema import indexed_value_fields, stored_article
+from search.schema import stored_article
 from search.segments import SegmentPieces
 from search.spelling import SpellingCorrector
 from search.store import LiveIndex, index_fingerprint, newest_intact
@@ -182,15 +184,8 @@ class _Generation:
         size = reader.doc_count_all()
         alive = live_mask(reader)
         live = DocSet.from_mask(alive)
-        faceted = {facet.field for facet in facets}
-        values = {
-            name: ValueSets.load(
-                reader, name, documents=name in faceted, segments=segments, live=alive
-            )
-            for name in indexed_value_fields(ix.schema)
-        }
         day, month = _date_columns(reader, segments)
-        values.update({f.field: f.value_sets(month) for f in facets if not f.from_terms})
+        values = load_values(FacetSource(reader, alive, month, segments), ix.schema, facets)
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
         matcher = ArrayMatcher(searcher, segments=segments, live=alive)
         expander = WordExpander(
@@ -581,17 +576,9 @@ class SearchEngine:
         article = stored_article(gen.searcher.stored_fields(docnum))
         analyzer = gen.builder.analyzer
         return Hit(
-            id=article.id,
-            title=article.title,
+            **article.card(),
             title_html=mark_all(article.title, parsed.terms, analyzer),
             snippet=snippet(article.body, parsed.terms, analyzer),
-            url=article.url,
-            date=article.date,
-            authors=article.authors,
-            regions=article.regions,
-            themes=article.themes,
-            reports=article.reports,
-            source=article.source,
             score=score,
             pinned=pinned,
         )

@@ -26,14 +26,15 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 from whoosh.fields import Schema
 from whoosh.reading import IndexReader
 
+from search.article import NAME_FIELDS, Names
 from search.docsets import DocSet, live_mask
 from search.results import Facet, FacetValue
+from search.schema import indexed_value_fields
 from search.segments import SegmentPieces
 from search.store import IndexNotFoundError
 from search.whoosh_internals import field_doc_frequencies, field_documents
@@ -54,9 +55,23 @@ class FacetNotIndexedError(IndexNotFoundError):
 
 
 @dataclass(frozen=True)
+class FacetSource:
+    """What one index generation's facet values are loaded from."""
+
+    reader: IndexReader
+    live: np.ndarray  # the reader's live_mask
+    month: np.ndarray  # year * 12 + month - 1 per docnum, -1 when undated
+    segments: SegmentPieces | None = None  # where each segment's part is kept, if anywhere
+
+
+@dataclass(frozen=True)
 class FacetDefinition:
     """One facet: ``name`` is its URL parameter, JSON key and query prefix, ``field`` the keyword
-    field of the index (and of Article and Hit) holding an article's values."""
+    field of the index (and of Article and Hit) holding an article's values.
+
+    Its values are the field's index terms; a facet whose values are worked
+    out otherwise (YearFacet) says so by loading them its own way.
+    """
 
     name: str
     field: str
@@ -65,7 +80,25 @@ class FacetDefinition:
     by_count: bool = True  # values listed by count; else in the order of ValueSets.names
     value_pattern: str = ""  # a regular expression every selected value must match, if any
     value_hint: str = ""  # what value_pattern asks for, in words ("a year written YYYY")
-    from_terms: ClassVar[bool] = True  # values are index terms (False: worked out otherwise)
+
+    @classmethod
+    def of(cls, names: Names) -> FacetDefinition:
+        """The facet of an article's field of names (search.article)."""
+        return cls(names.one, names.field, names.label, suggested=names.suggested)
+
+    @property
+    def terms_field(self) -> str | None:
+        """The index field whose terms are this facet's values (a ``region:`` prefix looks
+        values up in it), or None when they are not index terms."""
+        return self.field
+
+    def indexed_in(self, schema: Schema) -> bool:
+        """Whether an index with ``schema`` holds this facet's values."""
+        return self.field in schema and schema[self.field].indexed
+
+    def load(self, source: FacetSource) -> ValueSets:
+        """This facet's values in one generation, with the documents of each."""
+        return ValueSets.load(source.reader, self.field, segments=source.segments, live=source.live)
 
     def values_of(self, item) -> tuple[str, ...]:
         """This facet's values of an Article or a Hit."""
@@ -92,13 +125,20 @@ class YearFacet(FacetDefinition):
     by_count: bool = False
     value_pattern: str = "[0-9]{4}"
     value_hint: str = "a year written YYYY"
-    from_terms: ClassVar[bool] = False
+
+    @property
+    def terms_field(self) -> None:
+        return None  # the date is not in the index's terms
+
+    def indexed_in(self, schema: Schema) -> bool:
+        return "date" in schema
 
     def values_of(self, item) -> tuple[str, ...]:
         return (str(item.date.year),) if item.date else ()
 
-    def value_sets(self, month: np.ndarray) -> ValueSets:
-        """The years of ``month`` (year * 12 + month - 1 per docnum, -1 undated), newest first."""
+    def load(self, source: FacetSource) -> ValueSets:
+        """The years of the generation's dated articles, newest first."""
+        month = source.month
         dated = np.flatnonzero(month >= 0).astype(np.int32)
         years, codes = np.unique(-(month[dated] // 12), return_inverse=True)
         codes = codes.reshape(-1).astype(np.int32)
@@ -109,14 +149,12 @@ class YearFacet(FacetDefinition):
         return ValueSets(self.field, names, frequencies, dated[order], codes[order], starts)
 
 
-# The facets an operator can configure.
+# The facets an operator can configure: one per field of names of an article, its source and
+# the year of its date.
 KNOWN_FACETS = {
     facet.name: facet
     for facet in (
-        FacetDefinition("region", "regions", "Region", suggested=True),
-        FacetDefinition("theme", "themes", "Theme", suggested=True),
-        FacetDefinition("author", "authors", "Author", suggested=True),
-        FacetDefinition("report", "reports", "In-depth report"),
+        *map(FacetDefinition.of, NAME_FIELDS),
         FacetDefinition("source", "source", "Source"),
         YearFacet("year", "year", "Year"),
     )
@@ -139,17 +177,30 @@ def configured_facets(names: str | None = None) -> tuple[FacetDefinition, ...]:
     return tuple(KNOWN_FACETS[name] for name in dict.fromkeys(wanted or DEFAULT_FACETS))
 
 
+def load_values(
+    source: FacetSource, schema: Schema, facets: tuple[FacetDefinition, ...]
+) -> dict[str, ValueSets]:
+    """Per field: each facet's values with their documents (loaded the facet's own way), and
+    every other indexed value field's names and counts (for lookups and completions)."""
+    faceted = {facet.field for facet in facets}
+    values = {
+        name: ValueSets.load(
+            source.reader, name, documents=False, segments=source.segments, live=source.live
+        )
+        for name in indexed_value_fields(schema)
+        if name not in faceted
+    }
+    values.update({facet.field: facet.load(source) for facet in facets})
+    return values
+
+
 def require_indexed(schema: Schema, facets: tuple[FacetDefinition, ...], where: object) -> None:
     """Raise FacetNotIndexedError if the index (in ``where``) does not index a facet's field.
 
     An index written before the source was indexed holds it only stored: its
     counts would be empty, so the facet is refused with what to do instead.
     """
-    missing = [
-        facet.name
-        for facet in facets
-        if facet.from_terms and not (facet.field in schema and schema[facet.field].indexed)
-    ]
+    missing = [facet.name for facet in facets if not facet.indexed_in(schema)]
     if missing:
         names = ", ".join(missing)
         raise FacetNotIndexedError(

@@ -62,7 +62,9 @@ _TOKEN = re.compile(
 # field. The year facet has none: the date is not in the index's terms.
 TEXT_PREFIXES = {"title": "title", "author": "author"}
 VALUE_PREFIXES = {
-    name: f.field for name, f in KNOWN_FACETS.items() if f.from_terms and name not in TEXT_PREFIXES
+    name: f.terms_field
+    for name, f in KNOWN_FACETS.items()
+    if f.terms_field and name not in TEXT_PREFIXES
 }
 FIELD_PREFIXES = {**VALUE_PREFIXES, **TEXT_PREFIXES}
 TEXT_FIELDS = {"title": TITLE_BOOST, "body": 1.0, "author_text": 1.0}

@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from search.article import ArticleCard
+
 SORTS = ("relevance", "newest", "oldest")
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
@@ -46,21 +48,13 @@ class SearchRequest:
 
 
 @dataclass(frozen=True)
-class Hit:
-    """One result. ``snippet`` and ``title_html`` are escaped HTML with <mark>s."""
+class Hit(ArticleCard):
+    """One result: what a list shows of its article (search.article.ArticleCard), and how it
+    matched. ``snippet`` and ``title_html`` are escaped HTML with <mark>s."""
 
-    id: str
-    title: str
-    title_html: str
-    snippet: str
-    url: str | None
-    date: dt.date | None
-    authors: tuple[str, ...]
-    regions: tuple[str, ...]
-    themes: tuple[str, ...]
-    reports: tuple[str, ...]
-    source: str | None
-    score: float | None
+    title_html: str = ""
+    snippet: str = ""
+    score: float | None = None
     pinned: bool = False  # placed by a desk rule (search.rules), not by its score
 
 

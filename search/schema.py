@@ -18,12 +18,12 @@ from whoosh.analysis import (
 from whoosh.support.charset import accent_map
 
 from search.analysis import FastAnalyzer
-from search.article import Article
+from search.article import NAME_FIELD_NAMES, Article
 
 # Multi-valued keyword fields (regions, themes, ...) are indexed as one string
 # joined by this separator, so a value keeps its commas, ampersands and spaces.
 VALUE_SEPARATOR = "\x1f"
-KEYWORD_FIELDS = ("authors", "regions", "themes", "reports")
+KEYWORD_FIELDS = NAME_FIELD_NAMES  # the article's fields of names (search.article)
 # Every field whose exact values are indexed (looked up by ``region:``-style
 # prefixes, counted by facets): the multi-valued ones and the single source.
 # Indexes written before the source was indexed hold it only stored.
@@ -122,10 +122,7 @@ def build_schema() -> fields.Schema:
         title=ArticleText(analyzer=analyzer, stored=True, phrase=True),
         body=ArticleText(analyzer=analyzer, stored=True, phrase=True, spelling=True),
         author_text=ArticleText(analyzer=analyzer, phrase=True),
-        authors=keyword_list_field(),
-        regions=keyword_list_field(),
-        themes=keyword_list_field(),
-        reports=keyword_list_field(),
+        **{name: keyword_list_field() for name in KEYWORD_FIELDS},
         source=keyword_list_field(),  # one value; a keyword field so it can be a facet
         date=ColumnDate(stored=True, sortable=True),
         author_bio=fields.STORED(),
@@ -178,13 +175,10 @@ def stored_article(stored: dict) -> Article:
         title=stored.get("title", ""),
         body=stored.get("body", ""),
         url=stored.get("url"),
-        authors=tuple(stored.get("authors", ())),
         source=stored.get("source"),
         date=date.date() if date else None,
-        regions=tuple(stored.get("regions", ())),
-        themes=tuple(stored.get("themes", ())),
-        reports=tuple(stored.get("reports", ())),
         author_bio=stored.get("author_bio"),
         image_caption=stored.get("image_caption"),
         source_file=stored.get("source_file"),
+        **{name: tuple(stored.get(name, ())) for name in KEYWORD_FIELDS},
     )

@@ -1,25 +1,22 @@
-"""Search results as JSON-ready dicts: the shape of ``/api/search`` and ``search --json``."""
+"""The JSON answers of the reader's API, as JSON-ready dicts: a search (``/api/search``,
+``search --json``) and an article (``/api/articles/ID``); web.openapi describes them from
+the same declarations (search.article, HIT_EXTRAS, ARTICLE_EXTRAS)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from search.article import CARD_FIELDS, Article, fields_json
 from search.results import Facet, Hit, SearchResult
+
+# What a hit's JSON adds to its article's card (search.article.ArticleCard); not its title_html.
+HIT_EXTRAS = ("snippet", "score", "pinned")
+# What an article's JSON adds to the article (Article.to_json).
+ARTICLE_EXTRAS = ("page_url", "related")
 
 
 def _hit_json(hit: Hit) -> dict:
-    return {
-        "id": hit.id,
-        "title": hit.title,
-        "url": hit.url,
-        "date": hit.date.isoformat() if hit.date else None,
-        "authors": list(hit.authors),
-        "regions": list(hit.regions),
-        "themes": list(hit.themes),
-        "reports": list(hit.reports),
-        "source": hit.source,
-        "snippet": hit.snippet,
-        "score": hit.score,
-        "pinned": hit.pinned,
-    }
+    return {**fields_json(hit, CARD_FIELDS), **{name: getattr(hit, name) for name in HIT_EXTRAS}}
 
 
 def _facet_json(facet: Facet) -> list[dict]:
@@ -66,3 +63,19 @@ def result_json(result: SearchResult) -> dict:
         "searched_characters": result.searched_characters,
         "took_ms": round(result.took_ms, 2),
     }
+
+
+def article_json(article: Article, related: list[Hit], page_url: Callable[[str], str]) -> dict:
+    """An article with its page's address and its related articles; ``page_url`` gives the
+    address of an article's page from its id."""
+
+    def related_json(hit: Hit) -> dict:
+        return {
+            "id": hit.id,
+            "title": hit.title,
+            "date": hit.date.isoformat() if hit.date else None,
+            "page_url": page_url(hit.id),
+        }
+
+    extras = {"page_url": page_url(article.id), "related": [related_json(hit) for hit in related]}
+    return {**article.to_json(), **{name: extras[name] for name in ARTICLE_EXTRAS}}

@@ -83,7 +83,7 @@ def _as_stored(engine: SearchEngine) -> dict:
     """What each facet's arrays and the date column must say, worked out from the live
     articles' stored fields one by one (not from the arrays' own code)."""
     gen = engine._generation(now=True)
-    pairs: dict[str, set] = {facet.field: set() for facet in FACETS if facet.from_terms}
+    pairs: dict[str, set] = {facet.field: set() for facet in FACETS if facet.terms_field}
     days = np.zeros(gen.size, dtype=np.int64)
     months = np.full(gen.size, -1, dtype=np.int64)
     for docnum in gen.live.docnums().tolist():
@@ -92,7 +92,7 @@ def _as_stored(engine: SearchEngine) -> dict:
         if article.date:
             months[docnum] = article.date.year * 12 + article.date.month - 1
         for facet in FACETS:
-            if facet.from_terms:
+            if facet.terms_field:
                 pairs[facet.field].update((docnum, v) for v in facet.values_of(article))
     live = gen.live.mask()
     return {"pairs": pairs, "day": days[live].tolist(), "month": months[live].tolist()}
@@ -108,7 +108,7 @@ def _as_arrays(engine: SearchEngine) -> dict:
             )
         }
         for field, values in gen.values.items()
-        if field in {facet.field for facet in FACETS if facet.from_terms}
+        if field in {facet.field for facet in FACETS if facet.terms_field}
     }
     live = gen.live.mask()
     return {"pairs": pairs, "day": gen.day[live].tolist(), "month": gen.month[live].tolist()}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from search.serialize import result_json
+from search.serialize import article_json, result_json
 from web import engine, facet_names, facets, recording
 from web.errors import json_error
 from web.health import health_report
@@ -49,18 +49,12 @@ def article(article_id: str) -> Response:
     found = search_engine.article(article_id) if is_safe_article_id(article_id) else None
     if found is None:
         return json_error(404, f"no article with id {article_id!r}", "id")
-    data = found.to_json()
-    data["page_url"] = url_for("pages.article", article_id=found.id)
-    data["related"] = [
-        {
-            "id": hit.id,
-            "title": hit.title,
-            "date": hit.date.isoformat() if hit.date else None,
-            "page_url": url_for("pages.article", article_id=hit.id),
-        }
-        for hit in search_engine.related(found.id, limit=5)
-    ]
-    return jsonify(data)
+    related = search_engine.related(found.id, limit=5)
+    return jsonify(article_json(found, related, _article_page_url))
+
+
+def _article_page_url(article_id: str) -> str:
+    return url_for("pages.article", article_id=article_id)
 
 
 @blueprint.route("/healthz")

@@ -7,11 +7,14 @@ from what the parameter parser enforces.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 
+from search.article import CARD_FIELDS, JSON_FIELDS, Article
 from search.facets import FACET_VALUE_LIMIT, FacetDefinition, configured_facets
 from search.query import MAX_CLAUSES
-from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS
+from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS, Hit
+from search.serialize import ARTICLE_EXTRAS, HIT_EXTRAS
 from web.beacon import MAX_RESULTS, MAX_SEQ
 from web.openapi_admin import ADMIN_SCHEMAS, SECURITY_SCHEMES, admin_paths
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
@@ -146,47 +149,7 @@ SCHEMAS = {
             }
         },
     },
-    "SearchHit": {
-        "type": "object",
-        "required": [
-            "id",
-            "title",
-            "url",
-            "date",
-            "authors",
-            "regions",
-            "themes",
-            "reports",
-            "source",
-            "snippet",
-            "score",
-            "pinned",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "url": {**NULLABLE_STRING, "description": "The original article's address, if known."},
-            "date": NULLABLE_DATE,
-            "authors": STRING_LIST,
-            "regions": STRING_LIST,
-            "themes": STRING_LIST,
-            "reports": STRING_LIST,
-            "source": {**NULLABLE_STRING, "description": "The publication, if known."},
-            "snippet": {
-                "type": "string",
-                "description": "A passage of the text as escaped HTML, matches in <mark>.",
-            },
-            "score": {
-                "type": "number",
-                "nullable": True,
-                "description": "Relevance score; null when sorted by date, or pinned.",
-            },
-            "pinned": {
-                "type": "boolean",
-                "description": "Placed at the top by an editors' rule (relevance order only).",
-            },
-        },
-    },
+    # "SearchHit" and "Article": from the declarations of the article and the hit (below).
     "FacetValue": {
         "type": "object",
         "required": ["value", "count", "selected"],
@@ -335,41 +298,6 @@ SCHEMAS = {
             "page_url": {"type": "string"},
         },
     },
-    "Article": {
-        "type": "object",
-        "required": [
-            "id",
-            "title",
-            "body",
-            "url",
-            "authors",
-            "source",
-            "date",
-            "regions",
-            "themes",
-            "reports",
-            "author_bio",
-            "image_caption",
-            "page_url",
-            "related",
-        ],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "body": {"type": "string", "description": "The full text, plain (not HTML)."},
-            "url": NULLABLE_STRING,
-            "authors": STRING_LIST,
-            "source": NULLABLE_STRING,
-            "date": NULLABLE_DATE,
-            "regions": STRING_LIST,
-            "themes": STRING_LIST,
-            "reports": STRING_LIST,
-            "author_bio": NULLABLE_STRING,
-            "image_caption": NULLABLE_STRING,
-            "page_url": {"type": "string", "description": "This article's HTML page."},
-            "related": {"type": "array", "items": _ref("RelatedArticle")},
-        },
-    },
     "Health": {
         "type": "object",
         "required": ["status", "problems", "documents", "generation", "verified", "damaged"],
@@ -419,6 +347,67 @@ SCHEMAS = {
         },
     },
 }
+
+# What each type of an article's field is in JSON (search.article.fields_json).
+_TYPE_SCHEMAS = {
+    "str": {"type": "string"},
+    "str | None": NULLABLE_STRING,
+    "dt.date | None": NULLABLE_DATE,
+    "tuple[str, ...]": STRING_LIST,
+}
+_FIELD_DESCRIPTIONS = {
+    "url": "The original article's address, if known.",
+    "source": "The publication, if known.",
+    "body": "The full text, plain (not HTML).",
+}
+_HIT_EXTRAS = {
+    "snippet": {
+        "type": "string",
+        "description": "A passage of the text as escaped HTML, matches in <mark>.",
+    },
+    "score": {
+        "type": "number",
+        "nullable": True,
+        "description": "Relevance score; null when sorted by date, or pinned.",
+    },
+    "pinned": {
+        "type": "boolean",
+        "description": "Placed at the top by an editors' rule (relevance order only).",
+    },
+}
+_ARTICLE_EXTRAS = {
+    "page_url": {"type": "string", "description": "This article's HTML page."},
+    "related": {"type": "array", "items": _ref("RelatedArticle")},
+}
+
+
+def _fields_schemas(declared: type, names: Sequence[str]) -> dict[str, dict]:
+    """The JSON schema of each field ``names`` of the dataclass ``declared``, from its type."""
+    types = {field.name: field.type for field in dataclasses.fields(declared)}
+    schemas = {}
+    for name in names:
+        about = _FIELD_DESCRIPTIONS.get(name)
+        schemas[name] = {**_TYPE_SCHEMAS[types[name]], **({"description": about} if about else {})}
+    return schemas
+
+
+def _object(properties: dict[str, dict]) -> dict:
+    """An object schema whose every property is always present."""
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
+SCHEMAS["SearchHit"] = _object(
+    {
+        **_fields_schemas(Hit, CARD_FIELDS),
+        **{name: _HIT_EXTRAS[name] for name in HIT_EXTRAS},
+    }
+)
+SCHEMAS["Article"] = _object(
+    {
+        **_fields_schemas(Article, JSON_FIELDS),
+        **{name: _ARTICLE_EXTRAS[name] for name in ARTICLE_EXTRAS},
+    }
+)
 
 _VIEW_AND_SEQ = {
     "view": {

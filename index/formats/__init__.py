@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from search.article import Article
+from search.article import NAME_FIELD_NAMES, Article
 
 # Limits far above any real article, so a hostile or broken file is refused with a
 # reason instead of exhausting the indexer (and every searcher after it).
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one text-export file, or one JSON line
 MAX_TITLE_LENGTH = 1000  # characters
-MAX_VALUES = 100  # authors, regions, themes or reports of one article
+MAX_VALUES = 100  # names in one of an article's fields of names (its authors, regions, ...)
 
 
 class ArticleFormatError(ValueError):
@@ -46,7 +46,7 @@ def check_limits(article: Article) -> Article:
         raise ArticleFormatError(
             f"title too long ({len(article.title):,} characters; at most {MAX_TITLE_LENGTH:,})"
         )
-    for name in ("authors", "regions", "themes", "reports"):
+    for name in NAME_FIELD_NAMES:
         values = getattr(article, name)
         if len(values) > MAX_VALUES:
             raise ArticleFormatError(f"too many {name} ({len(values):,}; at most {MAX_VALUES})")

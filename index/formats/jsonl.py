@@ -24,10 +24,9 @@ from index.formats import (
     check_limits,
     megabytes,
 )
-from search.article import Article
+from search.article import NAME_FIELD_NAMES, Article
 
 _ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_LIST_FIELDS = ("authors", "regions", "themes", "reports")
 _OPTIONAL_TEXT_FIELDS = ("url", "source", "author_bio", "image_caption")
 # The longest title made from the first line of a body, as the text export makes it.
 _DERIVED_TITLE_LENGTH = 100
@@ -104,7 +103,7 @@ def parse_json_article(data: Any, source_file: str | None = None) -> Article:
         # An empty but dated story is kept, as the text export keeps it.
         raise ArticleFormatError("no title")
     optional = {name: _text(data, name).strip() or None for name in _OPTIONAL_TEXT_FIELDS}
-    lists = {name: _text_list(data, name) for name in _LIST_FIELDS}
+    lists = {name: _text_list(data, name) for name in NAME_FIELD_NAMES}
     article = Article(
         id=article_id,
         title=title,
