@@ -11,19 +11,28 @@ the tokenizer under ``tokenizer/``, misses the wheel's ``tokenizers/`` and
 tries to download it; it also imports pydantic, toml and requests, which
 this needs none of.)
 
-Why the mean is taken over concatenated tokens, not a padded batch: a batch
-padded to its longest text costs as much as all its texts at that length
-(Reuters: 700 to 850 texts a second uncut in padded batches of 256, 3,600 cut
-to 1,000 characters). Here each batch's token ids are gathered in one array
-and summed per text with ``np.add.reduceat``: the cost is the tokens there are.
+Why it is fast (a million articles in minutes on two cores): the model's
+tokenizer has no pre-tokenizer, so Llama 2's BPE runs over each text whole (about
+2,000 texts of 600 characters a second per core). But no token of its vocabulary
+holds a word boundary ("▁", a space) after anything else, so no merge crosses
+one: a text's tokens are its words' tokens, each word (with the spaces before it)
+tokenized alone, once, and remembered (``_WordTokens``). A text's sum is then
+its words' sums: each batch's distinct words are summed from their tokens' rows,
+then its texts from their words' (``_ragged_sums``), float32 throughout. The
+vectors are wordllama's own within float32 rounding (tests/test_hybrid.py
+compares them); a text holding a special token's text (``<s>``) is tokenized
+whole, as the model's tokenizer does. Measured on the scale corpus's articles,
+the same minutes: about 3 times wordllama's own rate.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,21 +41,89 @@ DIMENSIONS = 256
 # What of an article is embedded: its title, then its body up to this many characters
 # (see bench/RELEVANCE.md: the opening says what a story is about; all of it blurs it).
 ARTICLE_CHARACTERS = 1000
-BATCH = 256
+BATCH = 1024
+# Words (with the spaces before them) whose tokens are remembered; a news archive's
+# commonest hundred thousand cover nearly all of its text.
+REMEMBERED_WORDS = 200_000
+SUMMED_TOGETHER = 64  # texts (or words) summed in one numpy array (see _ragged_sums)
 WEIGHTS = "weights/l2_supercat_256.safetensors"
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
 # Set to 0 to turn ranking by meaning off for the whole service (search.engine).
 SEMANTIC_ENV = "ARTICLE_SEARCH_SEMANTIC"
+# The model's text as its tokenizer normalises it (spaces are "▁", one more in front) cut
+# into words: each run of spaces with what follows up to the next space.
+_WORD = re.compile("▁*[^▁]+|▁+")
+_SPECIAL = re.compile("<s>|</s>|<unk>")
 log = logging.getLogger(__name__)
+
+
+class _WordTokens:
+    """Each word's token ids, as the whole text's tokenization would give them (see the
+    module), remembered up to REMEMBERED_WORDS words (then forgotten all at once). A text
+    holding a special token's text comes whole and is tokenized whole, by the model's own
+    tokenizer (which cuts those out before it normalises)."""
+
+    def __init__(self, tokenizer):
+        self._whole = tokenizer
+        # A word arrives normalised (its spaces already "▁"): tokenized as it is.
+        self._words = type(tokenizer).from_str(tokenizer.to_str())
+        self._words.normalizer = None
+        self._known: dict[str, np.ndarray] = {}
+
+    def of(self, words: list[str]) -> list[np.ndarray]:
+        """The token ids of each of ``words`` (distinct)."""
+        known = self._known
+        if len(known) > REMEMBERED_WORDS:
+            # Replaced, not cleared: another thread may be reading the old one.
+            self._known = known = {}
+        plain = [w for w in words if w not in known and not _SPECIAL.search(w)]
+        encoded = self._words.encode_batch(plain, add_special_tokens=False)
+        known.update(
+            (word, np.array(e.ids, dtype=np.int64)) for word, e in zip(plain, encoded, strict=True)
+        )
+        return [
+            np.array(self._whole.encode(w, add_special_tokens=False).ids, dtype=np.int64)
+            if _SPECIAL.search(w)
+            else known[w]
+            for w in words
+        ]
+
+
+def _words(text: str) -> list[str]:
+    """A text as the model's tokenizer normalises it, cut into words (see _WORD)."""
+    return _WORD.findall("▁" + text.replace(" ", "▁")) if text else []
+
+
+def _ragged_sums(rows: np.ndarray, picks: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Float32 sums of ``rows`` by group: group i sums ``rows[picks[j]]`` over its
+    ``lengths[i]`` entries of ``picks`` (groups one after the other). Groups of like length
+    are summed together, padded with the last row of ``rows`` (zeros), as a 3-d array
+    summed over its middle axis (numpy's reduceat along rows adds one number at a time:
+    several times slower)."""
+    zero = len(rows) - 1
+    out = np.zeros((len(lengths), rows.shape[1]), dtype=np.float32)
+    starts = np.cumsum(lengths) - lengths
+    order = np.argsort(lengths, kind="stable")
+    for at in range(0, len(order), SUMMED_TOGETHER):
+        group = order[at : at + SUMMED_TOGETHER]
+        width = int(lengths[group].max()) if len(group) else 0
+        if width == 0:
+            continue
+        inside = np.arange(width) < lengths[group, None]
+        where = np.where(inside, starts[group, None] + np.arange(width), 0)
+        index = np.where(inside, picks[np.minimum(where, len(picks) - 1)], zero)
+        out[group] = rows[index].sum(axis=1, dtype=np.float32)
+    return out
 
 
 class TextEmbedder:
     """Unit vectors (float32, DIMENSIONS wide) for texts; see the module."""
 
     def __init__(self, table: np.ndarray, tokenizer):
-        # Kept as shipped (float16: 16 MB a process rather than 32), summed in float32.
-        self._table = np.ascontiguousarray(table)
-        self._tokenizer = tokenizer
+        # Kept as shipped (float16: 16 MB a process rather than 32), summed in float32;
+        # one more row of zeros pads what is summed together (_ragged_sums).
+        self._table = np.vstack([table, np.zeros((1, table.shape[1]), dtype=table.dtype)])
+        self._tokens = _WordTokens(tokenizer)
 
     @classmethod
     def from_package(cls, package: Path) -> TextEmbedder:
@@ -60,23 +137,35 @@ class TextEmbedder:
         """One row per text; a text with no tokens gets a row of zeros."""
         rows = np.zeros((len(texts), self._table.shape[1]), dtype=np.float32)
         for start in range(0, len(texts), BATCH):
-            encoded = self._tokenizer.encode_batch(
-                texts[start : start + BATCH], add_special_tokens=False
-            )
-            counts = np.array([len(e.ids) for e in encoded], dtype=np.int64)
-            ids = np.fromiter(
-                (i for e in encoded for i in e.ids), dtype=np.int64, count=int(counts.sum())
-            )
-            if not len(ids):
-                continue
-            np.clip(ids, 0, len(self._table) - 1, out=ids)
-            filled = np.flatnonzero(counts)
-            firsts = (np.cumsum(counts) - counts)[filled]
-            sums = np.add.reduceat(self._table[ids], firsts, axis=0, dtype=np.float32)
-            rows[start + filled] = sums / counts[filled, None]
+            rows[start : start + BATCH] = self._sums(texts[start : start + BATCH])
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         np.divide(rows, norms, out=rows, where=norms > 0)
         return rows
+
+    def _sums(self, texts: list[str]) -> np.ndarray:
+        """Each text's mean token row (not normalised): see the module."""
+        every: list[str] = []  # each text's words, text after text
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        for row, text in enumerate(texts):
+            words = [text] if _SPECIAL.search(text) else _words(text)
+            every.extend(words)
+            lengths[row] = len(words)
+        distinct = dict(zip(dict.fromkeys(every), itertools.count()))  # word -> its row
+        columns = np.fromiter(map(distinct.__getitem__, every), dtype=np.int64, count=len(every))
+        tokens = self._tokens.of(list(distinct))
+        token_counts = np.array([len(t) for t in tokens], dtype=np.int64)
+        ids = np.concatenate(tokens) if tokens else np.zeros(0, dtype=np.int64)
+        np.clip(ids, 0, len(self._table) - 2, out=ids)  # a token id the table lacks
+        word_sums = _ragged_sums(self._table, ids, token_counts)
+        word_sums = np.vstack([word_sums, np.zeros((1, word_sums.shape[1]), np.float32)])
+        sums = _ragged_sums(word_sums, columns, lengths)
+        per_text = np.bincount(
+            np.repeat(np.arange(len(texts)), lengths),
+            weights=token_counts[columns],
+            minlength=len(texts),
+        )[:, None]
+        np.divide(sums, per_text, out=sums, where=per_text > 0)
+        return sums
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
@@ -92,11 +181,16 @@ def semantic_enabled() -> bool:
     return os.environ.get(SEMANTIC_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
+def _package() -> Path | None:
+    """The installed wordllama package's folder, None without it."""
+    spec = importlib.util.find_spec("wordllama")
+    return Path(spec.origin).parent if spec and spec.origin else None
+
+
 @functools.cache
 def load_embedder() -> TextEmbedder | None:
     """The packaged model, loaded once per process; None (and one log line) without it."""
-    spec = importlib.util.find_spec("wordllama")
-    package = Path(spec.origin).parent if spec and spec.origin else None
+    package = _package()
     try:
         if package is None:
             raise FileNotFoundError("the wordllama package is not installed")

@@ -53,6 +53,51 @@ def _check_every_row(index_dir: Path) -> int:
     return checked
 
 
+# Texts that test where a text is cut into words: runs of spaces (Llama 2 has tokens for
+# them), spaces at either end, other white space, accents and scripts the vocabulary lacks
+# (byte tokens), a special token's text, nothing at all.
+AWKWARD_TEXTS = [
+    "",
+    " ",
+    "   ",
+    "Prices  rose   3.2 %  in  March ",
+    " leading and trailing  ",
+    "line\nbreaks\tand\ttabs\r\n",
+    "Café crème, naïve façade — “quoted” 日本語 Ελληνικά 🙂",
+    "a <s> b </s> c <unk> d",
+    "<s>",
+    "x" * 3000,
+    "word " * 400,
+]
+
+
+def test_vectors_are_wordllamas_own(archive):
+    """The word-at-a-time tokenizing and summing (search.embedding) gives wordllama's own
+    vectors: its inference class (padded batches) on the same weights and tokenizer."""
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+    from wordllama.inference import WordLlamaInference
+
+    from search.embedding import TOKENIZER, WEIGHTS, TextEmbedder, _package
+
+    texts = AWKWARD_TEXTS + [
+        article_text(path.name, path.read_text(encoding="utf-8"))
+        for path in sorted(archive.iterdir())
+    ]
+    reference = WordLlamaInference(
+        load_file(str(_package() / WEIGHTS))["embedding.weight"],
+        Tokenizer.from_file(str(_package() / TOKENIZER)),
+    )
+    with np.errstate(invalid="ignore"):  # its division of a text with no tokens
+        expected = np.nan_to_num(reference.embed(texts, norm=True, batch_size=8))
+    ours = TextEmbedder.from_package(_package())
+    assert len(texts) > 50 and (np.linalg.norm(expected, axis=1) == 0).sum() == 1
+    for _ in range(2):  # its words' tokens remembered the second time
+        np.testing.assert_allclose(ours.embed(texts), expected, atol=1e-6)
+    one_by_one = np.array([ours.embed_query(text) for text in texts])
+    np.testing.assert_allclose(one_by_one, expected, atol=1e-6)
+
+
 @pytest.fixture()
 def archive(tmp_path) -> Path:
     folder = tmp_path / "articles"
