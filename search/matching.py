@@ -61,6 +61,10 @@ CACHE_BYTES = 200 * 1024 * 1024
 # Or and And of matches this many times fewer than the index's documents are
 # summed over the matches alone, not over arrays of every document.
 SPARSE_RATIO = 16
+# Scorers whose scores here read only the index's global statistics (idf, average field
+# length), never their segment's: made once per term, not once per segment (each costs a
+# sum over every segment's field lengths: 1.2 ms at a million articles in 20 segments).
+_GLOBAL_SCORERS = (BM25FScorer, WeightScorer)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -277,6 +281,8 @@ class ArrayMatcher:
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
         self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
+        # The parts of the query being evaluated, by id, in each thread (see _evaluate).
+        self._evaluating = threading.local()
 
     # --- the query tree -----------------------------------------------------------------
 
@@ -294,11 +300,35 @@ class ArrayMatcher:
         last = self._last
         if last is not None and last[0] is query and last[1] == deadline:
             return last[2]
-        found = self._evaluate(query, deadline)
+        outermost = getattr(self._evaluating, "parts", None) is None
+        if outermost:
+            self._evaluating.parts = {}
+        try:
+            found = self._evaluate(query, deadline)
+        finally:
+            if outermost:
+                self._evaluating.parts = None
         self._last = (query, deadline, found)
         return found
 
     def _evaluate(self, query: wq.Query, deadline: float | None) -> Matches:
+        """``query``'s matches, a part met before in the same evaluation taken as it was.
+
+        A word being typed is in its query several times over, as the same objects
+        (search.query: the word as typed, the completions, and the completions
+        without the word, each scored its way): each is evaluated once.
+        """
+        parts = getattr(self._evaluating, "parts", None)
+        if parts is None or type(query) is wq.Term:
+            return self._evaluate_part(query, deadline)
+        seen = parts.get(id(query))
+        if seen is not None and seen[0] is query:
+            return seen[1]
+        found = self._evaluate_part(query, deadline)
+        parts[id(query)] = (query, found)  # the query held: its id is not reused meanwhile
+        return found
+
+    def _evaluate_part(self, query: wq.Query, deadline: float | None) -> Matches:
         _check_time(deadline)
         kind = type(query)
         if kind is wq.Term:
@@ -581,11 +611,13 @@ class ArrayMatcher:
         except ValueError:
             return Matches.empty()
         all_docnums, all_scores = [], []
+        scorer = None
         for number, (leaf, offset) in enumerate(self.leaves):
             reader = leaf.reader()
             if (fieldname, btext) not in reader:
                 continue
-            scorer = self.weighting.scorer(leaf, fieldname, btext)
+            if scorer is None or type(scorer) not in _GLOBAL_SCORERS:
+                scorer = self.weighting.scorer(leaf, fieldname, btext)
             docnums, weights = self._segment_postings(reader, fieldname, btext)
             if docnums is None:  # not a list we can read whole: ask the matcher
                 matcher = reader.postings(fieldname, btext, scorer=scorer)
