@@ -59,16 +59,23 @@ class IndexReport:
     documents: int = 0
     repairs: list[str] = field(default_factory=list)  # what was found damaged and undone
     embedded: int = 0  # articles given vectors by the second pass (index.vectors)
+    words_seconds: float = 0.0  # from the start until the words were committed (searchable)
 
     @property
     def skipped(self) -> int:
         return len(self.problems)
 
     def summary(self) -> str:
+        second_pass = (
+            f" (searchable by words after {self.words_seconds:.1f} s, "
+            f"{self.embedded} articles' vectors in {self.seconds - self.words_seconds:.1f} s)"
+            if self.embedded
+            else ""
+        )
         return (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged}, skipped {self.skipped} "
-            f"in {self.seconds:.1f} s ({self.documents} articles in the index)"
+            f"in {self.seconds:.1f} s{second_pass} ({self.documents} articles in the index)"
         )
 
 
@@ -269,6 +276,7 @@ def index_paths(
                     _write_new_build(index_dir, articles, report, procs, budget_bytes)
                 else:
                     _update_live(live, run, articles, roots, report)
+            report.words_seconds = time.perf_counter() - started
             report.embedded = add_vectors(index_dir, procs)
             outcome = "skipped files" if report.problems else "ok"
         except (IndexBuildError, IndexUnrepairableError) as error:
