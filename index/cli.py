@@ -12,18 +12,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index.analytics_command import add_analytics_command
-from index.command_common import DEFAULT_INDEX, EXIT_ERROR, EXIT_OK, EXIT_SKIPPED, index_folder
+from index.command_common import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED, index_folder
 from index.indexer import IndexBuildError, index_paths
 from index.lock import IndexLockedError
-from index.memory import BudgetError
 from index.publish import PublishError, publish
 from index.repair import IndexUnrepairableError
 from index.serving_imports import serving_import_problem
+from search import settings
 from search.desk import Desk, DeskError
 from search.editors import EditorError, EditorStore
 from search.engine import SearchEngine
 from search.facets import FacetConfigError, configured_facets, require_indexed
 from search.results import SearchRequest
+from search.settings import SettingError
 from search.store import IndexNotFoundError, open_live_index
 
 
@@ -45,7 +46,7 @@ def run_index(args: argparse.Namespace) -> int:
             progress=_progress,
             memory_mb=args.memory,
         )
-    except (IndexLockedError, IndexBuildError, BudgetError, IndexUnrepairableError) as error:
+    except (IndexLockedError, IndexBuildError, SettingError, IndexUnrepairableError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
     for repair in report.repairs:
@@ -88,6 +89,12 @@ def run_search(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     index_dir = index_folder(args).absolute()
+    # Every worker would stop on the same bad value: say so once, before gunicorn starts.
+    problems = settings.check_all()
+    if problems:
+        for problem in problems:
+            print(f"article-search: cannot serve: {problem}", file=sys.stderr)
+        return EXIT_ERROR
     problem = serving_import_problem()
     if problem:
         print(f"article-search: {problem}", file=sys.stderr)
@@ -97,14 +104,15 @@ def run_serve(args: argparse.Namespace) -> int:
     # Refused here, before gunicorn starts, rather than in every worker's first request.
     require_indexed(live.schema, configured_facets(), index_dir)
     documents = live.doc_count()
-    os.environ["ARTICLE_SEARCH_INDEX"] = str(index_dir)
+    os.environ[settings.INDEX.name] = str(index_dir)
     command = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"]
-    command += ["--bind", args.bind]
+    bind = args.bind or settings.BIND.read()
+    command += ["--bind", bind]
     if args.workers:
         command += ["--workers", str(args.workers)]
     command.append("web:create_app()")
     print(
-        f"article-search: serving {documents} articles from {index_dir} at http://{args.bind}/",
+        f"article-search: serving {documents} articles from {index_dir} at http://{bind}/",
         flush=True,
     )
     os.execv(sys.executable, command)
@@ -201,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--index",
         metavar="DIR",
-        help=f"index folder (default: $ARTICLE_SEARCH_INDEX or {DEFAULT_INDEX})",
+        help=f"index folder (default: ${settings.INDEX.name} or {settings.INDEX.default})",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -239,9 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[common], help="serve the web app with gunicorn")
     serve.add_argument(
         "--bind",
-        default=os.environ.get("ARTICLE_SEARCH_BIND", "127.0.0.1:8000"),
+        default=None,
         metavar="HOST:PORT",
-        help="address to listen on (default: $ARTICLE_SEARCH_BIND or 127.0.0.1:8000)",
+        help=f"address to listen on (default: ${settings.BIND.name} or {settings.BIND.default})",
     )
     serve.add_argument("--workers", type=int, help="worker processes (default: from the cores)")
     serve.set_defaults(run=run_serve)
@@ -286,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (IndexNotFoundError, FacetConfigError) as error:
+    except (IndexNotFoundError, FacetConfigError, SettingError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
-DEFAULT_INDEX = "var/index"
+from search import settings
+
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
 
 
 def index_folder(args: argparse.Namespace) -> Path:
-    """``--index``, else ARTICLE_SEARCH_INDEX, else DEFAULT_INDEX."""
-    return Path(args.index or os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX)
+    """``--index``, else ARTICLE_SEARCH_INDEX, else var/index (search.settings.INDEX)."""
+    return Path(args.index or settings.INDEX.read())

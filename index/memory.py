@@ -13,29 +13,23 @@ import ctypes.util
 import gc
 import os
 
-BUDGET_ENV = "ARTICLE_SEARCH_INDEX_MEMORY"
-DEFAULT_BUDGET_MB = 1024
-# The smallest budget that still leaves each process room for a useful segment.
-MIN_BUDGET_MB = 256
+from search import settings
+from search.settings import SettingError
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-class BudgetError(ValueError):
-    """A memory budget that is not a number of megabytes, or too small to index with."""
-
-
 def budget_mb(given: int | None = None) -> int:
-    """The budget in MB: ``given`` (``--memory``), else ARTICLE_SEARCH_INDEX_MEMORY, else 1024."""
+    """The budget in MB: ``given`` (``--memory``), else ARTICLE_SEARCH_INDEX_MEMORY, else 1024.
+
+    Both are checked the same way (search.settings.memory_mb); a bad one raises SettingError.
+    """
     if given is None:
-        configured = os.environ.get(BUDGET_ENV, "").strip()
-        if not configured:
-            return DEFAULT_BUDGET_MB
-        if not configured.isdigit():
-            raise BudgetError(f"{BUDGET_ENV} must be a number of megabytes, not {configured!r}")
-        given = int(configured)
-    if given < MIN_BUDGET_MB:
-        raise BudgetError(f"a memory budget of {given} MB is too small (at least {MIN_BUDGET_MB})")
-    return given
+        return settings.INDEX_MEMORY.read()
+    try:
+        return settings.memory_mb(str(given))
+    except ValueError as error:
+        raise SettingError(f"--memory {given}: {error}") from None
 
 
 def resident_bytes(pid: int | str = "self") -> int:

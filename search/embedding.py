@@ -31,12 +31,13 @@ import functools
 import importlib.util
 import itertools
 import logging
-import os
 import re
 import threading
 from pathlib import Path
 
 import numpy as np
+
+from search import settings
 
 DIMENSIONS = 256
 # What of an article is embedded: its title, then its body up to this many characters
@@ -52,8 +53,6 @@ WORDS_JOINED = 2000
 SUMMED_TOGETHER = 64  # texts (or words) summed in one numpy array (see _ragged_sums)
 WEIGHTS = "weights/l2_supercat_256.safetensors"
 TOKENIZER = "tokenizers/l2_supercat_tokenizer_config.json"
-# Set to 0 to turn ranking by meaning off for the whole service (search.engine).
-SEMANTIC_ENV = "ARTICLE_SEARCH_SEMANTIC"
 # The model's text as its tokenizer normalises it (spaces are "▁", one more in front) cut
 # into words: each run of spaces with what follows up to the next space.
 _WORD = re.compile("▁*[^▁]+|▁+")
@@ -220,8 +219,8 @@ def article_text(title: str, body: str) -> str:
 
 
 def semantic_enabled() -> bool:
-    """Whether the service ranks by meaning (SEMANTIC_ENV, default on)."""
-    return os.environ.get(SEMANTIC_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+    """Whether the service ranks by meaning (search.settings.SEMANTIC, default on)."""
+    return settings.SEMANTIC.read()
 
 
 def _package() -> Path | None:

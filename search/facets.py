@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ import numpy as np
 from whoosh.fields import Schema
 from whoosh.reading import IndexReader
 
+from search import settings
 from search.article import NAME_FIELDS, Names
 from search.docsets import DocSet, live_mask
 from search.results import Facet, FacetValue
@@ -39,7 +39,7 @@ from search.segments import SegmentPieces
 from search.store import IndexNotFoundError
 from search.whoosh_internals import field_doc_frequencies, field_documents
 
-FACETS_ENV = "ARTICLE_SEARCH_FACETS"
+FACETS_ENV = settings.FACETS.name
 # Values listed per facet, the likeliest first (selected ones always are), as
 # Meilisearch's maxValuesPerFacet: an author facet over a real archive has tens
 # of thousands of values with results, more than a page or a client can use.
@@ -166,7 +166,7 @@ def configured_facets(names: str | None = None) -> tuple[FacetDefinition, ...]:
     """The facets ``names`` lists (comma-separated), else ``ARTICLE_SEARCH_FACETS``'s, else
     region and theme. Unknown names raise FacetConfigError saying which names there are."""
     if names is None:
-        names = os.environ.get(FACETS_ENV, "")
+        names = settings.FACETS.read()
     wanted = [name.strip().lower() for name in names.split(",") if name.strip()]
     unknown = [name for name in wanted if name not in KNOWN_FACETS]
     if unknown:

@@ -23,10 +23,11 @@ from search.editors import (
     SESSION_SECONDS,
     EditorStore,
 )
+from search.settings import SettingError
 from tests.conftest import EDITOR_NAME, EDITOR_PASSWORD
 from web import create_app
 from web.editor_auth import is_desk_path
-from web.secret_key import SECRET_KEY_FILE, SecretKeyError
+from web.secret_key import SECRET_KEY_FILE
 
 SAFE = {"GET", "HEAD", "OPTIONS"}
 OPEN_ROUTES = {"/admin/sign-in"}  # the form itself, before signing in
@@ -228,7 +229,7 @@ def test_the_secret_key_is_made_once_and_kept_private(desk_index, desk, monkeypa
     other.set_cookie("article_search_desk", desk.client.get_cookie("article_search_desk").value)
     assert other.get("/admin").status_code == 200
     monkeypatch.setenv("ARTICLE_SEARCH_SECRET_KEY", "too short")
-    with pytest.raises(SecretKeyError):
+    with pytest.raises(SettingError, match="ARTICLE_SEARCH_SECRET_KEY"):
         create_app({"INDEX_DIR": desk_index})
 
 

@@ -9,9 +9,10 @@ import pytest
 
 from index import merge_policy, segment_writer
 from index.indexer import index_paths
-from index.memory import BUDGET_ENV, DEFAULT_BUDGET_MB, BudgetError, budget_mb
+from index.memory import budget_mb
 from search.engine import SearchEngine
 from search.results import SearchRequest
+from search.settings import INDEX_MEMORY, SettingError
 from search.store import open_live_index
 from tests.conftest import article_search_command
 from tests.generated_corpus import write_articles
@@ -105,16 +106,16 @@ def test_small_segments_merge_a_bounded_number_at_a_time(tmp_path, articles, mon
 
 
 def test_the_budget_comes_from_the_argument_then_the_environment(monkeypatch):
-    monkeypatch.delenv(BUDGET_ENV, raising=False)
-    assert budget_mb() == DEFAULT_BUDGET_MB
-    monkeypatch.setenv(BUDGET_ENV, "2048")
+    monkeypatch.delenv(INDEX_MEMORY.name, raising=False)
+    assert budget_mb() == INDEX_MEMORY.default
+    monkeypatch.setenv(INDEX_MEMORY.name, "2048")
     assert budget_mb() == 2048
     assert budget_mb(512) == 512
     for bad in ("lots", "-5", "1.5"):
-        monkeypatch.setenv(BUDGET_ENV, bad)
-        with pytest.raises(BudgetError, match=BUDGET_ENV):
+        monkeypatch.setenv(INDEX_MEMORY.name, bad)
+        with pytest.raises(SettingError, match=INDEX_MEMORY.name):
             budget_mb()
-    with pytest.raises(BudgetError, match="too small"):
+    with pytest.raises(SettingError, match="too small"):
         budget_mb(10)
 
 

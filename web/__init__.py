@@ -3,7 +3,7 @@
 ``create_app()`` builds the app and does nothing else at import time; the
 search engine is opened lazily, once per process, on the first request that
 needs it. Configuration comes from the ``config`` mapping, else from the
-environment (``ARTICLE_SEARCH_INDEX``), else safe defaults. Debug mode is off
+environment (``search.settings``), else safe defaults. Debug mode is off
 unless the operator passes ``DEBUG`` in code: no request or variable turns it on.
 """
 
@@ -16,12 +16,11 @@ from pathlib import Path
 
 from flask import Flask, current_app, url_for
 
+from search import settings
 from search.editors import SESSION_SECONDS
 from search.facets import configured_facets
 from search.store import IndexNotFoundError
-from web.secret_key import configured_secret_key
 
-DEFAULT_INDEX = "var/index"
 EXTENSION = "article_search"
 
 
@@ -82,8 +81,8 @@ def template_globals() -> dict:
 def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
-        INDEX_DIR=os.environ.get("ARTICLE_SEARCH_INDEX") or DEFAULT_INDEX,
-        SITE_NAME=os.environ.get("ARTICLE_SEARCH_SITE_NAME") or "Article Search",
+        INDEX_DIR=settings.INDEX.read(),
+        SITE_NAME=settings.SITE_NAME.read(),
         # Comma-separated facet names (search.facets); None: ARTICLE_SEARCH_FACETS or the default.
         FACETS=None,
         FEED_SIZE=20,
@@ -91,14 +90,14 @@ def create_app(config: Mapping | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         # The desk's session cookie (web/editor_auth.py); the signing key is made when first
         # needed unless configured (web/secret_key.py).
-        SECRET_KEY=configured_secret_key(),
+        SECRET_KEY=settings.SECRET_KEY.read(),
         SESSION_COOKIE_NAME="article_search_desk",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=os.environ.get("ARTICLE_SEARCH_SECURE_COOKIE") == "1",
+        SESSION_COOKIE_SECURE=settings.SECURE_COOKIE.read(),
         SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=SESSION_SECONDS,
-        FORWARDED_ALLOW_IPS=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        FORWARDED_ALLOW_IPS=settings.FORWARDED_ALLOW_IPS.read(),
     )
     if config:
         app.config.update(config)

@@ -23,15 +23,14 @@ whichever worker accepts first -- one that is not busy searching.
 
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 
-DEFAULT_QUEUE = 8
-DEFAULT_QUEUE_SECONDS = 1.0
+from search import settings
+
 LOW_PRIORITY_WAITING = 2  # a low-priority request is shed when this many others wait
 PACE_TURNS = 15  # the worker's pace: the median length of its last turns
 RETRY_AFTER_SECONDS = 1
@@ -105,14 +104,6 @@ class AdmissionQueue:
         self._turn.release()
 
 
-def _setting(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, ""))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 class AdmissionControl:
     """WSGI middleware: each request but static files waits its turn in the worker's queue.
 
@@ -173,9 +164,7 @@ class AdmissionControl:
 def admission_control(
     app: WSGIApp, config, low_priority: Mapping[str, Callable[[], None]] | None = None
 ) -> AdmissionControl:
-    """Wrap ``app`` (ARTICLE_SEARCH_QUEUE, ARTICLE_SEARCH_QUEUE_SECONDS, or config QUEUE...)."""
-    limit = config.get("QUEUE") or _setting("ARTICLE_SEARCH_QUEUE", DEFAULT_QUEUE)
-    seconds = config.get("QUEUE_SECONDS") or _setting(
-        "ARTICLE_SEARCH_QUEUE_SECONDS", DEFAULT_QUEUE_SECONDS
-    )
+    """Wrap ``app`` (config QUEUE and QUEUE_SECONDS, else search.settings' QUEUE...)."""
+    limit = config.get("QUEUE") or settings.QUEUE.read()
+    seconds = config.get("QUEUE_SECONDS") or settings.QUEUE_SECONDS.read()
     return AdmissionControl(app, AdmissionQueue(int(limit), float(seconds)), low_priority)

@@ -21,9 +21,9 @@ workers was recycled every minute.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import resource
+
+from search import settings
 
 
 def raise_open_file_limit(wanted: int) -> None:
@@ -37,21 +37,11 @@ def raise_open_file_limit(wanted: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def _positive_int(name: str, default: int) -> int:
-    configured = os.environ.get(name, "").strip()
-    return int(configured) if configured.isdigit() and int(configured) > 0 else default
-
-
-def default_workers() -> int:
-    """2 x cores + 1, at most 8: searches are CPU-bound and each worker holds the index."""
-    return _positive_int("ARTICLE_SEARCH_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8))
-
-
-bind = os.environ.get("ARTICLE_SEARCH_BIND", "127.0.0.1:8000")
-workers = default_workers()
+bind = settings.BIND.read()
+workers = settings.WORKERS.read()
 worker_class = "web.gevent_worker.EagerGeventWorker"
 # Open connections per worker, idle or not; past it a worker stops accepting.
-worker_connections = _positive_int("ARTICLE_SEARCH_WORKER_CONNECTIONS", 2000)
+worker_connections = settings.WORKER_CONNECTIONS.read()
 raise_open_file_limit(worker_connections + 256)
 timeout = 30
 graceful_timeout = 20
@@ -62,12 +52,12 @@ max_requests = 20000
 max_requests_jitter = 2000
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("ARTICLE_SEARCH_LOG_LEVEL", "info")
+loglevel = settings.LOG_LEVEL.read()
 proc_name = "article-search"
 # Bounded request lines and headers: nothing legitimate here is longer.
 limit_request_line = 8190
 limit_request_fields = 100
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+forwarded_allow_ips = settings.FORWARDED_ALLOW_IPS.read()
 # gunicorn's control socket defaults to one path per user, which two servers
 # (say, a test server beside `make run`) would take from each other.
 control_socket_disable = True

@@ -1,10 +1,8 @@
 """Whether this server records readers' searches, with which limits, and what the page is given.
 
 On unless ``ARTICLE_SEARCH_ANALYTICS=0`` (or config ``ANALYTICS=False``). The
-limits come from config or the environment: ``ARTICLE_SEARCH_ANALYTICS_DAYS``
-(raw events kept, 90), ``ARTICLE_SEARCH_ANALYTICS_PER_MINUTE`` (events a
-worker takes a minute, 6000), ``ARTICLE_SEARCH_ANALYTICS_MAX_EVENTS`` (raw
-events the file holds, 2,000,000). Only the search page's own searches are
+limits come from config or the environment (``search.settings``' ANALYTICS_DAYS,
+ANALYTICS_PER_MINUTE, ANALYTICS_MAX_EVENTS). Only the search page's own searches are
 recorded, reported by the page itself once the reader settles on one
 (web/static/app.js, web/beacon.py): the JSON API, the feeds and the command
 line are not recorded at all, so that nothing a program does is counted as
@@ -13,28 +11,23 @@ a reader's search, and no keystroke is.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from flask import Flask, current_app
 
+from search import settings
 from search.analytics.recorder import Recorder, RecorderSettings
 from search.analytics.storage import analytics_path, dropped_counts
 from search.results import SearchResult
 from web.params import request_query
 
 RECORDER = "article_search_analytics"
-OFF_VALUES = ("0", "false", "off", "no")
 
 
-def _positive(config: Mapping, key: str, variable: str, default: int) -> int:
-    raw = config.get(key) or os.environ.get(variable, "")
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return default
-    return value if value > 0 else default
+def _limit(config: Mapping, key: str, setting: settings.Setting) -> int:
+    """The app's ``key`` when its config sets it (tests do), else the setting's."""
+    return int(config.get(key) or setting.read())
 
 
 def install_recorder(app: Flask) -> Recorder | None:
@@ -42,28 +35,15 @@ def install_recorder(app: Flask) -> Recorder | None:
     config = app.config
     enabled = config.get("ANALYTICS")
     if enabled is None:
-        enabled = os.environ.get("ARTICLE_SEARCH_ANALYTICS", "1").strip().lower() not in OFF_VALUES
+        enabled = settings.ANALYTICS.read()
     recorder = None
     if enabled:
-        defaults = RecorderSettings()
-        settings = RecorderSettings(
-            retention_days=_positive(
-                config, "ANALYTICS_DAYS", "ARTICLE_SEARCH_ANALYTICS_DAYS", defaults.retention_days
-            ),
-            per_minute=_positive(
-                config,
-                "ANALYTICS_PER_MINUTE",
-                "ARTICLE_SEARCH_ANALYTICS_PER_MINUTE",
-                defaults.per_minute,
-            ),
-            max_events=_positive(
-                config,
-                "ANALYTICS_MAX_EVENTS",
-                "ARTICLE_SEARCH_ANALYTICS_MAX_EVENTS",
-                defaults.max_events,
-            ),
+        limits = RecorderSettings(
+            retention_days=_limit(config, "ANALYTICS_DAYS", settings.ANALYTICS_DAYS),
+            per_minute=_limit(config, "ANALYTICS_PER_MINUTE", settings.ANALYTICS_PER_MINUTE),
+            max_events=_limit(config, "ANALYTICS_MAX_EVENTS", settings.ANALYTICS_MAX_EVENTS),
         )
-        recorder = Recorder(analytics_path(config["INDEX_DIR"]), settings)
+        recorder = Recorder(analytics_path(config["INDEX_DIR"]), limits)
     app.extensions[RECORDER] = recorder
     return recorder
 

@@ -1,7 +1,7 @@
 """The key that signs the desk's session cookies: configured, or made once and kept.
 
-``ARTICLE_SEARCH_SECRET_KEY`` (at least 32 characters) wins; otherwise the
-first process that needs a key writes 32 random bytes to ``secret_key`` in
+``ARTICLE_SEARCH_SECRET_KEY`` (at least 32 characters; ``search.settings``) wins;
+otherwise the first process that needs a key writes 32 random bytes to ``secret_key`` in
 the index folder (0600, published nowhere) and every process, every worker
 and every restart reads the same one. There is no built-in default: a key
 anyone can read in the source would let anyone sign a session.
@@ -14,22 +14,6 @@ import secrets
 from pathlib import Path
 
 SECRET_KEY_FILE = "secret_key"
-MIN_CONFIGURED_LENGTH = 32
-
-
-class SecretKeyError(ValueError):
-    """The configured key is too short to sign anything."""
-
-
-def configured_secret_key() -> str | None:
-    """``ARTICLE_SEARCH_SECRET_KEY``, checked; None when it is not set."""
-    key = os.environ.get("ARTICLE_SEARCH_SECRET_KEY") or None
-    if key is not None and len(key) < MIN_CONFIGURED_LENGTH:
-        raise SecretKeyError(
-            f"ARTICLE_SEARCH_SECRET_KEY must be at least {MIN_CONFIGURED_LENGTH} characters "
-            f"(e.g. `python3 -c 'import secrets; print(secrets.token_hex(32))'`)"
-        )
-    return key
 
 
 def kept_secret_key(index_dir: Path) -> bytes:

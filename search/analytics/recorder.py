@@ -27,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from search import settings
 from search.analytics import storage
 from search.analytics.events import Event
 
@@ -48,11 +49,11 @@ def _original(module: str, name: str):
 
 @dataclass(frozen=True)
 class RecorderSettings:
-    """The limits recording keeps to; each has an environment variable (web/__init__.py)."""
+    """The limits recording keeps to; each has an environment variable (search.settings)."""
 
-    retention_days: int = 90
-    per_minute: int = 6000  # events one process takes in a minute
-    max_events: int = 2_000_000  # raw events the file may hold
+    retention_days: int = settings.ANALYTICS_DAYS.default
+    per_minute: int = settings.ANALYTICS_PER_MINUTE.default  # events one process takes a minute
+    max_events: int = settings.ANALYTICS_MAX_EVENTS.default  # raw events the file may hold
     busy_ms: int = storage.BUSY_MS  # how long a batch waits for the file's lock
 
 

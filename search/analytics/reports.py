@@ -16,17 +16,15 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import os
 import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from search import settings
 from search.analytics.storage import FOLDER, SCHEMA, analytics_path
 
 REPLICAS_DIR = f"{FOLDER}/replicas"
-DEFAULT_THRESHOLD = 3
-THRESHOLD_ENV = "ARTICLE_SEARCH_ANALYTICS_MIN_SEARCHES"
 DEFAULT_LIMIT = 50
 _SINCE = re.compile(r"(\d{1,4})d")
 CLICKED = "EXISTS (SELECT 1 FROM clicks c WHERE c.view = s.view AND c.seq = s.seq)"
@@ -152,10 +150,8 @@ TABLES = {
 
 
 def configured_threshold() -> int:
-    """How many times a query must be searched to be shown in a report: the environment's
-    ARTICLE_SEARCH_ANALYTICS_MIN_SEARCHES, else DEFAULT_THRESHOLD (never below 1)."""
-    raw = os.environ.get(THRESHOLD_ENV, "").strip()
-    return max(int(raw), 1) if raw.isdigit() else DEFAULT_THRESHOLD
+    """How many times a query must be searched to be shown in a report (search.settings)."""
+    return settings.ANALYTICS_MIN_SEARCHES.read()
 
 
 def analytics_files(index_dir: Path | str) -> list[Path]:
@@ -304,7 +300,7 @@ def build_report(
     index_dir: Path | str,
     period: Period,
     *,
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int = settings.ANALYTICS_MIN_SEARCHES.default,
     limit: int = DEFAULT_LIMIT,
     files: list[Path] | None = None,
 ) -> Report:

@@ -14,8 +14,10 @@ import os
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
+from search import settings
+
 VERIFIED_WHOOSH = "2.7.5"  # whoosh-reloaded
-FALLBACK_ENV = "ARTICLE_SEARCH_WHOOSH_FALLBACK"
+FALLBACK_ENV = settings.WHOOSH_FALLBACK.name
 
 log = logging.getLogger("search.whoosh_internals")
 
@@ -30,7 +32,7 @@ def installed_whoosh() -> str | None:
 
 def fallback_reason(installed: str | None, environ: Mapping[str, str]) -> str | None:
     """Why the fast paths must not be used; None when they may."""
-    if environ.get(FALLBACK_ENV, "").strip().lower() not in ("", "0", "false", "no", "off"):
+    if settings.WHOOSH_FALLBACK.read(environ):
         return f"{FALLBACK_ENV} is set"
     if installed != VERIFIED_WHOOSH:
         found = f"whoosh-reloaded {installed}" if installed else "not whoosh-reloaded"
