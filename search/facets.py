@@ -376,13 +376,21 @@ class ValueSets:
         return self._casefold_ranks
 
     def lookup(self, typed: str) -> list[str]:
-        """The stored values equal to ``typed`` ignoring case, e.g. for ``region:europe``."""
+        """The stored values equal to ``typed`` ignoring case, e.g. for ``region:europe``.
+
+        Quotes count as spaces: a query cannot hold a quote inside a phrase, so a value's
+        are written as spaces (search.query.phrase_query).
+        """
         if self._folded is None:
             folded: dict[str, list[str]] = {}
             for name in self.names:
-                folded.setdefault(name.casefold(), []).append(name)
+                folded.setdefault(_folded(name), []).append(name)
             self._folded = folded
-        return list(self._folded.get(typed.casefold(), ()))
+        return list(self._folded.get(_folded(typed), ()))
+
+
+def _folded(value: str) -> str:
+    return value.replace('"', " ").casefold()
 
 
 def disjunctive_facets(

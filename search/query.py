@@ -77,6 +77,33 @@ QUESTION_WORDS = frozenset({"what", "which", "who", "whom", "whose", "when", "wh
 _SENTENCE_END = re.compile(r"""[.?!]["'\u201d\u2019)\]]*$""")
 _ENDS_IN_WORD = re.compile(r"\w$")
 
+
+def _paired_quotes(text: str) -> str:
+    """``text`` with its last quote made a space if it has one without a pair."""
+    return text if text.count('"') % 2 == 0 else text[::-1].replace('"', " ", 1)[::-1]
+
+
+# Writing queries: what the pages and the completions put in the search box, in the syntax
+# the parser below reads (tests/test_query_writer.py checks that each reads back as written).
+
+
+def phrase_query(text: str) -> str:
+    """The query searching ``text`` as a phrase: in quotes, its own quotes made spaces (the
+    syntax has no escape; a value lookup folds quotes to spaces the same way)."""
+    return '"{}"'.format(text.replace('"', " "))
+
+
+def field_query(prefix: str, value: str) -> str:
+    """The query searching one ``value`` of the field a prefix names: ``author:"Ahmed Adel"``."""
+    return f"{prefix}:{phrase_query(value)}"
+
+
+def completed_query(typed: str, chosen: str) -> str:
+    """``typed`` with the word being typed (its last) replaced by the query ``chosen``, the
+    words before kept; an unpaired quote among them is made a space, as the parser would."""
+    return _paired_quotes(re.sub(r"\S*$", "", typed.rstrip())) + chosen
+
+
 # Resolves a region/theme typed by a reader to the exact stored values.
 ValueResolver = Callable[[str, str], list[str]]
 
@@ -190,7 +217,7 @@ class QueryBuilder:
         chain: _Clause | None = None  # the clause an "a OR b OR c" chain is building
         used = 0  # clauses, each alternative of an OR chain counted
         prose = reads_as_prose(text)
-        text = text if text.count('"') % 2 == 0 else text[::-1].replace('"', " ", 1)[::-1]
+        text = _paired_quotes(text)
         matches = list(_TOKEN.finditer(text))
         # A stop word being typed may be the start of a word ("crude out": output), when
         # the query has other words; alone ("the") it is a stop word.

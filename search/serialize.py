@@ -1,18 +1,27 @@
 """The JSON answers of the reader's API, as JSON-ready dicts: a search (``/api/search``,
-``search --json``) and an article (``/api/articles/ID``); web.openapi describes them from
-the same declarations (search.article, HIT_EXTRAS, ARTICLE_EXTRAS)."""
+``search --json``), completions (``/api/suggest``) and an article (``/api/articles/ID``);
+web.openapi describes them from the same declarations (search.article, HIT_EXTRAS,
+ARTICLE_EXTRAS, SUGGESTION_LABELS)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from search.article import CARD_FIELDS, Article, fields_json
-from search.results import Facet, Hit, SearchResult
+from search.facets import KNOWN_FACETS
+from search.query import completed_query, field_query, phrase_query
+from search.results import Facet, Hit, SearchResult, Suggestion
 
 # What a hit's JSON adds to its article's card (search.article.ArticleCard); not its title_html.
 HIT_EXTRAS = ("snippet", "score", "pinned")
 # What an article's JSON adds to the article (Article.to_json).
 ARTICLE_EXTRAS = ("page_url", "related")
+# Each kind of completion and what it is called beside it; a word has no label.
+SUGGESTION_LABELS = {
+    "title": "Article",
+    **{name: facet.label for name, facet in KNOWN_FACETS.items() if facet.suggested},
+    "term": "",
+}
 
 
 def _hit_json(hit: Hit) -> dict:
@@ -79,3 +88,27 @@ def article_json(article: Article, related: list[Hit], page_url: Callable[[str],
 
     extras = {"page_url": page_url(article.id), "related": [related_json(hit) for hit in related]}
     return {**article.to_json(), **{name: extras[name] for name in ARTICLE_EXTRAS}}
+
+
+def suggestion_json(typed: str, suggestion: Suggestion) -> dict:
+    """A completion of ``typed``, with its label and what choosing it puts in the box: a word
+    completes the query, a person or place becomes a field search after the words before
+    it, a title is searched as a phrase."""
+    if suggestion.kind == "term":
+        query = suggestion.text  # the words before and the word completed (search.suggest)
+    elif suggestion.kind == "title":
+        query = phrase_query(suggestion.text)
+    else:
+        query = completed_query(typed, field_query(suggestion.kind, suggestion.text))
+    return {
+        "text": suggestion.text,
+        "kind": suggestion.kind,
+        "count": suggestion.count,
+        "label": SUGGESTION_LABELS.get(suggestion.kind, ""),
+        "query": query,
+    }
+
+
+def suggestions_json(typed: str, suggestions: list[Suggestion]) -> dict:
+    """The completions of ``typed``, best first."""
+    return {"query": typed, "suggestions": [suggestion_json(typed, s) for s in suggestions]}

@@ -6,11 +6,10 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from search.serialize import article_json, result_json
+from search.serialize import article_json, result_json, suggestions_json
 from web import engine, facet_names, facets, recording
 from web.errors import json_error
 from web.health import health_report
-from web.live import suggestion_json
 from web.openapi import openapi_document
 from web.pages import is_safe_article_id
 from web.params import (
@@ -35,12 +34,7 @@ def suggest() -> Response:
     prefix = parse_query_text(request.args)
     limit = parse_int(request.args, "limit", DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT)
     suggestions = engine().suggest(prefix, limit=limit) if prefix else []
-    return jsonify(
-        {
-            "query": prefix,
-            "suggestions": [suggestion_json(prefix, s) for s in suggestions[:limit]],
-        }
-    )
+    return jsonify(suggestions_json(prefix, suggestions[:limit]))
 
 
 @blueprint.route("/api/articles/<path:article_id>")

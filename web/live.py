@@ -10,14 +10,9 @@ a meta tag): app.js holds none of them.
 
 from __future__ import annotations
 
-import re
-
 from flask import url_for
 
-from search.facets import KNOWN_FACETS
-from search.results import Suggestion
 from search.suggest import MIN_PREFIX
-from web.view import field_query, phrase_query
 
 SEARCH_DELAY_MS = 200  # the results follow the typing this long after the last keystroke
 SUGGEST_DELAY_MS = 120  # completions are asked for this long after the last keystroke
@@ -34,11 +29,6 @@ HTMX_CONFIG = {
     "historyCacheSize": 0,
     "selfRequestsOnly": True,
     "scrollIntoViewOnBoost": False,
-}
-
-# What each kind of completion is called beside it; a word has no label.
-SUGGESTION_LABELS = {"title": "Article", "term": ""} | {
-    name: facet.label for name, facet in KNOWN_FACETS.items() if facet.suggested
 }
 
 
@@ -63,23 +53,4 @@ def search_form_settings(events_url: str | None = None) -> dict:
             "date-settle-ms": DATE_SETTLE_MS,
             **events,
         },
-    }
-
-
-def suggestion_json(typed: str, suggestion: Suggestion) -> dict:
-    """A completion for /api/suggest, with its label and what choosing it puts in the box:
-    a word completes the query, a person or place becomes a field search after the
-    words before it, a title is searched as a phrase."""
-    if suggestion.kind == "term":
-        query = suggestion.text
-    elif suggestion.kind == "title":
-        query = phrase_query(suggestion.text)
-    else:
-        query = re.sub(r"\S*$", "", typed) + field_query(suggestion.kind, suggestion.text)
-    return {
-        "text": suggestion.text,
-        "kind": suggestion.kind,
-        "count": suggestion.count,
-        "label": SUGGESTION_LABELS.get(suggestion.kind, ""),
-        "query": query,
     }

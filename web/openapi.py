@@ -14,7 +14,7 @@ from search.article import CARD_FIELDS, JSON_FIELDS, Article
 from search.facets import FACET_VALUE_LIMIT, FacetDefinition, configured_facets
 from search.query import MAX_CLAUSES
 from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS, Hit
-from search.serialize import ARTICLE_EXTRAS, HIT_EXTRAS
+from search.serialize import ARTICLE_EXTRAS, HIT_EXTRAS, SUGGESTION_LABELS
 from web.beacon import MAX_RESULTS, MAX_SEQ
 from web.openapi_admin import ADMIN_SCHEMAS, SECURITY_SCHEMES, admin_paths
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
@@ -270,7 +270,7 @@ SCHEMAS = {
         "required": ["text", "kind", "count", "label", "query"],
         "properties": {
             "text": {"type": "string"},
-            "kind": {"type": "string", "enum": ["title", "author", "region", "theme", "term"]},
+            "kind": {"type": "string", "enum": list(SUGGESTION_LABELS)},
             "count": {"type": "integer", "minimum": 0},
             "label": {"type": "string", "description": "What the kind is called, e.g. Author."},
             "query": {

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from search.article import Article
 from search.facets import KNOWN_FACETS
+from search.query import field_query
 from search.results import (
     DEFAULT_PER_PAGE,
     MAX_PAGE,
@@ -60,16 +61,6 @@ def safe_external_url(url: str | None) -> str | None:
     if url and url.split(":", 1)[0].lower() in ("http", "https"):
         return url
     return None
-
-
-def phrase_query(text: str) -> str:
-    """A query for ``text`` as a phrase: in quotes, its own quotes made spaces."""
-    return '"{}"'.format(text.replace('"', " "))
-
-
-def field_query(prefix: str, value: str) -> str:
-    """A query for one exact value in a field, e.g. ``author:"Ahmed Adel"``."""
-    return f"{prefix}:{phrase_query(value)}"
 
 
 @dataclass(frozen=True)
