@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from xml.etree import ElementTree as ET
 
+from search.article import NAME_FIELDS
 from search.facets import KNOWN_FACETS
 from search.results import SearchResult
 
@@ -51,7 +52,10 @@ def atom_feed(
 
     An entry's values of the result's facets are its categories (authors are its authors).
     """
-    categories = [KNOWN_FACETS[name] for name in result.facets if name != "author"]
+    bylines = [names.field for names in NAME_FIELDS if names.byline]
+    categories = [
+        KNOWN_FACETS[name] for name in result.facets if KNOWN_FACETS[name].field not in bylines
+    ]
     feed = ET.Element(f"{{{ATOM}}}feed")
     _add(feed, "id", self_url)
     _add(feed, "title", title)
@@ -71,7 +75,7 @@ def atom_feed(
         if hit.date:
             _add(entry, "published", _timestamp(hit.date))
         _add(entry, "link", rel="alternate", type="text/html", href=link)
-        for name in hit.authors:
+        for name in (name for field in bylines for name in getattr(hit, field)):
             _add(_add(entry, "author"), "name", name)
         for facet in categories:
             for value in facet.values_of(hit):

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from flask import url_for
 from markupsafe import Markup
 
-from search.article import Article
+from search.article import NAME_FIELDS, Article, Names
 from search.facets import KNOWN_FACETS
 from search.query import field_query
 from search.results import (
@@ -104,6 +104,23 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """One value of an article shown as a tag: ``kind`` is what one value is called
+    (search.article.Names.one, e.g. "region"), ``label`` how it is read out ("Region")."""
+
+    kind: str
+    label: str
+    value: str
+
+
+# The fields of names a hit shows as tags, and as its byline (search.article.Names).
+HIT_TAG_FIELDS = tuple(names for names in NAME_FIELDS if names.hit_tags)
+BYLINE_FIELDS = tuple(names for names in NAME_FIELDS if names.byline)
+# How the list of a hit's tags is read out: "Regions and themes".
+HIT_TAGS_LABEL = " and ".join(names.heading for names in HIT_TAG_FIELDS).capitalize()
+
+
+@dataclass(frozen=True)
 class HitView:
     id: str
     href: str
@@ -112,10 +129,10 @@ class HitView:
     date: str
     date_iso: str
     source: str
-    authors: tuple[str, ...]
-    regions: tuple[str, ...]
-    themes: tuple[str, ...]
+    byline: tuple[str, ...]  # the authors
+    tags: tuple[Tag, ...]  # the values of HIT_TAG_FIELDS
     pinned: bool = False
+    tags_label: str = HIT_TAGS_LABEL
 
 
 def hit_view(hit: Hit) -> HitView:
@@ -128,9 +145,12 @@ def hit_view(hit: Hit) -> HitView:
         date=human_date(hit.date),
         date_iso=hit.date.isoformat() if hit.date else "",
         source=hit.source or "",
-        authors=hit.authors,
-        regions=hit.regions,
-        themes=hit.themes,
+        byline=tuple(name for names in BYLINE_FIELDS for name in getattr(hit, names.field)),
+        tags=tuple(
+            Tag(names.one, names.label, value)
+            for names in HIT_TAG_FIELDS
+            for value in getattr(hit, names.field)
+        ),
         pinned=hit.pinned,
     )
 
@@ -357,19 +377,32 @@ def page_title(request: SearchRequest) -> str:
     return " · ".join(parts) if parts else "Search the archive"
 
 
+@dataclass(frozen=True)
+class TagList:
+    """An article's values of one field of names, each a link to its search."""
+
+    heading: str  # "Regions"
+    kind: str  # "region" (search.article.Names.one)
+    links: tuple[Link, ...]
+
+
 def article_page(article: Article, related: list[Hit], facet_names: Sequence[str]) -> dict:
     """The template context of an article page: every metadata value links to its search.
 
-    A value of one of ``facet_names`` selects it in its facet, any other is searched for.
+    A byline's names are searched for (``author:"…"``); a tag selects its value in its facet
+    when it is one of ``facet_names``, else is searched for (``report:"…"``).
     """
 
     def filtered(**changes) -> str:
         return search_url(SearchRequest(**changes))
 
-    def value_link(facet: str, value: str) -> Link:
-        if facet in facet_names:
-            return Link(value, filtered(filters={facet: (value,)}))
-        return Link(value, filtered(q=field_query(facet, value)))
+    def value_link(names: Names, value: str) -> Link:
+        if names.one in facet_names and not names.byline:
+            return Link(value, filtered(filters={names.one: (value,)}))
+        return Link(value, filtered(q=field_query(names.one, value)))
+
+    def links(names: Names) -> tuple[Link, ...]:
+        return tuple(value_link(names, value) for value in getattr(article, names.field))
 
     paragraphs = [p.strip() for p in article.body.split("\n\n") if p.strip()]
     return {
@@ -387,12 +420,12 @@ def article_page(article: Article, related: list[Hit], facet_names: Sequence[str
         if article.source and "source" in facet_names
         else None,
         "original_url": safe_external_url(article.url),
-        "authors": [
-            Link(name, filtered(q=field_query("author", name))) for name in article.authors
+        "byline": [link for names in BYLINE_FIELDS for link in links(names)],
+        "tag_lists": [
+            TagList(names.heading, names.one, links(names))
+            for names in NAME_FIELDS
+            if not names.byline and getattr(article, names.field)
         ],
-        "regions": [value_link("region", value) for value in article.regions],
-        "themes": [value_link("theme", value) for value in article.themes],
-        "reports": [value_link("report", value) for value in article.reports],
         "related": [hit_view(hit) for hit in related],
         "api_url": url_for("api.article", article_id=article.id),
     }
