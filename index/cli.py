@@ -22,10 +22,20 @@ from search import settings
 from search.desk import Desk, DeskError
 from search.editors import EditorError, EditorStore
 from search.engine import SearchEngine
-from search.facets import FacetConfigError, configured_facets, require_indexed
+from search.facets import (
+    FACETS_ENV,
+    FacetConfigError,
+    FacetDefinition,
+    configured_facets,
+    require_indexed,
+)
 from search.results import SearchRequest
 from search.settings import SettingError
 from search.store import IndexNotFoundError, open_live_index
+
+
+class FilterError(ValueError):
+    """A search's filter names a facet the archive does not count, or a value it refuses."""
 
 
 def _progress(sources):
@@ -57,15 +67,37 @@ def run_index(args: argparse.Namespace) -> int:
     return EXIT_SKIPPED if report.problems else EXIT_OK
 
 
+def _filter(given: str) -> tuple[str, str]:
+    """``--filter NAME=VALUE`` as (facet name, value)."""
+    name, equals, value = given.partition("=")
+    if not equals or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE (e.g. region=Europe), not {given!r}")
+    return name.strip().lower(), value.strip()
+
+
+def _selections(args: argparse.Namespace, facets: Sequence[FacetDefinition]) -> dict:
+    """The values each facet selects, from --region, --theme and --filter; raises
+    FilterError for a facet the archive does not count or a value it refuses."""
+    pairs = [("region", v) for v in args.region] + [("theme", v) for v in args.theme]
+    selected: dict[str, tuple[str, ...]] = {}
+    counted = {facet.name: facet for facet in facets}
+    for name, value in pairs + args.filter:
+        if name not in counted:
+            raise FilterError(
+                f"no facet named {name!r} in this archive: its facets are "
+                f"{', '.join(counted)} ({FACETS_ENV})"
+            )
+        if refusal := counted[name].refusal(value):
+            raise FilterError(refusal)
+        selected[name] = (*selected.get(name, ()), value)
+    return selected
+
+
 def run_search(args: argparse.Namespace) -> int:
     engine = SearchEngine(index_folder(args))
     request = SearchRequest(
         q=args.query,
-        filters={
-            name: tuple(values)
-            for name, values in (("region", args.region), ("theme", args.theme))
-            if values
-        },
+        filters=_selections(args, engine.facets),
         per_page=args.limit,
         prefix=not args.whole_words,
         typos=not args.no_typos,
@@ -234,6 +266,15 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", help="what to search for (may be empty)")
     search.add_argument("--region", action="append", default=[], help="filter by region")
     search.add_argument("--theme", action="append", default=[], help="filter by theme")
+    search.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        type=_filter,
+        metavar="NAME=VALUE",
+        help=f"filter by any facet the archive counts ({FACETS_ENV}), e.g. author='Ahmed Adel' "
+        "or year=2024; repeatable: values of one facet OR together, facets AND",
+    )
     search.add_argument("--limit", type=int, default=10, help="how many results (default 10)")
     search.add_argument("--json", action="store_true", help="print the /api/search JSON")
     search.add_argument(
@@ -294,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (IndexNotFoundError, FacetConfigError, SettingError) as error:
+    except (IndexNotFoundError, FacetConfigError, SettingError, FilterError) as error:
         print(f"article-search: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:

@@ -169,6 +169,69 @@ def test_search_value_with_an_ampersand(demo_index_dir, demo_articles, capsys):
     assert (status, out.splitlines()[0]) == (0, f"{expected} articles")
 
 
+def _ids(out: str) -> set[str]:
+    return {line.rsplit("[", 1)[1].rstrip("]") for line in out.splitlines()[1:]}
+
+
+def test_search_filters_by_any_configured_facet(demo_index_dir, demo_articles, capsys, monkeypatch):
+    monkeypatch.setenv("ARTICLE_SEARCH_FACETS", "region,theme,author,year")
+    status, out, err = run(
+        capsys,
+        "search",
+        "",
+        "--filter",
+        "author=Radosław Nowak",
+        "--filter",
+        "year=2021",
+        "--filter",
+        "YEAR = 2022",
+        "--region",
+        "Europe",
+        "--limit",
+        "100",
+        "--index",
+        demo_index_dir,
+    )
+    expected = {
+        i
+        for i, a in demo_articles.items()
+        if "Radosław Nowak" in a.authors
+        and a.date
+        and a.date.year in (2021, 2022)
+        and "Europe" in a.regions
+    }
+    assert (status, err) == (0, "")
+    assert expected and out.splitlines()[0] == f"{len(expected)} articles"
+    assert _ids(out) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("colour=red", "no facet named 'colour' in this archive: its facets are region, theme"),
+        ("author=Radosław Nowak", "no facet named 'author'"),  # not configured
+        ("year=21", "year must be a year written YYYY, not '21'"),
+    ],
+)
+def test_search_filter_the_archive_does_not_count_exits_2(
+    demo_index_dir, capsys, monkeypatch, given, says
+):
+    monkeypatch.setenv("ARTICLE_SEARCH_FACETS", "region,theme,year")
+    status, out, err = run(capsys, "search", "", "--filter", given, "--index", demo_index_dir)
+    assert (status, out) == (2, "")
+    assert says in err
+
+
+@pytest.mark.parametrize("given", ["region", "=Europe", "region=", "region= "])
+def test_search_filter_not_written_name_equals_value_is_a_usage_error(
+    demo_index_dir, capsys, given
+):
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "", "--filter", given, "--index", str(demo_index_dir)])
+    assert exited.value.code == 2
+    assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
 def test_search_json(demo_index_dir, demo_articles, capsys):
     status, out, _ = run(
         capsys, "search", "cocoa", "--theme", "Trade", "--json", "--index", demo_index_dir
