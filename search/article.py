@@ -97,7 +97,9 @@ def fields_json(item: ArticleCard, names: tuple[str, ...]) -> dict:
     # By hand, not dataclasses.asdict: asdict deep-copies every value, a third
     # of the indexer's reading time.
     data = {name: getattr(item, name) for name in names}
-    data["date"] = item.date.isoformat() if item.date else None
+    if "date" in data:
+        data["date"] = item.date.isoformat() if item.date else None
     for name in NAME_FIELD_NAMES:
-        data[name] = list(data[name])
+        if name in data:
+            data[name] = list(data[name])
     return data

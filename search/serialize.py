@@ -6,16 +6,21 @@ ARTICLE_EXTRAS, SUGGESTION_LABELS)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 
 from search.article import CARD_FIELDS, Article, fields_json
 from search.facets import KNOWN_FACETS
 from search.query import completed_query, field_query, phrase_query
-from search.results import Facet, Hit, SearchResult, Suggestion
+from search.results import Facet, FacetValue, Hit, SearchResult, Suggestion
 
 # What a hit's JSON adds to its article's card (search.article.ArticleCard); not its title_html.
 HIT_EXTRAS = ("snippet", "score", "pinned")
 # What an article's JSON adds to the article (Article.to_json).
 ARTICLE_EXTRAS = ("page_url", "related")
+# What a related article's JSON says of it, besides its page's address.
+RELATED_FIELDS = ("id", "title", "date")
+# Each value of a facet as JSON: its members.
+FACET_VALUE_FIELDS = tuple(field.name for field in fields(FacetValue))
 # Each kind of completion and what it is called beside it; a word has no label.
 SUGGESTION_LABELS = {
     "title": "Article",
@@ -29,7 +34,7 @@ def _hit_json(hit: Hit) -> dict:
 
 
 def _facet_json(facet: Facet) -> list[dict]:
-    return [{"value": v.value, "count": v.count, "selected": v.selected} for v in facet.values]
+    return [{name: getattr(v, name) for name in FACET_VALUE_FIELDS} for v in facet.values]
 
 
 def _read_as(expanded: dict[str, tuple[str, ...]]) -> list[dict]:
@@ -79,12 +84,7 @@ def article_json(article: Article, related: list[Hit], page_url: Callable[[str],
     address of an article's page from its id."""
 
     def related_json(hit: Hit) -> dict:
-        return {
-            "id": hit.id,
-            "title": hit.title,
-            "date": hit.date.isoformat() if hit.date else None,
-            "page_url": page_url(hit.id),
-        }
+        return {**fields_json(hit, RELATED_FIELDS), "page_url": page_url(hit.id)}
 
     extras = {"page_url": page_url(article.id), "related": [related_json(hit) for hit in related]}
     return {**article.to_json(), **{name: extras[name] for name in ARTICLE_EXTRAS}}

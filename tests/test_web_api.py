@@ -427,6 +427,9 @@ def validate(document, schema, value, where="$"):
         assert value <= schema["maximum"], where
     for name in schema.get("required", ()):
         assert name in value, f"{where}.{name} is missing"
+    if kind == "object" and "properties" in schema:
+        undocumented = set(value) - set(schema["properties"])
+        assert not undocumented, f"{where} has members the document does not describe"
     for name, sub in schema.get("properties", {}).items():
         if isinstance(value, dict) and name in value:
             validate(document, sub, value[name], f"{where}.{name}")

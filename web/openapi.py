@@ -12,9 +12,15 @@ from collections.abc import Sequence
 
 from search.article import CARD_FIELDS, JSON_FIELDS, Article
 from search.facets import FACET_VALUE_LIMIT, FacetDefinition, configured_facets
-from search.query import MAX_CLAUSES
+from search.query import MAX_CLAUSES, TEXT_PREFIXES, VALUE_PREFIXES
 from search.results import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, SORTS, Hit
-from search.serialize import ARTICLE_EXTRAS, HIT_EXTRAS, SUGGESTION_LABELS
+from search.serialize import (
+    ARTICLE_EXTRAS,
+    FACET_VALUE_FIELDS,
+    HIT_EXTRAS,
+    RELATED_FIELDS,
+    SUGGESTION_LABELS,
+)
 from web.beacon import MAX_RESULTS, MAX_SEQ
 from web.openapi_admin import ADMIN_SCHEMAS, SECURITY_SCHEMES, admin_paths
 from web.params import DEFAULT_SUGGEST_LIMIT, MAX_SUGGEST_LIMIT
@@ -39,6 +45,7 @@ OPTIONAL_DATE = {
     ]
 }
 
+PREFIXES = ", ".join(f"{prefix}:" for prefix in (*TEXT_PREFIXES, *VALUE_PREFIXES))
 PARAMETERS = {
     "q": {
         "name": "q",
@@ -46,7 +53,7 @@ PARAMETERS = {
         "required": False,
         "description": (
             'What to search for: words, "quoted phrases", -excluded words, OR, and '
-            "title:, author:, region:, theme: prefixes. Empty browses every article "
+            f"{PREFIXES} prefixes. Empty browses every article "
             "matching the filters, newest first. Any length: a query of more than "
             f"{MAX_CLAUSES} words and clauses is searched on its first part, and the "
             "answer says so (`truncated`, `searched_characters`)."
@@ -149,21 +156,8 @@ SCHEMAS = {
             }
         },
     },
-    # "SearchHit" and "Article": from the declarations of the article and the hit (below).
-    "FacetValue": {
-        "type": "object",
-        "required": ["value", "count", "selected"],
-        "properties": {
-            "value": {"type": "string"},
-            "count": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "Results if this value were ticked, other facets' selections "
-                "applied (disjunctive counts).",
-            },
-            "selected": {"type": "boolean"},
-        },
-    },
+    # "SearchHit", "FacetValue", "Article" and "RelatedArticle": from the declarations of
+    # what they hold (below).
     "TimelineBucket": {
         "type": "object",
         "required": ["label", "from", "to", "count", "granularity"],
@@ -288,16 +282,6 @@ SCHEMAS = {
             "suggestions": {"type": "array", "items": _ref("Suggestion")},
         },
     },
-    "RelatedArticle": {
-        "type": "object",
-        "required": ["id", "title", "date", "page_url"],
-        "properties": {
-            "id": {"type": "string"},
-            "title": {"type": "string"},
-            "date": NULLABLE_DATE,
-            "page_url": {"type": "string"},
-        },
-    },
     "Health": {
         "type": "object",
         "required": ["status", "problems", "documents", "generation", "verified", "damaged"],
@@ -375,6 +359,16 @@ _HIT_EXTRAS = {
         "description": "Placed at the top by an editors' rule (relevance order only).",
     },
 }
+_FACET_VALUE_SCHEMAS = {
+    "value": {"type": "string"},
+    "count": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Results if this value were ticked, other facets' selections "
+        "applied (disjunctive counts).",
+    },
+    "selected": {"type": "boolean"},
+}
 _ARTICLE_EXTRAS = {
     "page_url": {"type": "string", "description": "This article's HTML page."},
     "related": {"type": "array", "items": _ref("RelatedArticle")},
@@ -401,6 +395,10 @@ SCHEMAS["SearchHit"] = _object(
         **_fields_schemas(Hit, CARD_FIELDS),
         **{name: _HIT_EXTRAS[name] for name in HIT_EXTRAS},
     }
+)
+SCHEMAS["FacetValue"] = _object({name: _FACET_VALUE_SCHEMAS[name] for name in FACET_VALUE_FIELDS})
+SCHEMAS["RelatedArticle"] = _object(
+    {**_fields_schemas(Hit, RELATED_FIELDS), "page_url": {"type": "string"}}
 )
 SCHEMAS["Article"] = _object(
     {
