@@ -1,9 +1,13 @@
 """What a reader types -> one Whoosh query, never an error.
 
 The syntax: plain words; "quoted phrases"; ``-word`` or ``-"phrase"`` to
-exclude; ``OR`` between two terms; ``title:``, ``author:``, ``region:`` and
-``theme:`` prefixes. Anything else (stray quotes, brackets, a lone ``-``,
-operator characters) is read as plain words, so no input is malformed.
+exclude; ``OR`` between two terms; ``title:`` and ``author:`` prefixes (words
+in a title, in the authors' names) and one per facet whose values are index
+terms (``region:"Europe"``, ``report:``, ``source:``: a whole value). What the
+pages and completions put in the box is written by the functions below the
+syntax (phrase_query, field_query, completed_query). Anything else (stray
+quotes, brackets, a lone ``-``, operator characters) is read as plain words,
+so no input is malformed.
 A query that reads as a sentence or a question (``What similarity laws must
 be obeyed ...?``) is prose: in it a leading ``-`` is a dash and ``OR`` a word.
 Articles containing all the plain words of a short search rank first, then

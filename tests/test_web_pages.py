@@ -328,6 +328,42 @@ def test_article_page_shows_the_text_and_linked_metadata(site, demo_articles):
     assert related.count('class="hit"') >= 1 and f"/articles/{RHINE}" not in related
 
 
+def test_each_hit_shows_its_byline_and_its_regions_and_themes_as_tags(site, demo_articles):
+    page = site.page("/search", q="rhine barges")
+    hits = page.soup.find_all("li", class_="hit")
+    assert hits and page.soup.find("li", class_="tag") and page.soup.find(class_="hit-authors")
+    for hit in hits:
+        article = demo_articles[hit.find("a")["href"].removeprefix("/articles/")]
+        tags = [
+            (tag["class"][1], " ".join(tag.get_text().split()))
+            for tag in hit.find_all("li", class_="tag")
+        ]
+        assert tags == [("tag-region", f"Region: {value}") for value in article.regions] + [
+            ("tag-theme", f"Theme: {value}") for value in article.themes
+        ]
+        if tags:
+            assert hit.find("ul", class_="tags")["aria-label"] == "Regions and themes"
+        byline = hit.find(class_="hit-authors")
+        assert (byline.get_text() if byline else "") == (
+            f"By {', '.join(article.authors)}" if article.authors else ""
+        )
+
+
+def test_article_page_lists_each_field_of_names_under_its_heading(site, demo_articles):
+    article = next(a for a in demo_articles.values() if a.reports and a.regions and a.themes)
+    page = site.page(f"/articles/{article.id}")
+    listed = {
+        " ".join(group.find("dt").get_text().split()): [a.get_text() for a in group.find_all("a")]
+        for group in page.soup.find("dl", class_="article-meta").find_all("div")
+        if group.find("dt").get_text() != "Original"
+    }
+    assert listed == {
+        "Regions": list(article.regions),
+        "Themes": list(article.themes),
+        "Reports": list(article.reports),
+    }
+
+
 def test_article_report_links(site, demo_articles):
     article = next(a for a in demo_articles.values() if a.reports)
     page = site.page(f"/articles/{article.id}")
