@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         full_number = desk.history(1)[0].number
         state = desk.state()
         from search.analysis import fast_analyzer
-        from search.store import open_live_index
+        from search.storage.index_folder import open_live_index
 
         analyzer = fast_analyzer(open_live_index(index_dir)[0].schema["body"].analyzer)
         started = time.process_time()

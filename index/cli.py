@@ -31,7 +31,7 @@ from search.facets import (
 )
 from search.results import SearchRequest
 from search.settings import SettingError
-from search.store import IndexNotFoundError, open_live_index
+from search.storage.index_folder import IndexNotFoundError, open_live_index
 
 
 class FilterError(ValueError):

@@ -5,7 +5,7 @@ under a temporary name renamed into place, and never calls fsync: after a
 power cut the TOC can name files whose data never reached the disk.
 ``DurableCommit.publish_toc`` (in place of SegmentWriter's TOC write) flushes the
 segment files the commit wrote, writes the generation's manifest
-(search.manifest), writes and flushes the TOC, renames it into place and
+(search.storage.manifest), writes and flushes the TOC, renames it into place and
 flushes the folder. Unlike Whoosh it keeps the generation before the new one,
 so that readers can go back to it if the new one is found damaged; the
 commit after removes it.
@@ -20,7 +20,7 @@ from pathlib import Path
 from whoosh.filedb.filestore import RamStorage
 from whoosh.index import TOC
 
-from search.manifest import (
+from search.storage.manifest import (
     Manifest,
     ManifestError,
     VerifiedChecksums,

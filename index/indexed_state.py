@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 from whoosh.index import FileIndex
 
-from search.docsets import live_mask
+from search.storage.docsets import live_mask
 from search.whoosh_internals import bytes_column
 
 

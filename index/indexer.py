@@ -26,9 +26,8 @@ from index.segment_writer import build_writer, update_writer
 from index.sources import SourceFile, covers, find_sources
 from index.vectors import add_vectors
 from search.article import Article
-from search.run_state import record_finish, record_start
 from search.schema import article_document, build_schema
-from search.store import (
+from search.storage.index_folder import (
     BUILDS_DIR,
     INDEX_NAME,
     IndexNotFoundError,
@@ -38,6 +37,7 @@ from search.store import (
     newest_intact,
     previous_build,
 )
+from search.storage.run_record import record_finish, record_start
 
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
 
@@ -310,9 +310,10 @@ def _write_new_build(
     keep = _builds_in_use(index_dir)
     _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild, the build before
     build = new_build_dir(index_dir)
-    # Without mmap, as readers open it (search.store): ``ix.doc_count()`` below opens every
-    # segment, and Whoosh copies a mapped compound segment's postings into memory (1.4 GB
-    # for a million articles, in the process that has just kept within the budget).
+    # Without mmap, as readers open it (search.storage.index_folder): ``ix.doc_count()``
+    # below opens every segment, and Whoosh copies a mapped compound segment's postings
+    # into memory (1.4 GB for a million articles, in the process that has just kept
+    # within the budget).
     storage = FileStorage(str(build), supports_mmap=False)
     ix = storage.create_index(build_schema(), indexname=INDEX_NAME)
     # Even with one process: the indexing process writes a segment whenever the budget

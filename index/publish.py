@@ -6,7 +6,7 @@ each indexer run:
 
 1. holds the indexer lock, so no commit changes the generation while it is copied;
 2. copies the build of the generation this host serves (the newest intact
-   one, search.store.newest_intact: a damaged newer generation's table of
+   one, search.storage.index_folder.newest_intact: a damaged newer generation's table of
    contents and manifest stay behind) with ``rsync`` into
    ``REPLICA/builds/.<name>.partial``, hard-linking the files the replica
    already has from the generation it serves (``--link-dest``: Whoosh never
@@ -50,8 +50,7 @@ from search.analytics.reports import REPLICAS_DIR
 from search.analytics.storage import FILENAME as ANALYTICS_FILE
 from search.analytics.storage import FOLDER as ANALYTICS_FOLDER
 from search.desk import DESK_FILE, Desk
-from search.manifest import manifest_name
-from search.store import (
+from search.storage.index_folder import (
     BUILDS_DIR,
     CURRENT_LINK,
     INDEX_NAME,
@@ -59,6 +58,7 @@ from search.store import (
     newest_intact,
     toc_generations,
 )
+from search.storage.manifest import manifest_name
 from search.whoosh_internals import toc_filename
 
 PARTIAL_SUFFIX = ".partial"

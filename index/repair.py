@@ -1,7 +1,7 @@
 """Before a run: put the index back on its newest intact generation, and say what was lost.
 
 A generation found damaged (a file missing, cut short or changed since its
-commit; see search.manifest) is what readers already pass over. The indexer
+commit; see search.storage.manifest) is what readers already pass over. The indexer
 deletes it, and everything newer, so that its own commit follows the intact
 generation; when no generation of the live build is intact it goes back to
 the previous build. The run then re-imports whatever its paths hold that the
@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 from index.durable_commit import remove_unneeded_files
-from search.store import (
+from search.storage.index_folder import (
     INDEX_NAME,
     PREVIOUS_LINK,
     IndexDamagedError,

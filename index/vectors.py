@@ -27,7 +27,7 @@ from whoosh.reading import SegmentReader
 
 from index.durable_commit import commit_generation
 from search.embedding import article_text, load_embedder
-from search.store import INDEX_NAME, IndexNotFoundError, newest_intact
+from search.storage.index_folder import INDEX_NAME, IndexNotFoundError, newest_intact
 from search.vectors import EXT, vectors_path, write_vectors
 from search.whoosh_internals import GenerationIndex
 

@@ -36,7 +36,6 @@ from search.article import Article
 from search.context import CoOccurrence
 from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
 from search.desk import DeskState, LiveDesk
-from search.docsets import DocSet, live_mask
 from search.embedding import load_embedder, semantic_enabled
 from search.expansion import WordExpander
 from search.facets import (
@@ -72,16 +71,17 @@ from search.results import (
 )
 from search.rules import FiredRules, RuleBook
 from search.schema import stored_article
-from search.segments import SegmentPieces
 from search.spelling import SpellingCorrector
-from search.store import LiveIndex, index_fingerprint, newest_intact
+from search.storage.docsets import DocSet, live_mask
+from search.storage.index_folder import LiveIndex, index_fingerprint, newest_intact
+from search.storage.segments import SegmentPieces
 from search.suggest import Completer
 from search.synonyms import SynonymTable
 from search.vectors import GenerationVectors
 from search.whoosh_internals import numeric_column
 
 # How often a search checks for a newer generation: a check lists the build's folder
-# (0.1 ms), and what a new generation reads is only its new segments (search.segments).
+# (0.1 ms), and what a new generation reads is only its new segments (search.storage.segments).
 REFRESH_SECONDS = 0.25
 FACET_SECONDS = 0.5
 # "Did you mean" stops looking up words this long after the search began.

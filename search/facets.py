@@ -32,11 +32,11 @@ from whoosh.reading import IndexReader
 
 from search import settings
 from search.article import NAME_FIELDS, Names
-from search.docsets import DocSet, live_mask
 from search.results import Facet, FacetValue
 from search.schema import indexed_value_fields
-from search.segments import SegmentPieces
-from search.store import IndexNotFoundError
+from search.storage.docsets import DocSet, live_mask
+from search.storage.index_folder import IndexNotFoundError
+from search.storage.segments import SegmentPieces
 from search.whoosh_internals import field_doc_frequencies, field_documents
 
 FACETS_ENV = settings.FACETS.name

@@ -23,7 +23,7 @@ with its fast paths off, through Whoosh's own matcher). A term's matches and
 scores are cached per index generation (an ``ArrayMatcher`` belongs to one
 searcher; the scores' idf and average lengths change with every commit),
 bounded in bytes; the postings read from each segment, and its field
-lengths, are kept for the generations after it (search.segments), so a
+lengths, are kept for the generations after it (search.storage.segments), so a
 daily import does not make the next searches read every common word again.
 """
 
@@ -43,8 +43,8 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from search.docsets import live_mask
-from search.segments import SegmentPieces, compact_postings
+from search.storage.docsets import live_mask
+from search.storage.segments import SegmentPieces, compact_postings
 from search.whoosh_internals import (
     ROW_SHIFT,
     FrequentPostings,
@@ -492,7 +492,7 @@ class ArrayMatcher:
         self, query: wq.Phrase, docnums: np.ndarray, deadline: float | None
     ) -> np.ndarray:
         """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered
-        per segment for every generation that has it (search.segments).
+        per segment for every generation that has it (search.storage.segments).
 
         Positions are read only for the documents asked for: a common word's from the
         segment's frequent-terms file, another's from the posting blocks that hold them.

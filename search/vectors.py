@@ -114,7 +114,7 @@ class GenerationVectors:
     @classmethod
     def open(cls, reader, folder: Path, pieces) -> GenerationVectors:
         """The vectors of ``reader``'s segments in the index ``folder``, each segment's
-        file opened once (kept in ``pieces``, a search.segments.SegmentPieces)."""
+        file opened once (kept in ``pieces``, a search.storage.segments.SegmentPieces)."""
         segments = []
         for leaf, offset in reader.leaf_readers():
             path = vectors_path(folder, leaf)

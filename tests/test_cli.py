@@ -14,7 +14,7 @@ from index.cli import main
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import live_build
+from search.storage.index_folder import live_build
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_ARTICLES = PROJECT_ROOT / "demo" / "articles"

@@ -25,7 +25,7 @@ from search.facets import (
     configured_facets,
 )
 from search.results import SearchRequest
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 from tests.conftest import DEMO_ARTICLES, PROJECT_ROOT, article_search_command, serving
 from web import create_app
 

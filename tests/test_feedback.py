@@ -13,7 +13,7 @@ from search.query import QueryBuilder
 from search.ranking import weighting
 from search.results import SearchRequest
 from search.schema import english_analyzer
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 
 LONG = "How are governments helping rural households replace oil boilers with something cleaner?"
 

@@ -1,4 +1,5 @@
-"""A generation opened from the one before (search.segments) answers as one opened from scratch.
+"""A generation opened from the one before (search.storage.segments) answers as one opened
+from scratch.
 
 A real index on disk, changed by real incremental runs: new articles (a new
 segment), edited and removed ones (deletions in old segments), and enough

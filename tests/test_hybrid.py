@@ -17,9 +17,9 @@ import pytest
 from index.indexer import index_paths
 from search.embedding import article_text, load_embedder
 from search.engine import SearchEngine
-from search.manifest import Manifest
 from search.results import SearchRequest
-from search.store import INDEX_NAME, newest_intact
+from search.storage.index_folder import INDEX_NAME, newest_intact
+from search.storage.manifest import Manifest
 from search.vectors import EXT, SegmentVectors
 from tests.conftest import DEMO_ARTICLES, article_search_command
 

@@ -13,7 +13,7 @@ from index.memory import budget_mb
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.settings import INDEX_MEMORY, SettingError
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 from tests.conftest import article_search_command
 from tests.generated_corpus import write_articles
 

@@ -15,7 +15,13 @@ from index.indexer import index_paths
 from index.lock import IndexLockedError, indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import BUILDS_DIR, CURRENT_LINK, INDEX_NAME, live_build, newest_intact
+from search.storage.index_folder import (
+    BUILDS_DIR,
+    CURRENT_LINK,
+    INDEX_NAME,
+    live_build,
+    newest_intact,
+)
 
 
 def article_text(

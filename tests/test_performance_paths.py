@@ -42,7 +42,6 @@ from index.segment_writer import ArticleSegmentWriter
 from index.sources import file_stamp
 from search.analysis import FastAnalyzer, fast_analyzer
 from search.article import Article
-from search.docsets import DocSet
 from search.engine import SearchEngine, _Generation
 from search.facets import KNOWN_FACETS, ValueSets, configured_facets
 from search.feedback import feedback_terms, with_feedback
@@ -51,7 +50,8 @@ from search.matching import ArrayMatcher, PendingMatches
 from search.ranking import COMPLETION_TIER, COORDINATION_BONUS, FEEDBACK_DOCS, weighting
 from search.results import SearchRequest
 from search.schema import VALUE_FIELDS, article_document, build_schema, english_analyzer
-from search.store import live_build
+from search.storage.docsets import DocSet
+from search.storage.index_folder import live_build
 from search.vocabulary import Vocabulary
 from search.whoosh_internals import (
     ArticleCodec,

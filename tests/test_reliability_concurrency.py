@@ -18,7 +18,7 @@ import pytest
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 from tests.generated_corpus import REGIONS, THEMES, article_id, vocabulary, write_articles
 
 ARTICLE_SEARCH = str(Path(sys.executable).parent / "article-search")

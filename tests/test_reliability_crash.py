@@ -22,7 +22,7 @@ from pathlib import Path
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 from tests.generated_corpus import article_id, write_articles
 from tests.test_reliability_concurrency import SearchLoop
 

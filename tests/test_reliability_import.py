@@ -14,7 +14,7 @@ import pytest
 
 from index.formats import MAX_ARTICLE_BYTES, MAX_TITLE_LENGTH, MAX_VALUES
 from search.engine import SearchEngine
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 from tests.generated_corpus import article_id, write_articles
 
 CLI = [str(Path(sys.executable).parent / "article-search")]

@@ -15,9 +15,9 @@ import pytest
 
 from index.indexer import index_paths
 from search.engine import SearchEngine
-from search.manifest import VERIFIED_NAME, Manifest, VerifiedChecksums
 from search.results import SearchRequest
-from search.store import INDEX_NAME, live_build, newest_intact
+from search.storage.index_folder import INDEX_NAME, live_build, newest_intact
+from search.storage.manifest import VERIFIED_NAME, Manifest, VerifiedChecksums
 from tests.conftest import DEMO_ARTICLES, article_search_command, serving
 from web.health import health_report
 
@@ -60,7 +60,7 @@ def committed(tmp_path_factory) -> dict:
     written = sorted(
         p.name
         for p in build.iterdir()
-        # The record of checksums read is no part of a commit (search.manifest).
+        # The record of checksums read is no part of a commit (search.storage.manifest).
         if before.get(p.name) != p.stat().st_mtime_ns
         and "LOCK" not in p.name
         and p.name != VERIFIED_NAME

@@ -13,7 +13,7 @@ import pytest
 
 from index.indexer import index_paths
 from index.publish import generation_name, publish
-from search.store import INDEX_NAME, live_build, newest_intact
+from search.storage.index_folder import INDEX_NAME, live_build, newest_intact
 from search.whoosh_internals import toc_filename
 from tests.conftest import article_search_command, serving
 from tests.generated_corpus import write_articles

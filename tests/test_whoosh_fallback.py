@@ -21,7 +21,7 @@ from index.indexer import index_paths
 from search.analysis import fast_analyzer
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.store import open_live_index
+from search.storage.index_folder import open_live_index
 from search.vocabulary import Vocabulary
 from search.whoosh_internals import ArticleCodec, fast_paths, version
 from tests.conftest import DEMO_ARTICLES

@@ -19,7 +19,7 @@ from flask import Flask, current_app, url_for
 from search import settings
 from search.editors import SESSION_SECONDS
 from search.facets import configured_facets
-from search.store import IndexNotFoundError
+from search.storage.index_folder import IndexNotFoundError
 
 EXTENSION = "article_search"
 

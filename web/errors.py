@@ -11,7 +11,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from search.facets import FacetNotIndexedError
-from search.store import IndexNotFoundError
+from search.storage.index_folder import IndexNotFoundError
 from web.params import BadRequestParameter
 
 CONTENT_SECURITY_POLICY = (

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from search.results import IndexStats
-from search.run_state import iso_utc, last_run
+from search.storage.run_record import iso_utc, last_run
 
 
 def health_report(stats: IndexStats, index_dir: Path) -> dict:

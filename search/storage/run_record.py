@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from search.manifest import write_durably
+from search.storage.manifest import write_durably
 
 RUN_STATE_FILE = "indexer-run.json"
 

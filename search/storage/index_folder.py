@@ -7,7 +7,7 @@ replaces the symlink atomically, so a reader always opens a complete index:
 the old one or the new one.
 
 Within a build, each commit is a Whoosh generation (a TOC file) with a
-manifest (search.manifest). Readers open the newest generation whose files
+manifest (search.storage.manifest). Readers open the newest generation whose files
 match its manifest: the live build's newest, else an older one of it (a
 commit keeps the generation before it), else the previous build's. A build
 written before manifests existed is served as it is, unverified.
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
 
-from search.manifest import (
+from search.storage.manifest import (
     Manifest,
     ManifestError,
     fsync_path,
