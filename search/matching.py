@@ -614,11 +614,12 @@ class ArrayMatcher:
         scorer = None
         for number, (leaf, offset) in enumerate(self.leaves):
             reader = leaf.reader()
-            if (fieldname, btext) not in reader:
+            postings = self._segment_postings(reader, fieldname, btext)
+            if postings is None:
                 continue
             if scorer is None or type(scorer) not in _GLOBAL_SCORERS:
                 scorer = self.weighting.scorer(leaf, fieldname, btext)
-            docnums, weights = self._segment_postings(reader, fieldname, btext)
+            docnums, weights = postings
             if docnums is None:  # not a list we can read whole: ask the matcher
                 matcher = reader.postings(fieldname, btext, scorer=scorer)
                 found = self._walk(matcher)
@@ -652,10 +653,14 @@ class ArrayMatcher:
             matcher.next()
         return Matches(np.asarray(docnums, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
-    def _segment_postings(self, reader, fieldname: str, btext: bytes) -> tuple:
+    def _segment_postings(self, reader, fieldname: str, btext: bytes) -> tuple | None:
         """A segment's (docnums, weights) for a term, deleted documents included; (None,
-        None) where they cannot be read whole. A common term's come from the segment's
-        frequent-terms file, the others' from W3, kept for every generation with the segment."""
+        None) where they cannot be read whole; None when the segment lacks the term.
+
+        A common term's come from the segment's frequent-terms file, the others' from
+        W3, kept for every generation with the segment. The terms table (a few reads
+        of its hash table a look-up) is asked only when neither has the term.
+        """
         frequent = self._frequent(reader)
         if frequent is not None:
             arrays = frequent.arrays(reader, fieldname, btext)
@@ -664,6 +669,8 @@ class ArrayMatcher:
         kept = self._segments.postings(reader, fieldname, btext)
         if kept is not None:  # kept compact: weights widened as posting_arrays gives them
             return kept[0], kept[1].astype(np.float64)
+        if (fieldname, btext) not in reader:
+            return None
         docnums, weights = posting_arrays(reader, fieldname, btext)
         if docnums is not None:
             compact = compact_postings(docnums, weights)
