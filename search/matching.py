@@ -368,8 +368,14 @@ class ArrayMatcher:
                 if pending is not None:
                     return pending
         parts = [self._evaluate(q, deadline) for q in subqueries]
+        combined = None
         if sum(len(part) for part in parts) * SPARSE_RATIO < self.size:
-            docnums, scores = _sparse_combine(parts, union)
+            combined = _sparse_combine(parts, union)
+        elif all(part.docnums is parts[0].docnums for part in parts):
+            # The same documents (a word and its coordination bonus): added as they are.
+            combined = parts[0].docnums, _in_order_sum([part.scores for part in parts])
+        if combined is not None:
+            docnums, scores = combined
             if query.boost != 1.0:
                 scores = scores * query.boost
             return Matches(docnums, scores)
@@ -508,7 +514,7 @@ class ArrayMatcher:
             reader = leaf.reader()
             known = self._segments.phrase_checks(reader, phrase)
             local = (docnums[rows] - offset).tolist()
-            unknown = np.unique(np.asarray([d for d in local if d not in known], dtype=np.int64))
+            unknown = _distinct(np.asarray([d for d in local if d not in known], dtype=np.int64))
             if len(unknown):
                 words = []
                 for word in query.words:
@@ -706,7 +712,23 @@ def _chained(words: list[np.ndarray], slop: int) -> np.ndarray:
         for gap in range(1, slop + 1):
             reached |= _positions_in(ends, following - gap)[1]
         ends = following[reached]
-    return np.unique(ends >> ROW_SHIFT)
+    return _distinct(ends >> ROW_SHIFT)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, ascending: ``np.unique`` without its cost.
+
+    numpy 2.4's ``np.unique`` of integers goes through a hash table: 25 ms for
+    57,000 document numbers in order, where sorting and dropping repeats takes
+    0.3 ms (with ``return_inverse`` it sorts).
+    """
+    values = np.sort(values)
+    if len(values) < 2:
+        return values
+    first = np.empty(len(values), dtype=bool)
+    first[0] = True
+    np.not_equal(values[1:], values[:-1], out=first[1:])
+    return values[first]
 
 
 def _sparse_combine(parts: list[Matches], union: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -723,6 +745,14 @@ def _sparse_combine(parts: list[Matches], union: bool) -> tuple[np.ndarray, np.n
         return unique, totals
     complete = np.bincount(inverse, minlength=len(unique)) == len(parts)
     return unique[complete], totals[complete]
+
+
+def _in_order_sum(arrays: list[np.ndarray]) -> np.ndarray:
+    """Add arrays one after another from 0.0, as ``total[docnums] += scores`` does."""
+    total = np.zeros(len(arrays[0]))
+    for scores in arrays:
+        total += scores
+    return total
 
 
 def _tree_sum(arrays: list[np.ndarray]) -> np.ndarray:
