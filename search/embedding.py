@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import itertools
 import logging
 import re
 import threading
@@ -82,17 +81,21 @@ class _WordTokens:
         self._ids = np.zeros(4096, dtype=np.int32)
         self._used = 0
 
-    def of(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The token ids of ``words`` (distinct), word after word, and each one's count."""
+    def of(self, words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For ``words`` (repeats and all): each one's row among the distinct ones, then the
+        distinct ones' token ids (word after word) and how many each has."""
         with self._lock:
-            if len(self._known) + len(words) > REMEMBERED_WORDS:
+            new = set(words).difference(self._known)
+            if len(self._known) + len(new) > REMEMBERED_WORDS:
                 self._forget()
-            self._learn([w for w in words if w not in self._known])
+                new = set(words)
+            self._learn(list(new))
             numbers = np.fromiter(map(self._known.__getitem__, words), np.int64, len(words))
-            counts = self._counts[numbers]
+            distinct, rows = np.unique(numbers, return_inverse=True)
+            counts = self._counts[distinct]
             starts = np.cumsum(counts) - counts
-            at = np.repeat(self._firsts[numbers] - starts, counts) + np.arange(counts.sum())
-            return self._ids[at].astype(np.int64), counts
+            at = np.repeat(self._firsts[distinct] - starts, counts) + np.arange(counts.sum())
+            return rows, self._ids[at].astype(np.int64), counts
 
     def _learn(self, new: list[str]) -> None:
         """Tokenize ``new`` words and remember them. Words are tokenized joined into texts
@@ -194,9 +197,7 @@ class TextEmbedder:
             words = [text] if _SPECIAL.search(text) else _words(text)
             every.extend(words)
             lengths[row] = len(words)
-        distinct = dict(zip(dict.fromkeys(every), itertools.count()))  # word -> its row
-        columns = np.fromiter(map(distinct.__getitem__, every), dtype=np.int64, count=len(every))
-        ids, token_counts = self._tokens.of(list(distinct))
+        columns, ids, token_counts = self._tokens.of(every)
         np.clip(ids, 0, len(self._table) - 2, out=ids)  # a token id the table lacks
         word_sums = _ragged_sums(self._table, ids, token_counts)
         word_sums = np.vstack([word_sums, np.zeros((1, word_sums.shape[1]), np.float32)])
