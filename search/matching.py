@@ -281,8 +281,11 @@ class ArrayMatcher:
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
         self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
-        # The parts of the query being evaluated, by id, in each thread (see _evaluate).
+        # The parts of the query being evaluated, by id, in each thread (see _evaluate); a
+        # part met twice evaluated once, and an Or of parts with the same documents summed
+        # as arrays (off: every part evaluated afresh, every Or through whole-index arrays).
         self._evaluating = threading.local()
+        self.shared_parts = True
 
     # --- the query tree -----------------------------------------------------------------
 
@@ -319,7 +322,7 @@ class ArrayMatcher:
         without the word, each scored its way): each is evaluated once.
         """
         parts = getattr(self._evaluating, "parts", None)
-        if parts is None or type(query) is wq.Term:
+        if parts is None or type(query) is wq.Term or not self.shared_parts:
             return self._evaluate_part(query, deadline)
         seen = parts.get(id(query))
         if seen is not None and seen[0] is query:
@@ -371,7 +374,7 @@ class ArrayMatcher:
         combined = None
         if sum(len(part) for part in parts) * SPARSE_RATIO < self.size:
             combined = _sparse_combine(parts, union)
-        elif all(part.docnums is parts[0].docnums for part in parts):
+        elif self.shared_parts and all(part.docnums is parts[0].docnums for part in parts):
             # The same documents (a word and its coordination bonus): added as they are.
             combined = parts[0].docnums, _in_order_sum([part.scores for part in parts])
         if combined is not None:

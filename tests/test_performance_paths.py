@@ -21,6 +21,7 @@ demo archive. Timing belongs to the benchmark, not here.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -420,6 +421,35 @@ def test_phrases_of_words_near_each_other_match_as_whoosh(generation, articles, 
         assert matcher.evaluate(query).docnums.tolist() == expected, (phrase, slop)
         matched += bool(expected)
     assert matched >= 20
+
+
+def _unshared(query: wq.Query) -> wq.Query:
+    """``query`` rebuilt with no part object in two places (every part evaluated afresh)."""
+    return query.apply(_unshared) if query.children() else copy.copy(query)
+
+
+TYPED = ["oil pri", "inte", "pric", "hostile take", "wheat exp", "the company sai", "herring quo"]
+
+
+def test_keystroke_states_answer_as_without_shared_parts(several_segments):
+    """A word being typed is in its query several times (the word, its completions, those
+    without the word); each evaluated once, and the sums of an Or whose parts hold the same
+    documents, give the answer every part evaluated afresh gives: the same matches, the same
+    scores to the bit, the same top 10. Several segments and deletions: one scorer a term."""
+    gen = _Generation.open(several_segments, configured_facets(""))
+    completed = 0
+    for text in TYPED:
+        parsed = gen.builder.parse(text)
+        completed += bool(parsed.completions)
+        found = gen.matcher.evaluate(parsed.query)
+        afresh = ArrayMatcher(gen.searcher)
+        afresh.shared_parts = False
+        plain = afresh.evaluate(_unshared(parsed.query))
+        assert found.docnums.tolist() == plain.docnums.tolist(), text
+        assert found.scores.tolist() == plain.scores.tolist(), text
+        assert [a.tolist() for a in found.top(10)] == [a.tolist() for a in plain.top(10)], text
+    assert completed >= 5
+    gen.searcher.close()
 
 
 def test_a_small_match_cache_keeps_within_its_bytes_and_answers_the_same(generation):
