@@ -246,7 +246,7 @@ class ValueSets:
     The documents are kept as every (document, value) pair in two parallel
     arrays grouped by value, not as a set per value: a million-document bit
     set per value took 3.4 GB with 25,000 authors in every worker, the pairs
-    take 8 bytes each. ``pair_docs[starts[i]:starts[i + 1]]`` are value i's
+    take 12 bytes each. ``pair_docs[starts[i]:starts[i + 1]]`` are value i's
     documents (filters); one sum over each value's run of pairs, of whether
     their document matches, counts every value at once (facet counts).
     Fields that are only looked up and counted (authors, reports) keep no
@@ -256,7 +256,7 @@ class ValueSets:
     field: str
     names: list[str]
     frequencies: np.ndarray  # documents per value (deleted ones too, for counted-only fields)
-    pair_docs: np.ndarray | None = None  # int32, grouped by value; None when only counted
+    pair_docs: np.ndarray | None = None  # intp, grouped by value; None when only counted
     pair_values: np.ndarray | None = None  # int32, the value of each pair
     starts: np.ndarray | None = None  # where each value's pairs begin, and the end
     _positions: dict[str, int] = dataclasses.field(default_factory=dict, repr=False)
@@ -333,7 +333,10 @@ class ValueSets:
             pair_docs, pair_values = pair_docs[order], pair_values[order]
         frequencies = np.bincount(pair_values, minlength=len(names)).astype(np.int64)
         starts = np.concatenate(([0], np.cumsum(frequencies)))
-        return cls(field, names, frequencies, pair_docs, pair_values.astype(np.int32), starts)
+        # Document numbers as numpy's index type: every count gathers with them, and an int32
+        # index is converted first (at a million, the regions' counts 11.7 -> 8.9 ms).
+        pair_docs, pair_values = pair_docs.astype(np.intp), pair_values.astype(np.int32)
+        return cls(field, names, frequencies, pair_docs, pair_values, starts)
 
     def __len__(self) -> int:
         return len(self.names)
