@@ -388,7 +388,7 @@ class SearchEngine:
         )
         fired = FiredRules()
         if desk is not None and not parsed.is_browse:
-            fired = desk.rules.fire(request.q, request.filters, dt.datetime.now(dt.UTC))
+            fired = desk.rules.fire(parsed.text_terms, request.filters, dt.datetime.now(dt.UTC))
         matched = gen.live
         # A browse may still exclude words ("-sport"): only Every matches everything.
         found = None

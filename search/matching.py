@@ -338,6 +338,11 @@ class ArrayMatcher:
         if kind is wq.Term:
             return self._term(query)
         if kind is wq.Or and not query.scale and not query.minmatch:
+            subqueries = query.subqueries
+            if len(subqueries) > 1 and all(
+                type(q) is wq.Term and q.boost == 1.0 for q in subqueries
+            ):
+                return self._word_in_fields(query, deadline)
             return self._combine(query, deadline, union=True)
         if kind is wq.And:
             return self._combine(query, deadline, union=False)
@@ -400,6 +405,19 @@ class ArrayMatcher:
         if query.boost != 1.0:
             scores = scores * query.boost
         return Matches(docnums, scores)
+
+    def _word_in_fields(self, query: wq.Or, deadline: float | None) -> Matches:
+        """An Or of unboosted Terms (a word in each text field), kept in the cache as a
+        term's matches are; the Or's boost applied to what is kept."""
+        key = ("or", *((q.fieldname, q.text) for q in query.subqueries))
+        with self._lock:
+            found = self._cache.get(key)
+        if found is None:
+            found = self._combine(wq.Or(query.subqueries), deadline, union=True)
+            self._remember(key, found)
+        if query.boost != 1.0:
+            found = Matches(found.docnums, found.scores * query.boost)
+        return found
 
     def _best_of(self, query: wq.DisjunctionMax, deadline: float | None) -> Matches:
         """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax)."""

@@ -57,6 +57,12 @@ from search.synonyms import SourceWord, SynonymTable, SynonymTarget
 from search.vocabulary import allowed_typos
 
 MAX_CLAUSES = 64
+# Synonym phrases a word's completions or corrections bring at most, from the commonest
+# stand-in down: each is matched at every keystroke (bench/desk_cost.py).
+STAND_IN_SYNONYMS = 3
+# Typed values whose analysis a builder keeps: a keystroke analyses each word up to
+# five times (sources, clause, completions, synonyms) and the next keystroke the same.
+ANALYSES_KEPT = 8192
 
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[A-Za-z]+):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
@@ -126,6 +132,10 @@ class ParsedQuery:
     corrections: dict[str, tuple[str, ...]] = field(default_factory=dict)  # typed -> index words
     corrected_only: bool = False  # no corrected word is in the index as typed
     synonyms: list[AppliedSynonym] = field(default_factory=list)  # the desk's, that fired
+    # The terms of the words searched for in the articles' text, in order: plain and
+    # quoted words, title: words, stop words among them (what the desk's rules compare
+    # their triggers with); not a negated word, nor author: or a facet prefix's value.
+    text_terms: list[str] = field(default_factory=list)
     # How many characters of the text were searched: all of it, unless the word and
     # clause limit (MAX_CLAUSES) was reached with more words still to come.
     searched_characters: int = 0
@@ -175,10 +185,6 @@ def reads_as_prose(text: str) -> bool:
     return len(words) >= 3 and words[0].strip("\"'(").lower() in QUESTION_WORDS
 
 
-def _analyse(analyzer: Analyzer, text: str) -> list[str]:
-    return [token.text for token in analyzer(text)]
-
-
 def _scaled(fields: dict[str, float], weight: float) -> dict[str, float]:
     return {name: boost * weight for name, boost in fields.items()}
 
@@ -195,6 +201,31 @@ class QueryBuilder:
         self.analyzer = analyzer
         self.resolve_values = resolve_values
         self.expander = expander
+        self._analysed: dict[tuple[str, bool], tuple[str, ...]] = {}
+        # Synonym targets -> those the index holds (see _held_targets).
+        self._held: dict[tuple[SynonymTarget, ...], tuple[SynonymTarget, ...]] = {}
+
+    def _terms(self, value: str) -> tuple[str, ...]:
+        """``value``'s terms as the index analyses text (stems, stop words out)."""
+        return self._analysis(value, folded=False)
+
+    def _folded(self, value: str) -> tuple[str, ...]:
+        """``value``'s words folded (case, accents), stop words kept, no stems."""
+        return self._analysis(value, folded=True)
+
+    def _analysis(self, value: str, folded: bool) -> tuple[str, ...]:
+        key = (value, folded)
+        found = self._analysed.get(key)
+        if found is None:
+            if folded:
+                tokens = self.analyzer(value, no_morph=True, removestops=False)
+            else:
+                tokens = self.analyzer(value)
+            found = tuple(token.text for token in tokens)
+            if len(self._analysed) >= ANALYSES_KEPT:
+                self._analysed.clear()
+            self._analysed[key] = found
+        return found
 
     def parse(
         self,
@@ -232,6 +263,9 @@ class QueryBuilder:
             if match["word"] == "OR" and not match["neg"] and not match["field"] and not prose:
                 pending_or = bool(clauses) and not clauses[-1].negative
                 continue
+            searched = self._searched_text(match, prose)
+            if searched is not None:
+                parsed.text_terms += self._terms(searched)
             typing = options.prefix and match.end() == len(text)
             if drop_stop_words and self._is_stop_word(match) and not (typing and others):
                 parsed.dropped = True
@@ -261,7 +295,7 @@ class QueryBuilder:
         parsed.corrected_only = bool(parsed.corrections) and not any(
             self.expander.frequency(term)
             for word in parsed.corrections
-            for term in _analyse(self.analyzer, word)
+            for term in self._terms(word)
         )
         parsed.feedback = sum(c.scored_word for c in clauses) > STRICT_COORDINATION_WORDS
         return parsed
@@ -273,6 +307,20 @@ class QueryBuilder:
             re.search(r"\w", match[0]) and not cls._is_stop_word(match)
             for match in _TOKEN.finditer(text, start)
         )
+
+    @staticmethod
+    def _searched_text(match: re.Match, prose: bool) -> str | None:
+        """What a match looks for in the articles' text; None for a negated match, a name
+        (author:) or a facet's value (region:, theme:, ...)."""
+        if match["neg"] and not prose:
+            return None
+        prefix = (match["field"] or "").lower()
+        if prefix in VALUE_PREFIXES or prefix == "author":
+            return None
+        value = match["phrase"] if match["phrase"] is not None else match["word"]
+        if match["field"] and prefix not in FIELD_PREFIXES:
+            value = f"{match['field']}:{value}"  # not a field we know: plain text
+        return value
 
     @staticmethod
     def _is_stop_word(match: re.Match) -> bool:
@@ -301,7 +349,7 @@ class QueryBuilder:
                 runs.append([])
                 continue
             value = match["phrase"] if match["phrase"] is not None else match["word"]
-            runs[-1] += [(number, term) for term in _analyse(self.analyzer, value)]
+            runs[-1] += [(number, term) for term in self._terms(value)]
         for run in runs:
             terms = tuple(term for _, term in run)
             for start in range(len(run)):
@@ -334,7 +382,7 @@ class QueryBuilder:
             values = self.resolve_values(target, value)
             query = wq.Or([wq.Term(target, v) for v in values]) if values else wq.NullQuery
             return _Clause(query, negative)
-        terms = _analyse(self.analyzer, value)
+        terms = list(self._terms(value))
         plain = target is None and not negative
         expansion = None
         if plain and match["phrase"] is None and len(terms) <= 1 and self.expander is not None:
@@ -374,7 +422,7 @@ class QueryBuilder:
         begins or is near, join its stand-ins at the stand-in's weight.
         """
         # What the clause searches already: a synonym bringing it again would only cost.
-        searched = {(term,) for term in _analyse(self.analyzer, value)}
+        searched = {(term,) for term in self._terms(value)}
         own = []
         for source in sources:
             weight = SYNONYM_WEIGHT * source.share
@@ -387,8 +435,13 @@ class QueryBuilder:
             stand_ins = expansion.completions or expansion.corrections
             kind = COMPLETION_WEIGHT if expansion.completions else CORRECTION_WEIGHT
             likeliest = max((a.frequency for a in stand_ins), default=1)
-            for alternative in stand_ins:
+            # The commonest first: the synonyms of the stand-ins most likely meant.
+            for alternative in sorted(stand_ins, key=lambda a: -a.frequency):
+                if len(extra) >= STAND_IN_SYNONYMS:
+                    break
                 targets = options.synonyms.targets((alternative.term,))
+                if not targets:
+                    continue
                 weight = SYNONYM_WEIGHT * kind * alternative.frequency / likeliest
                 extra += self._synonym_queries(
                     alternative.word, targets, fields, weight, parsed, searched
@@ -402,14 +455,14 @@ class QueryBuilder:
             )
         if own:
             exact = clause.exact if clause.stand_ins is not None else clause.query
-            own_query = wq.DisjunctionMax(own)
+            own_query = own[0] if len(own) == 1 else wq.DisjunctionMax(own)
             clause.exact = own_query if exact is wq.NullQuery else wq.Or([exact, own_query])
             if clause.stand_ins is None:
                 clause.query = clause.exact
         if extra:
             if clause.stand_ins is None:
                 clause.exact, clause.tier = clause.query, tier
-                clause.stand_ins = wq.DisjunctionMax(extra)
+                clause.stand_ins = extra[0] if len(extra) == 1 else wq.DisjunctionMax(extra)
             else:
                 clause.stand_ins = wq.DisjunctionMax([*clause.stand_ins.subqueries, *extra])
         if clause.stand_ins is not None and (own or extra):
@@ -422,7 +475,7 @@ class QueryBuilder:
         """The desk's single-word sources that no article holds, that a word being typed
         begins (as completions) or a misspelt word the index lacks and has no corrections
         for is near (as corrections), and their tier."""
-        folded = [token.text for token in self.analyzer(value, no_morph=True, removestops=False)]
+        folded = self._folded(value)
         if has_own or len(folded) != 1:
             return [], COMPLETION_TIER
         word, table = folded[0], options.synonyms
@@ -438,7 +491,7 @@ class QueryBuilder:
         return [], COMPLETION_TIER
 
     def _in_index(self, value: str) -> bool:
-        return any(not self._not_in_index(term) for term in _analyse(self.analyzer, value))
+        return any(not self._not_in_index(term) for term in self._terms(value))
 
     def _not_in_index(self, term: str) -> bool:
         """Whether no article holds ``term``: the index's own completions and corrections
@@ -458,9 +511,7 @@ class QueryBuilder:
         clause does not search yet (``searched``, updated), weighted; all held recorded as
         applied to ``word``. A target no article holds would find nothing and only cost
         its evaluation."""
-        held = targets
-        if self.expander is not None:
-            held = tuple(t for t in targets if not any(map(self._not_in_index, t.terms)))
+        held = self._held_targets(targets)
         self._applied(parsed, word, held)
         queries = []
         for target in held:
@@ -469,9 +520,36 @@ class QueryBuilder:
             searched.add(target.terms)
             parsed.terms.update(target.terms)
             # A phrase scores the sum of its words: shared, it counts as one word would.
-            scaled = _scaled(fields, weight / len(target.terms))
-            queries.append(self._text_query(list(target.terms), scaled, phrase=True))
+            queries.append(self._weighted_query(target.terms, fields, weight / len(target.terms)))
         return queries
+
+    def _held_targets(self, targets: tuple[SynonymTarget, ...]) -> tuple[SynonymTarget, ...]:
+        """Those of ``targets`` whose every word the index holds (all, with no index to ask),
+        kept per builder (one index generation): the same sources come on every keystroke."""
+        if self.expander is None:
+            return targets
+        held = self._held.get(targets)
+        if held is None:
+            held = tuple(t for t in targets if not any(map(self._not_in_index, t.terms)))
+            if len(self._held) >= ANALYSES_KEPT:
+                self._held.clear()
+            self._held[targets] = held
+        return held
+
+    @classmethod
+    def _weighted_query(
+        cls, terms: tuple[str, ...], fields: dict[str, float], weight: float
+    ) -> wq.Query:
+        """``terms`` as a phrase in ``fields``, scored ``weight`` times. Fields boosted alike
+        (the text's) are one Or of unboosted parts with the weight on it: the matcher keeps
+        a word's matches in its fields as it keeps a term's (search.matching), so a synonym
+        costs a look-up, not a union, at every keystroke."""
+        boosts = set(fields.values())
+        if len(fields) == 1 or len(boosts) != 1:
+            return cls._text_query(list(terms), _scaled(fields, weight), phrase=True)
+        query = cls._text_query(list(terms), dict.fromkeys(fields, 1.0), phrase=True)
+        query.boost = boosts.pop() * weight
+        return query
 
     @staticmethod
     def _applied(parsed: ParsedQuery, word: str, targets: tuple[SynonymTarget, ...]) -> None:
@@ -485,7 +563,7 @@ class QueryBuilder:
 
     def _expansion(self, value: str, terms: list[str], options: _Options) -> Expansion | None:
         """The completions or corrections of a plain word, if it is one word."""
-        folded = [token.text for token in self.analyzer(value, no_morph=True, removestops=False)]
+        folded = self._folded(value)
         if len(folded) != 1:
             return None
         term = terms[0] if terms else None

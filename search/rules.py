@@ -2,12 +2,18 @@
 
 A rule's trigger and the reader's query are compared as terms, after the
 index's analysis (case, accents, word forms, its stop words), so "Elections",
-"élections" and "election" are one trigger. ``exact``: the query's terms are
-the trigger's; ``prefix``: they begin with them; ``contains``: they hold them
-in a row. A rule with filters fires only when, in each facet it names, the
-reader selected at least one of its values. A rule fires from its
-``starts_at`` (inclusive) to its ``ends_at`` (exclusive), read from the clock
-at every search: nothing has to run for it to start or stop.
+"élections" and "election" are one trigger. The query's terms are those of the
+words it searches the articles' text for, in order (search.query's
+``ParsedQuery.text_terms``): plain words and quoted phrases, stop words among
+them, and ``title:`` words; not a negated word (``-elections``), nor a name
+(``author:``) or a facet value (``region:``). A quoted phrase's words are
+words like the others: "elections" is contained in ``"general elections"``.
+``exact``: the query's terms are the trigger's; ``prefix``: they begin with
+them; ``contains``: they hold them in a row. A rule with filters fires only
+when, in each facet it names, the reader selected at least one of its values.
+A rule fires from its ``starts_at`` (inclusive) to its ``ends_at``
+(exclusive), read from the clock at every search: nothing has to run for it
+to start or stop.
 
 Rules are indexed by their trigger's first term (exact, prefix) or by every
 term (contains), so 1,000 rules cost a few dictionary reads a search.
@@ -38,7 +44,6 @@ class RuleBook:
     """Every rule of the desk, indexed by its trigger's terms."""
 
     def __init__(self, rules: Sequence[Rule], analyzer: Analyzer):
-        self._analyzer = analyzer
         self._by_first: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
         self._by_any: dict[str, list[tuple[tuple[str, ...], Rule]]] = {}
         for rule in rules:
@@ -53,13 +58,12 @@ class RuleBook:
         self.size = len(rules)
 
     def fire(
-        self, text: str, filters: Mapping[str, tuple[str, ...]], now: dt.datetime
+        self, terms: Sequence[str], filters: Mapping[str, tuple[str, ...]], now: dt.datetime
     ) -> FiredRules:
-        """The rules the query ``text`` with the selections ``filters`` fires at ``now``."""
-        if not self.size:
-            return FiredRules()
-        query = analysed_terms(self._analyzer, text)
-        if not query:
+        """The rules a query searching the text for ``terms`` (in order, analysed) with the
+        selections ``filters`` fires at ``now``."""
+        query = tuple(terms)
+        if not self.size or not query:
             return FiredRules()
         candidates = list(self._by_first.get(query[0], ()))
         for term in set(query):

@@ -156,6 +156,25 @@ def test_rules_trigger_after_the_searchs_analysis(engine, desk):
     assert engine.search(SearchRequest(q="elections", desk=False)).rules_applied == ()
 
 
+def test_rules_trigger_on_the_words_searched_for_not_negated_or_filter_words(engine, desk):
+    exact = desk.add_rule({"query": "elections", "pin": ["vote-europe-2"]}, "ana")
+    contains = desk.add_rule({"query": "Elections", "match": "contains", "hide": ["kyiv-1"]}, "ana")
+
+    def fired(q: str) -> tuple[int, ...]:
+        return engine.search(SearchRequest(q=q)).rules_applied
+
+    assert fired("elections") == (exact.id, contains.id)
+    # A negated word is not searched for: the rule about it does not fire.
+    assert fired("kyiv -elections") == fired('kyiv -"local elections"') == ()
+    assert "kyiv-1" in ranked(engine, "kyiv -elections")
+    # Nor does a facet's value or a name, though they read as the trigger.
+    assert fired("kyiv theme:elections") == fired("author:elections") == ()
+    # A quoted phrase's words are searched for: it contains the trigger, and title: words too.
+    assert fired('"local elections"') == (contains.id,)
+    assert fired("title:elections") == (exact.id, contains.id)
+    assert fired("ELECTIONS OR kyiv") == (contains.id,)
+
+
 def test_pins_under_filters_keep_their_order_with_no_gaps(engine, desk):
     pins = ["vote-europe-2", "vote-asia", "kiev-1", "vote-europe-1"]
     desk.add_rule({"query": "elections", "pin": pins, "hide": ["vote-africa"]}, "ana")
