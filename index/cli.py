@@ -213,6 +213,9 @@ def run_editors(args: argparse.Namespace) -> int:
             index_dir.mkdir(parents=True, exist_ok=True)
             store.add(args.name, _read_password(args.name))
             print(f"editor {args.name} added: sign in at /admin")
+        elif args.action == "password":
+            ended = store.set_password(args.name, _read_password(args.name))
+            print(f"password of {args.name} changed; {ended} open session(s) ended")
         elif args.action == "remove":
             store.remove(args.name)
             print(f"editor {args.name} removed, with their API tokens and sessions")
@@ -319,12 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
     editors = commands.add_parser(
         "editors",
         parents=[common],
-        help="editors' accounts for the desk (/admin): add, list, remove, token, revoke",
+        help="editors' accounts for the desk (/admin): add, list, password, remove, token, revoke",
         description="Accounts live in editors.sqlite in the index folder and are never "
-        "published. `add` prompts for the password on a terminal, else reads its first "
-        "line from standard input; `token` prints a new API token as its last line.",
+        "published. `add` and `password` prompt for the password on a terminal, else read "
+        "its first line from standard input (`password` also signs the editor out "
+        "everywhere); `token` prints a new API token as its last line.",
     )
-    editors.add_argument("action", choices=["add", "list", "remove", "token", "revoke"])
+    editors.add_argument("action", choices=["add", "list", "password", "remove", "token", "revoke"])
     editors.add_argument("name", nargs="?", metavar="NAME", help="the editor's name")
     editors.set_defaults(run=run_editors)
     add_analytics_command(commands, common)

@@ -165,6 +165,18 @@ class EditorStore:
                 raise EditorError(f"there is already an editor named {name!r}") from None
         return Editor(cursor.lastrowid, name)
 
+    def set_password(self, name: str, password: str) -> int:
+        """Give ``name`` a new password and end their open sessions (signed out at once,
+        wherever they were signed in); how many sessions were ended. API tokens stay."""
+        require_valid_password(password)
+        password_hash = hash_secret(password)
+        with self._connection() as db:
+            editor_id = self._editor_id(db, name)
+            db.execute(
+                "UPDATE editors SET password_hash = ? WHERE id = ?", (password_hash, editor_id)
+            )
+            return db.execute("DELETE FROM sessions WHERE editor_id = ?", (editor_id,)).rowcount
+
     def remove(self, name: str) -> None:
         """Remove an editor with their tokens and sessions (signed out at once)."""
         with self._connection() as db:

@@ -1,4 +1,5 @@
-"""`article-search editors add|list|remove|token|revoke` as a real process, on a real folder."""
+"""`article-search editors add|list|password|remove|token|revoke` as a real process, on a real
+folder."""
 
 from __future__ import annotations
 
@@ -41,6 +42,34 @@ def test_an_operator_makes_an_editor_a_token_then_revokes_and_removes(tmp_path):
     emptied = editors(index_dir, "list")
     assert emptied.returncode == 0 and emptied.stdout == "" and "no editors" in emptied.stderr
     assert EditorStore(index_dir).check_password("maria", PASSWORD) is None
+
+
+def test_a_new_password_replaces_the_old_and_ends_the_editors_sessions(tmp_path):
+    index_dir = tmp_path / "index"
+    assert editors(index_dir, "add", "maria", stdin=PASSWORD + "\n").returncode == 0
+    assert editors(index_dir, "add", "ines", stdin=PASSWORD + "\n").returncode == 0
+    store = EditorStore(index_dir)
+    maria = store.check_password("maria", PASSWORD)
+    sessions = [store.start_session(maria), store.start_session(maria)]
+    ines_session = store.start_session(store.check_password("ines", PASSWORD))
+    token = store.new_token("maria")
+
+    changed = editors(index_dir, "password", "maria", stdin="a brand new passphrase\n")
+    assert changed.returncode == 0, changed.stderr
+    assert "2 open session(s) ended" in changed.stdout
+    assert "passphrase" not in changed.stdout + changed.stderr
+    assert store.check_password("maria", PASSWORD) is None
+    assert store.check_password("maria", "a brand new passphrase").name == "maria"
+    assert [store.session_editor(session) for session in sessions] == [None, None]
+    assert store.session_editor(ines_session).name == "ines"  # another editor stays in
+    assert store.check_token(token).name == "maria"  # tokens are revoked on their own
+    assert PASSWORD.encode() not in (index_dir / EDITORS_DB).read_bytes()
+
+    short = editors(index_dir, "password", "maria", stdin="short\n")
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    unknown = editors(index_dir, "password", "nobody", stdin=PASSWORD)
+    assert unknown.returncode == 2 and "no editor named 'nobody'" in unknown.stderr
+    assert store.check_password("maria", "a brand new passphrase").name == "maria"
 
 
 def test_bad_names_passwords_and_unknown_editors_are_clear_errors(tmp_path):
@@ -114,3 +143,16 @@ def test_on_a_terminal_the_password_is_asked_twice_and_never_shown(tmp_path):
     assert status == 0, shown
     assert "editor maria added" in shown and PASSWORD not in shown
     assert EditorStore(tmp_path / "ix").check_password("maria", PASSWORD).name == "maria"
+
+
+def test_on_a_terminal_a_new_password_is_asked_twice(tmp_path):
+    index_dir = tmp_path / "ix"
+    assert editors(index_dir, "add", "maria", stdin=PASSWORD).returncode == 0
+    argv = [article_search_command(), "editors", "password", "maria", "--index", str(index_dir)]
+    new = "another long password"
+    status, shown = _on_a_terminal(argv, [("Password for maria:", new), ("Again:", new + "!")])
+    assert status == 2 and "the two passwords differ" in shown
+    assert EditorStore(index_dir).check_password("maria", PASSWORD).name == "maria"
+    status, shown = _on_a_terminal(argv, [("Password for maria:", new), ("Again:", new)])
+    assert status == 0 and "password of maria changed" in shown and new not in shown
+    assert EditorStore(index_dir).check_password("maria", new).name == "maria"
