@@ -5,7 +5,7 @@ SYSTEM_PYTHON ?= python3
 INDEX ?= var/index
 BIND ?= 127.0.0.1:8000
 
-.PHONY: run test install install-run index browser-deps replica-deps bench relevance soak lint format clean
+.PHONY: run test test-fast install install-run index browser-deps replica-deps bench relevance soak lint format clean
 
 # What serving needs (make run), then the development extras on top (tests,
 # benchmarks, lint: pytest, Playwright, schemathesis, hypothesis, ruff).
@@ -45,6 +45,10 @@ replica-deps:
 
 test: install browser-deps replica-deps
 	$(BIN)/pytest
+
+# The core of the suite in under a minute: no browser, no server, nothing slow (pyproject.toml).
+test-fast: install
+	$(BIN)/pytest -m "not browser and not server and not slow"
 
 bench: install
 	$(BIN)/python bench/bench.py

@@ -3,6 +3,7 @@
 import ctypes
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,19 @@ from urllib.request import urlopen
 import pytest
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark a test that uses the session's browser or server, whatever module it is in.
+
+    Modules that start servers of their own carry ``pytestmark`` (markers: pyproject.toml).
+    """
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "browser" in used:
+            item.add_marker(pytest.mark.browser)
+        if used & {"browser", "live_server"}:
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +69,26 @@ def demo_articles():
     }
 
 
+@pytest.fixture(scope="session")
+def engine(demo_index):
+    """One search engine on the demo index, shared read-only by every test that searches it.
+
+    Modules with an index of their own override this fixture with their own ``engine``.
+    """
+    from search.engine import SearchEngine
+
+    return SearchEngine(demo_index)
+
+
+@pytest.fixture(scope="session")
+def reuters_dir(shared_dir) -> Path:
+    """The Reuters-21578 corpus in ../shared (JSON Lines and text exports); skip if absent."""
+    path = shared_dir / "corpora" / "reuters21578"
+    if not (path / "articles.jsonl").is_file() or not (path / "text").is_dir():
+        pytest.skip(f"the Reuters-21578 corpus is absent from {path}")
+    return path
+
+
 @pytest.fixture()
 def app(demo_index):
     from web import create_app
@@ -79,6 +113,12 @@ def article_search_command() -> str:
     if beside.exists():
         return str(beside)
     return str(PROJECT_ROOT / ".venv" / "bin" / "article-search")
+
+
+def cli(*args: str, timeout: float = 300, **options) -> subprocess.CompletedProcess:
+    """Run ``article-search ARGS`` to the end (at most ``timeout`` s), capturing its text output."""
+    command = [article_search_command(), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
 
 
 def free_port() -> int:
@@ -224,6 +264,42 @@ def matching_demo_articles(word: str) -> set[str]:
     return found
 
 
+# --- Headless Chromium (Debian's, never a downloaded one), one per session ---
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(
+            "chromium is not installed, so the browser tests cannot run. "
+            "Run `make test`: it installs Debian's chromium first (`make browser-deps`).",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session; each test opens its own context in it."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 # --- The editors' desk: a copy of the demo index with an editor, and a client that signs in ---
 
 EDITOR_NAME = "anna"
@@ -233,8 +309,6 @@ EDITOR_PASSWORD = "correct horse battery staple"
 @pytest.fixture()
 def desk_index(demo_index, tmp_path) -> Path:
     """A copy of the demo index (the desk writes into its folder) with the editor anna."""
-    import shutil
-
     from search.editors import EditorStore
 
     index_dir = tmp_path / "desk-index"

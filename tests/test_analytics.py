@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import time
 from contextlib import closing
 
@@ -27,7 +26,7 @@ from search.analytics.events import ClickEvent, SearchEvent
 from search.analytics.privacy import stored_query
 from search.analytics.recorder import Recorder, RecorderSettings
 from search.analytics.reports import Period, PeriodError, build_report, report_csv
-from tests.conftest import article_search_command
+from tests.conftest import cli
 from tests.generated_corpus import write_articles
 
 TODAY = dt.date(2026, 12, 7)
@@ -373,10 +372,8 @@ def test_one_report_over_the_primary_and_its_replicas(tmp_path):
         storage.write_events(db, [search(f"{9:032x}", 1, "tariffs")])
     for replica in replicas:
         publish(primary, str(replica))
-    done = subprocess.run(
-        [article_search_command(), "analytics", "--index", str(primary), "--since", "1d", "--json"],
-        capture_output=True,
-        text=True,
+    done = cli(
+        *("analytics", "--index", str(primary), "--since", "1d", "--json"),
         env={**os.environ, "ARTICLE_SEARCH_ANALYTICS_MIN_SEARCHES": "2"},
     )
     assert done.returncode == 0, done.stderr
@@ -397,9 +394,9 @@ def test_one_report_over_the_primary_and_its_replicas(tmp_path):
 
 def test_the_command_prints_the_no_result_queries(tmp_path, db):
     storage.write_events(db, [search(f"{n:032x}", 1, "lost cause", results=0) for n in range(3)])
-    command = [article_search_command(), "analytics", "--index", str(tmp_path), "--no-results"]
-    done = subprocess.run(command, capture_output=True, text=True)
+    command = ["analytics", "--index", str(tmp_path), "--no-results"]
+    done = cli(*command)
     assert done.returncode == 0, done.stderr
     assert "lost cause" in done.stdout and "Top queries" not in done.stdout
-    done = subprocess.run([*command, "--since", "soon"], capture_output=True, text=True)
+    done = cli(*command, "--since", "soon")
     assert done.returncode == 2 and "7d" in done.stderr

@@ -15,12 +15,14 @@ import time
 from contextlib import closing
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from index.indexer import index_paths
 from search.analytics.storage import analytics_path
 from tests.conftest import DEMO_ARTICLES, serving
-from tests.test_browser import CHROMIUM_ARGS, DESKTOP, TIMEOUT_MS, chromium_path
+from tests.test_browser import DESKTOP, TIMEOUT_MS
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 UKRAINE_ARTICLES = [
     {
@@ -51,14 +53,11 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture()
-def browser_context(server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-US")
-        context.set_default_timeout(TIMEOUT_MS)
-        yield context
-        context.close()
-        browser.close()
+def browser_context(browser, server):
+    context = browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context
+    context.close()
 
 
 def rows(server, sql: str) -> list[tuple]:

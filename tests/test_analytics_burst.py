@@ -18,8 +18,12 @@ from contextlib import closing
 from pathlib import Path
 from urllib.request import Request, urlopen
 
+import pytest
+
 from search.analytics.storage import analytics_path
 from tests.conftest import serving
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 SOAK = Path(__file__).resolve().parents[1] / "bench" / "soak.py"
 SEARCH_KINDS = ("api/search", "search page", "browse")

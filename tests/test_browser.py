@@ -8,52 +8,32 @@ article page, and screenshots kept in tests/artifacts/ for a human to look at.
 import datetime as dt
 import re
 import shutil
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.conftest import EDITOR_NAME, EDITOR_PASSWORD, matching_demo_articles, serving
+from tests.conftest import (
+    EDITOR_NAME,
+    EDITOR_PASSWORD,
+    chromium_path,
+    matching_demo_articles,
+    serving,
+)
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 5_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def chromium_path() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(
-            "chromium is not installed, so the browser tests cannot run. "
-            "Run `make test`: it installs Debian's chromium first (`make browser-deps`).",
-            pytrace=False,
-        )
-    return path
-
-
 def test_chromium_is_installed():
     chromium_path()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _is_favicon(url: str) -> bool:
@@ -506,7 +486,9 @@ def test_a_link_or_back_drops_a_keystrokes_pending_search(page, live_server):
         page.keyboard.press("End")
         page.keyboard.type(letter)  # searched after the delay unless dropped
         action()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
         while not held:
+            assert time.monotonic() < deadline, f"no request for {answer} was made: {asked}"
             page.wait_for_timeout(50)
         page.clock.run_for(5_000)
         page.wait_for_timeout(300)

@@ -25,6 +25,8 @@ from search.editors import ACCOUNT_FAILURES, EditorStore
 from tests.conftest import EDITOR_NAME, EDITOR_PASSWORD, serving
 from tests.test_desk_serve import ARTICLES, LIVE_SECONDS, Workers
 
+pytestmark = pytest.mark.server
+
 SESSION_COOKIE = "article_search_desk"
 
 
@@ -134,6 +136,7 @@ def test_failed_sign_ins_on_either_worker_count_towards_one_lock(workers):
         assert status == 429 and int(headers["Retry-After"]) > 0
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_nothing_wrong_with_the_admin_api_signed_in(desk_server, tmp_path):
     """``st run`` over every /api/admin route with a token: no 5xx, documented statuses,
     content types and schemas, bad bodies rejected. Schema-valid bodies may still be

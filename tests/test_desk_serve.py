@@ -25,6 +25,8 @@ from index.publish import publish
 from search.desk import Desk
 from tests.conftest import article_search_command, serving
 
+pytestmark = pytest.mark.server
+
 LIVE_SECONDS = 2.0
 FILLER = "The council met on Tuesday to discuss the budget and the new ferry timetable."
 TODAY = dt.datetime.now(dt.UTC).date()

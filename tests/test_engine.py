@@ -30,11 +30,6 @@ def analysed(text: str) -> set[str]:
     return {token.text for token in ANALYZER(text)}
 
 
-@pytest.fixture(scope="module")
-def engine(demo_index) -> SearchEngine:
-    return SearchEngine(demo_index)
-
-
 def search(engine: SearchEngine, q: str = "", **options):
     options.setdefault("per_page", 100)
     return engine.search(SearchRequest(q=q, **options))

@@ -201,6 +201,7 @@ def test_the_default_is_region_and_theme_and_ignores_other_parameters(client):
     assert '<span class="source">' in article and 'class="source" href' not in article
 
 
+@pytest.mark.server
 def test_a_real_server_serves_the_configured_facets(demo_index, tmp_path, monkeypatch):
     monkeypatch.setenv(FACETS_ENV, "region,theme,source,year")
     with serving(demo_index, tmp_path, workers=1) as server:

@@ -18,11 +18,6 @@ from search.storage.index_folder import open_live_index
 LONG = "How are governments helping rural households replace oil boilers with something cleaner?"
 
 
-@pytest.fixture(scope="module")
-def engine(demo_index) -> SearchEngine:
-    return SearchEngine(demo_index)
-
-
 @pytest.fixture()
 def searcher(demo_index):
     ix, _ = open_live_index(demo_index)

@@ -130,6 +130,7 @@ def _not_read_again(leaf):
     raise AssertionError(f"segment {leaf.segment()} read again")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-paths", "whoosh-own"])
 def test_a_generation_built_from_the_last_answers_as_one_opened_afresh(tmp_path, monkeypatch, fast):
     monkeypatch.setattr(version, "FAST_PATHS", fast)

@@ -3,8 +3,6 @@ segments merged a bounded number at a time, the budget from arguments and the en
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from index import merge_policy, segment_writer
@@ -14,7 +12,7 @@ from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.settings import INDEX_MEMORY, SettingError
 from search.storage.index_folder import open_live_index
-from tests.conftest import article_search_command
+from tests.conftest import cli
 from tests.generated_corpus import write_articles
 
 ARTICLES = 600
@@ -44,6 +42,7 @@ def articles(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_a_used_budget_writes_more_segments_holding_the_same_index(tmp_path, articles, monkeypatch):
     whole = tmp_path / "whole"
     index_paths(whole, [articles], procs=2)
@@ -82,6 +81,7 @@ def test_later_segments_are_cut_at_the_first_ones_size(tmp_path, articles, monke
     assert 0 < sizes[-1] <= 200
 
 
+@pytest.mark.slow
 def test_small_segments_merge_a_bounded_number_at_a_time(tmp_path, articles, monkeypatch):
     index_dir = tmp_path / "daily"
     index_paths(index_dir, [articles], procs=1)
@@ -120,8 +120,7 @@ def test_the_budget_comes_from_the_argument_then_the_environment(monkeypatch):
 
 
 def test_a_bad_budget_on_the_command_line_changes_nothing(tmp_path, articles):
-    command = [article_search_command(), "index", str(articles), "--index", str(tmp_path / "ix")]
-    done = subprocess.run([*command, "--memory", "10"], capture_output=True, text=True)
+    done = cli("index", str(articles), "--index", str(tmp_path / "ix"), "--memory", "10")
     assert done.returncode == 2
     assert "too small" in done.stderr
     assert not (tmp_path / "ix").exists()

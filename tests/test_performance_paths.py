@@ -292,11 +292,13 @@ def _assert_same_contents(ours: dict, plain: dict, *, statistics: bool = True) -
     assert ours["spelling"] == plain["spelling"]
 
 
+@pytest.mark.slow
 def test_index_equals_one_written_by_plain_whoosh(tmp_path, index_dir, corpus):
     ours = _contents(index_dir, live=True)
     _assert_same_contents(ours, _plain_contents(tmp_path / "plain", corpus, ours["stored"]))
 
 
+@pytest.mark.slow
 def test_segments_merged_hold_what_plain_whoosh_writes(tmp_path, corpus):
     """Whoosh's merge (an incremental run's, here an optimize) reads our segments'
     postings back through its pool: spelling words and all."""
@@ -308,6 +310,7 @@ def test_segments_merged_hold_what_plain_whoosh_writes(tmp_path, corpus):
     _assert_same_contents(ours, _plain_contents(tmp_path / "plain", corpus, ours["stored"]))
 
 
+@pytest.mark.slow
 def test_two_process_build_holds_what_plain_whoosh_writes(tmp_path, corpus):
     """Two indexing processes, one segment each: the same postings, documents and words."""
     report = index_paths(tmp_path / "two", [corpus], procs=2)
@@ -340,6 +343,7 @@ def test_awkward_texts_index_as_plain_whoosh(tmp_path, articles, monkeypatch):
     _assert_same_contents(ours, _plain_contents(tmp_path / "plain", corpus, ours["stored"]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("merged_first", [False, True], ids=["added-then-merged", "merged-first"])
 def test_added_and_merged_documents_in_one_segment(tmp_path, corpus, merged_first):
     """One commit that writes new documents and merges an older segment (as an
@@ -880,6 +884,7 @@ def test_pruning_leaves_most_matches_unscored(generation):
 # --- the benchmark ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_keystroke_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
     tiny = tmp_path / "tiny.jsonl"
     with corpus.open(encoding="utf-8") as lines:
@@ -897,6 +902,7 @@ def test_keystroke_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
     assert (tmp_path / "work" / "corpus-300.jsonl").exists()  # the scale corpus, grown
 
 
+@pytest.mark.slow
 def test_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
     tiny = tmp_path / "tiny.jsonl"
     with corpus.open(encoding="utf-8") as lines:

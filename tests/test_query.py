@@ -30,11 +30,6 @@ def stem(word: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def engine(demo_index) -> SearchEngine:
-    return SearchEngine(demo_index)
-
-
-@pytest.fixture(scope="module")
 def terms(demo_articles) -> dict[str, set[str]]:
     """Every article's searchable terms (title, body, authors), by id."""
     return {

@@ -125,11 +125,6 @@ def ndcg_at_10(ranking: list[str], gains: dict[str, int]) -> float:
     return dcg / sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
 
 
-@pytest.fixture(scope="module")
-def engine(demo_index) -> SearchEngine:
-    return SearchEngine(demo_index)
-
-
 def ranking(engine: SearchEngine, q: str) -> list[str]:
     return [hit.id for hit in engine.search(SearchRequest(q=q, per_page=10)).hits]
 
@@ -168,6 +163,7 @@ def relevance_bench():
     return module
 
 
+@pytest.mark.slow
 def test_relevance_bench_runs_end_to_end(shared_dir, relevance_bench, tmp_path, capsys):
     corpora = shared_dir / "corpora"
     if not (corpora / "cranfield" / "cran.all.1400").is_file():

@@ -27,11 +27,6 @@ def builder() -> QueryBuilder:
     return QueryBuilder(ANALYZER, lambda field, typed: [])
 
 
-@pytest.fixture(scope="module")
-def engine(demo_index) -> SearchEngine:
-    return SearchEngine(demo_index)
-
-
 def ids(engine: SearchEngine, q: str) -> list[str]:
     return [hit.id for hit in engine.search(SearchRequest(q=q, per_page=100)).hits]
 

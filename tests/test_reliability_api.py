@@ -122,6 +122,7 @@ def test_no_route_accepts_a_write(client, path, method):
 # --- schemathesis against a live server ---
 
 
+@pytest.mark.slow
 def test_live_server_agrees_with_its_openapi_document(live_server, tmp_path):
     """``st run`` against the real ``article-search serve`` (gunicorn, 2 workers): no 5xx,
     documented statuses, content types and schemas, valid requests accepted, response

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -19,19 +18,17 @@ from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.storage.index_folder import open_live_index
+from tests.conftest import article_search_command, cli
 from tests.generated_corpus import REGIONS, THEMES, article_id, vocabulary, write_articles
 
-ARTICLE_SEARCH = str(Path(sys.executable).parent / "article-search")
+pytestmark = pytest.mark.slow
+
 PARAGRAPHS = (1, 2)
-
-
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([ARTICLE_SEARCH, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [ARTICLE_SEARCH, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [article_search_command(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 

@@ -3,14 +3,18 @@ broken, half-written or empty index, nor a process or lock behind.
 
 Each trial changes the import folder (articles added, edited, deleted), starts
 ``article-search index`` (or ``--rebuild``) as a subprocess and kills it with SIGKILL
-at a random moment of a run of a few seconds. The index must then open and hold
-exactly the articles of the last run that finished (the killed run's articles only if
-it had committed), no process of the killed indexer may survive, and the folder must
-not stay locked. Runs that finish are the "re-run completes" half of the check.
+when it reaches a stage of its run, watched in the index folder (not timed: a loaded
+machine stretches a run tenfold), a few milliseconds later or sooner at random. The
+index must then open and hold exactly the articles of the last run that finished (the
+killed run's articles only if it had committed), no process of the killed indexer may
+survive, and the folder must not stay locked. Kills must land on both sides of the
+commit. Runs that finish are the "re-run completes" half of the check.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import random
 import signal
@@ -19,19 +23,33 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.storage.index_folder import open_live_index
+from search.storage.run_record import RUN_STATE_FILE
+from tests.conftest import article_search_command
 from tests.generated_corpus import article_id, write_articles
 from tests.test_reliability_concurrency import SearchLoop
 
-ARTICLE_SEARCH = str(Path(sys.executable).parent / "article-search")
-BASE_ARTICLES = 800
-BATCH = 160  # articles added, and as many deleted, before each incremental trial
-INCREMENTAL_KILLS = 16
-REBUILD_KILLS = 6
+pytestmark = pytest.mark.slow
+
+# Killed at a stage, not at a time, a run needs no length: a small corpus will do.
+BASE_ARTICLES = 400
+BATCH = 80  # articles added, and as many deleted, before each incremental trial
+INCREMENTAL_KILLS = 8
+REBUILD_KILLS = 4
 PARAGRAPHS = (1, 2)  # short articles, like wire stories: many of them per second
+# Where a run is killed, in the order it gets there (see run_stage). Each trial kills at
+# the next stage of a shuffled round of them, so every stage is tried in every round.
+STAGES = ("reading", "writing", "committing", "live")
+JITTER_SECONDS = 0.05  # a kill lands up to this long after its stage is seen
+# Each phase's trials stop after this long even if fewer kills landed (a loaded machine),
+# once kills have landed on both sides of the commit.
+TRIAL_SECONDS = 60
+POLL_SECONDS = 0.002
 
 
 class Corpus:
@@ -76,10 +94,50 @@ def indexed_ids(index_dir: Path) -> set[str]:
 def run_indexer(index_dir: Path, folder: Path, *extra: str, log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:
         return subprocess.Popen(
-            [ARTICLE_SEARCH, "index", str(folder), "--index", str(index_dir), *extra],
+            [article_search_command(), "index", str(folder), "--index", str(index_dir), *extra],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def build_files(index_dir: Path) -> set[str]:
+    """Every file of every build in the index folder, as ``build/name``."""
+    builds = index_dir / "builds"
+    found = set()
+    for build in builds.iterdir() if builds.is_dir() else ():
+        with contextlib.suppress(FileNotFoundError):  # a killed rebuild's, being removed
+            found.update(f"{build.name}/{name}" for name in os.listdir(build))
+    return found
+
+
+def live_link(index_dir: Path) -> str | None:
+    with contextlib.suppress(FileNotFoundError):
+        return os.readlink(index_dir / "current")
+    return None
+
+
+def run_stage(index_dir: Path, pid: int, files_before: set[str], link_before: str | None) -> int:
+    """How far the run of process ``pid`` has got, as an index into STAGES (-1: not begun).
+
+    reading: its run record is written (it holds the folder and reads the articles);
+    writing: a file in a build; committing: a generation's manifest (written before its
+    TOC, search/manifest.py); live: a new TOC in the live build, or the live build swapped
+    (a rebuild).
+    """
+    if live_link(index_dir) != link_before:
+        return 3
+    new = build_files(index_dir) - files_before
+    live = f"{link_before.rsplit('/', 1)[-1]}/" if link_before else None
+    if live and any(name.startswith(live) and name.endswith(".toc") for name in new):
+        return 3
+    if any(name.endswith(".manifest") for name in new):
+        return 2
+    if new:
+        return 1
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        if json.loads((index_dir / RUN_STATE_FILE).read_bytes()).get("pid") == pid:
+            return 0
+    return -1
 
 
 def processes_mentioning(text: str) -> list[int]:
@@ -112,24 +170,24 @@ def complete_run(index_dir: Path, folder: Path, *extra: str, log: Path) -> float
     return time.monotonic() - started
 
 
-def kill_trial(index_dir, corpus, before, extra, expected_seconds, rng, log, outcomes, seed):
-    """One killed run: returns whether the kill hit a running indexer."""
+def kill_trial(index_dir, corpus, before, extra, stage, rng, log, outcomes, seed):
+    """One run, killed when it reaches ``stage`` (unless it ends first), then checked."""
     after = corpus.ids()
-    # Half the kills anywhere in the run, half near its end, where commit and swap are.
-    if rng.random() < 0.5:
-        delay = rng.uniform(0.0, expected_seconds)
-    else:
-        delay = rng.uniform(0.7, 1.1) * expected_seconds
+    seen_before = build_files(index_dir), live_link(index_dir)
+    target = STAGES.index(stage)
+    delay = rng.uniform(0.0, JITTER_SECONDS)
     process = run_indexer(index_dir, corpus.folder, *extra, log=log)
-    try:
-        process.wait(timeout=delay)
-        killed = False
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 300
+    while process.poll() is None and run_stage(index_dir, process.pid, *seen_before) < target:
+        assert time.monotonic() < deadline, f"the indexer hangs; seed {seed}: {log.read_text()}"
+        time.sleep(POLL_SECONDS)
+    time.sleep(delay)
+    killed = process.poll() is None
+    if killed:
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=60)
-        killed = True
+    process.wait(timeout=60)
     kind = " ".join(extra) or "incremental"
-    context = f"seed {seed}, {kind}, kill after {delay:.2f} s: {log.read_text()}"
+    context = f"seed {seed}, {kind}, kill at {stage} + {delay:.3f} s: {log.read_text()}"
     if not killed:
         assert process.returncode == 0, context
 
@@ -149,10 +207,32 @@ def kill_trial(index_dir, corpus, before, extra, expected_seconds, rng, log, out
         outcomes["killed before commit"] += 1
     total = SearchEngine(index_dir).search(SearchRequest()).total
     assert total == len(found), context
-    return killed
 
 
-def test_sigkill_at_random_moments_never_loses_or_corrupts(tmp_path):
+def stage_rounds(rng: random.Random):
+    """The stage each trial kills at: every stage once per round, in a shuffled order."""
+    while True:
+        yield from rng.sample(STAGES, len(STAGES))
+
+
+def both_sides_hit(outcomes: dict) -> bool:
+    return outcomes["killed before commit"] > 0 and outcomes["killed after commit"] > 0
+
+
+def trials_until(kills: int, outcomes: dict):
+    """Yields True while another trial is due: until ``kills`` kills have landed, or
+    TRIAL_SECONDS have passed once both sides of the commit were hit; at most four
+    rounds of stages."""
+    deadline = time.monotonic() + TRIAL_SECONDS
+    for _ in range(4 * kills):
+        landed = outcomes["killed before commit"] + outcomes["killed after commit"]
+        if both_sides_hit(outcomes) and (landed >= kills or time.monotonic() > deadline):
+            break
+        yield True
+    yield False
+
+
+def test_sigkill_at_every_stage_of_a_run_never_loses_or_corrupts(tmp_path):
     seed = int.from_bytes(os.urandom(4), "big")
     rng = random.Random(seed)
     index_dir = tmp_path / "index"
@@ -161,25 +241,23 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(tmp_path):
     corpus.add(BASE_ARTICLES)
     complete_run(index_dir, corpus.folder, log=log)
     assert indexed_ids(index_dir) == corpus.ids()
-    corpus.add(BATCH)
-    corpus.delete(BATCH)
-    seconds = complete_run(index_dir, corpus.folder, log=log)  # how long a trial's run takes
-    assert indexed_ids(index_dir) == corpus.ids()
-    outcomes = {"finished": 0, "killed before commit": 0, "killed after commit": 0}
+    outcomes = {
+        kind: {"finished": 0, "killed before commit": 0, "killed after commit": 0}
+        for kind in ("incremental", "--rebuild")
+    }
+    stages = stage_rounds(rng)
 
     # Incremental runs: a batch added, a batch deleted, some edited, each time.
-    kills = attempts = 0
-    while kills < INCREMENTAL_KILLS:
-        attempts += 1
-        assert attempts < 3 * INCREMENTAL_KILLS, f"too few kills landed; seed {seed}"
+    trials = trials_until(INCREMENTAL_KILLS, outcomes["incremental"])
+    while next(trials):
         before = indexed_ids(index_dir)
         corpus.add(BATCH)
         corpus.delete(BATCH)
         corpus.edit(30)
-        kills += kill_trial(index_dir, corpus, before, (), seconds, rng, log, outcomes, seed)
-        if attempts % 5 == 0:  # now and then a re-run to the end, timed for the next kills
-            seconds = complete_run(index_dir, corpus.folder, log=log)
-            assert indexed_ids(index_dir) == corpus.ids(), f"seed {seed}"
+        kill_trial(
+            index_dir, corpus, before, (), next(stages), rng, log, outcomes["incremental"], seed
+        )
+    assert both_sides_hit(outcomes["incremental"]), f"seed {seed}: {outcomes}"
 
     # The re-run after the last kill completes to exactly the folder's articles.
     complete_run(index_dir, corpus.folder, log=log)
@@ -187,21 +265,17 @@ def test_sigkill_at_random_moments_never_loses_or_corrupts(tmp_path):
 
     # Rebuilds (with the default worker processes): the live index is untouched by a
     # killed one, and the next one completes.
-    corpus.add(BATCH // 3)
-    corpus.delete(BATCH // 3)
-    seconds = complete_run(index_dir, corpus.folder, "--rebuild", log=log)
-    assert indexed_ids(index_dir) == corpus.ids()
-    kills = attempts = 0
+    trials = trials_until(REBUILD_KILLS, outcomes["--rebuild"])
     with SearchLoop(index_dir, threads=1) as searches:  # the live index, throughout
-        while kills < REBUILD_KILLS:
-            attempts += 1
-            assert attempts < 3 * REBUILD_KILLS, f"too few kills landed; seed {seed}"
+        while next(trials):
             before = indexed_ids(index_dir)
             corpus.add(BATCH // 3)
             corpus.delete(BATCH // 3)
-            kills += kill_trial(
-                index_dir, corpus, before, ("--rebuild",), seconds, rng, log, outcomes, seed
+            kill_trial(
+                *(index_dir, corpus, before, ("--rebuild",), next(stages), rng, log),
+                *(outcomes["--rebuild"], seed),
             )
+    assert both_sides_hit(outcomes["--rebuild"]), f"seed {seed}: {outcomes}"
     assert searches.errors == [], searches.errors[:3]
     assert searches.operations > 0 and 0 not in searches.browse_totals
     complete_run(index_dir, corpus.folder, "--rebuild", log=log)

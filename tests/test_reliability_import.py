@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,9 @@ import pytest
 from index.formats import MAX_ARTICLE_BYTES, MAX_TITLE_LENGTH, MAX_VALUES
 from search.engine import SearchEngine
 from search.storage.index_folder import open_live_index
+from tests.conftest import article_search_command, cli
 from tests.generated_corpus import article_id, write_articles
 
-CLI = [str(Path(sys.executable).parent / "article-search")]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -111,13 +110,7 @@ def hostile_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     folder = tmp / "import"
     good, bad = write_hostile_folder(folder)
-    run = subprocess.run(
-        [*CLI, "index", str(folder), "--index", str(tmp / "ix"), "--procs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    run = cli("index", str(folder), "--index", str(tmp / "ix"), "--procs", "1", cwd=ROOT)
     return folder, tmp / "ix", good, bad, run
 
 
@@ -153,13 +146,7 @@ def test_reasons_name_the_limits(hostile_run):
 
 def test_rerun_reports_the_same_problems_and_changes_nothing(hostile_run):
     folder, index_dir, good, bad, _ = hostile_run
-    run = subprocess.run(
-        [*CLI, "index", str(folder), "--index", str(index_dir), "--procs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    run = cli("index", str(folder), "--index", str(index_dir), "--procs", "1", cwd=ROOT)
     assert run.returncode == 1
     assert run.stdout.strip().endswith(f"({len(good)} articles in the index)")
     assert "added 0, updated 0, removed 0" in run.stdout
@@ -207,10 +194,6 @@ def test_a_file_that_turns_bad_keeps_its_articles_until_it_is_fixed(tmp_path):
     assert not index_paths(index_dir, [folder], procs=1).problems
 
 
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
-
-
 def test_a_rebuild_of_a_missing_or_empty_folder_keeps_the_live_index(tmp_path):
     folder, index_dir, empty = tmp_path / "import", tmp_path / "ix", tmp_path / "unmounted"
     write_articles(folder, 5)
@@ -251,7 +234,7 @@ def test_search_output_cut_short_by_head_is_no_traceback(tmp_path):
     write_articles(folder, 200, paragraphs=(1, 1))
     assert cli("index", str(folder), "--index", str(index_dir)).returncode == 0
     # Far more than a pipe holds (64 KB), so the writer is still writing when head exits.
-    shell = f"{CLI[0]} search '' --json --limit 200 --index {index_dir} | head -1"
+    shell = f"{article_search_command()} search '' --json --limit 200 --index {index_dir} | head -1"
     run = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "{"
     assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr, run.stderr

@@ -10,6 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
 SOAK = Path(__file__).resolve().parents[1] / "bench" / "soak.py"
 
 

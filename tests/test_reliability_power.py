@@ -166,6 +166,7 @@ def test_with_nothing_intact_the_indexer_says_to_rebuild(committed, tmp_path):
     assert found(SearchEngine(index_dir), "lido") == {NEW_ID}
 
 
+@pytest.mark.server
 def test_a_server_on_a_damaged_index_serves_logs_and_reports_it_until_repaired(committed, tmp_path):
     index_dir, source = fresh_copy(committed, tmp_path)
     segment = next(n for n in last_commit_files(committed) if not n.startswith("_"))

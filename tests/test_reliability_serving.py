@@ -9,14 +9,25 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from search.engine import SEARCH_SECONDS
 from tests.conftest import serving
 
+pytestmark = [pytest.mark.server, pytest.mark.slow]
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
+# How much slower a search may be while connections stall: a worker held by a stalled
+# connection makes a search wait for that connection's timeout (seconds), far beyond this;
+# two medians of a few milliseconds on a shared machine differ by less. The ratio is
+# bench/slow_clients.py's figure to report, not a test's to assert.
+STALL_MARGIN_MS = 100
+CLIENT_SECONDS = 60  # how long the keep-alive clients may take to start and finish
 
 
 def run_bench(script: str, *args: str, figures: Path) -> dict:
@@ -39,7 +50,7 @@ def test_searches_answer_as_fast_while_1000_connections_stall(demo_index, tmp_pa
     )
     assert figures["opened"] >= 1000 and figures["refused"] == 0, figures
     assert figures["failed"] == 0, figures
-    assert figures["stalled_median_ms"] <= 2 * figures["unloaded_median_ms"], figures
+    assert figures["stalled_median_ms"] <= figures["unloaded_median_ms"] + STALL_MARGIN_MS, figures
 
 
 def test_200_clients_at_once_are_answered_in_time_or_shed_quickly(demo_index, tmp_path):
@@ -62,7 +73,8 @@ def keep_alive_searches(url: str, clients: int, queries: list[str]) -> Counter:
     """``clients`` keep-alive connections, each sending ``queries`` one after another, all
     starting together: how often each (status, Connection header) came back."""
     address = urlsplit(url)
-    start, answers, lock = threading.Barrier(clients), Counter(), threading.Lock()
+    start = threading.Barrier(clients, timeout=CLIENT_SECONDS)
+    answers, lock = Counter(), threading.Lock()
 
     def client() -> None:
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
@@ -76,11 +88,13 @@ def keep_alive_searches(url: str, clients: int, queries: list[str]) -> Counter:
                 answers[(response.status, response.getheader("Connection"))] += 1
         connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + CLIENT_SECONDS
     for thread in threads:
-        thread.join()
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), f"clients still waiting: {answers}"
     return answers
 
 

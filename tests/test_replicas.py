@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import threading
 import time
 
@@ -15,7 +14,7 @@ from index.indexer import index_paths
 from index.publish import generation_name, publish
 from search.storage.index_folder import INDEX_NAME, live_build, newest_intact
 from search.whoosh_internals import toc_filename
-from tests.conftest import article_search_command, serving
+from tests.conftest import cli, serving
 from tests.generated_corpus import write_articles
 
 pytestmark = pytest.mark.skipif(
@@ -43,6 +42,7 @@ def _wait_for_generation(server, generation: str) -> dict:
     pytest.fail(f"{server.url} still serves {_healthz(server)['generation']}, not {generation}")
 
 
+@pytest.mark.server
 def test_two_replicas_switch_generation_without_an_error(tmp_path):
     articles, primary = tmp_path / "articles", tmp_path / "primary"
     write_articles(articles, 200, paragraphs=(1, 2))
@@ -78,15 +78,12 @@ def test_two_replicas_switch_generation_without_an_error(tmp_path):
             client.start()
         try:
             write_articles(articles, 20, start=200, seed=5)
-            command = [article_search_command(), "index", str(articles), "--index", str(primary)]
-            subprocess.run(command, check=True, capture_output=True)
+            indexed = cli("index", str(articles), "--index", str(primary))
+            assert indexed.returncode == 0, indexed.stderr
             second, second_served = generation_name(primary), _served_by(primary)
             assert second != first
             # The publish command, as a timer would run it after the indexer.
-            publish_command = [article_search_command(), "publish", "--index", str(primary)]
-            done = subprocess.run(
-                [*publish_command, str(replicas[0])], capture_output=True, text=True
-            )
+            done = cli("publish", "--index", str(primary), str(replicas[0]))
             assert done.returncode == 0, done.stderr
             assert f"serving {second}" in done.stdout
             assert _wait_for_generation(one, second_served)["documents"] == 220
@@ -135,8 +132,7 @@ def test_a_copy_cut_short_is_never_served(tmp_path):
     )
     (cut / "rsync").chmod(0o755)
     env = {**os.environ, "PATH": f"{cut}{os.pathsep}{os.environ['PATH']}"}
-    command = [article_search_command(), "publish", "--index", str(primary), str(replica)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    done = cli("publish", "--index", str(primary), str(replica), env=env)
     assert done.returncode == 2
     assert "rsync" in done.stderr
     assert os.readlink(replica / "current") == f"builds/{first}"

@@ -37,14 +37,6 @@ EMPTY_STORY = "reuters-12793"
 
 
 @pytest.fixture(scope="module")
-def reuters_dir(shared_dir) -> Path:
-    path = shared_dir / "corpora" / "reuters21578"
-    if not (path / "articles.jsonl").is_file() or not (path / "text").is_dir():
-        pytest.skip(f"the Reuters-21578 corpus is absent from {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
 def json_articles(reuters_dir) -> dict[str, Article]:
     """Every line of articles.jsonl, by story id (problems by the id their line carries)."""
     path = reuters_dir / "articles.jsonl"
@@ -112,6 +104,7 @@ def test_titles_made_from_the_body_match(reuters_dir, json_articles):
         assert from_text.title == json_articles[story_id].title == title
 
 
+@pytest.mark.slow
 def test_every_text_file_parses(reuters_dir, json_articles):
     paths = sorted((reuters_dir / "text").glob("*/reuters-*.txt"))
     assert len(paths) == STORIES

@@ -14,7 +14,6 @@ import random
 import shutil
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +22,8 @@ from search.engine import SearchEngine
 from search.facets import FACET_VALUE_LIMIT
 from search.results import SearchRequest
 
+pytestmark = pytest.mark.slow
+
 STORIES = 21_578
 SAMPLE_SIZE = 300
 # Odd stories worth carrying every time: an author, a two-line headline, no title,
@@ -30,14 +31,6 @@ SAMPLE_SIZE = 300
 KNOWN_ODD = ["reuters-4", "reuters-99", "reuters-993", "reuters-934", "reuters-17192"]
 KNOWN_ODD += ["reuters-12793", "reuters-6484", "reuters-5749"]
 COMPARED = ("date", "authors", "regions", "themes", "reports")
-
-
-@pytest.fixture(scope="session")
-def reuters_dir(shared_dir) -> Path:
-    path = shared_dir / "corpora" / "reuters21578"
-    if not (path / "articles.jsonl").is_file() or not (path / "text").is_dir():
-        pytest.skip(f"the Reuters-21578 corpus is absent from {path}")
-    return path
 
 
 @pytest.fixture(scope="session")

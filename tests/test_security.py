@@ -12,26 +12,15 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from tests.conftest import DEMO_ARTICLES, serving
+from tests.conftest import DEMO_ARTICLES, cli, serving
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytestmark = pytest.mark.server
+
 MARK = "zyxhostile"  # a word only the hostile articles contain
 
 
@@ -82,26 +71,10 @@ def hostile_server(tmp_path_factory):
     (articles / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n")
     (articles / f"hostile {MARK}.txt").write_text(TEXT_EXPORT)
     index_dir = workdir / "index"
-    cli = Path(sys.executable).with_name("article-search")
-    run = subprocess.run(
-        [cli, "index", str(articles), "--index", str(index_dir), "--procs", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    run = cli("index", str(articles), "--index", str(index_dir), "--procs", "1")
     assert run.returncode == 0, run.stderr
     with serving(index_dir, workdir) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 def page_urls(server) -> dict[str, str]:

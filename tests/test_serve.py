@@ -23,6 +23,8 @@ from tests.conftest import (
     serving,
 )
 
+pytestmark = pytest.mark.server
+
 NEW_ARTICLE_ID = "2025-09-02-quillmoor-kelp-cooperative.txt"
 NEW_WORD = "quillmoor"  # in no demo article
 NEW_ARTICLE = """\

@@ -78,7 +78,12 @@ def test_the_environment_variable_turns_the_fast_paths_off_at_import():
     for value, expected in (("1", "False"), ("0", "True")):
         env = {**os.environ, version.FALLBACK_ENV: value}
         run = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert run.stdout.strip() == expected, run.stderr
         warned = [line for line in run.stderr.splitlines() if "own writer and matcher" in line]
@@ -189,6 +194,7 @@ def test_both_paths_read_the_same_facet_documents(index_per_path, monkeypatch):
     assert {key: found == reference for key, found in read.items()} == dict.fromkeys(read, True)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get(version.FALLBACK_ENV, "") not in ("", "0"), reason="this is that session"
 )
@@ -196,5 +202,5 @@ def test_key_tests_pass_on_whoosh_own_paths():
     env = {**os.environ, version.FALLBACK_ENV: "1"}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *KEY_TESTS]
     command.append("tests/test_whoosh_fallback.py::test_fast_paths_follow_the_environment")
-    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    run = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
