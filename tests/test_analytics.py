@@ -356,6 +356,7 @@ def test_recording_can_be_turned_off(demo_index, monkeypatch):
 # --- Replicas: each records its own; publish brings their files back for one report ---
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync (make test installs it)")
 def test_one_report_over_the_primary_and_its_replicas(tmp_path):
     articles, primary = tmp_path / "articles", tmp_path / "primary"
@@ -392,6 +393,7 @@ def test_one_report_over_the_primary_and_its_replicas(tmp_path):
     assert build_report(primary, Period.parse("1d")).searches == 5
 
 
+@pytest.mark.slow
 def test_the_command_prints_the_no_result_queries(tmp_path, db):
     storage.write_events(db, [search(f"{n:032x}", 1, "lost cause", results=0) for n in range(3)])
     command = ["analytics", "--index", str(tmp_path), "--no-results"]

@@ -287,6 +287,7 @@ def test_search_without_an_index_exits_2(tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_real_process_indexes_and_searches(tmp_path):
     command = article_search_command()
     env = {**os.environ, "ARTICLE_SEARCH_INDEX": str(tmp_path / "ix")}

@@ -147,6 +147,7 @@ def test_next_after_sign_in_stays_on_the_desk(desk):
         token = desk.csrf()
 
 
+@pytest.mark.slow
 def test_api_tokens_work_until_revoked(desk_app, desk_index):
     store = EditorStore(desk_index)
     token = store.new_token(EDITOR_NAME)
@@ -175,6 +176,7 @@ def test_removing_an_editor_signs_them_out_and_ends_their_tokens(desk_app, desk,
     assert response.status_code == 401
 
 
+@pytest.mark.slow
 def test_a_burst_of_wrong_passwords_locks_the_name_then_the_client(desk, caplog):
     caplog.set_level(logging.WARNING)
     wrong = "not the password at all"

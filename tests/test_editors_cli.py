@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from search.desk import DESK_FILE, Desk
 from search.editors import EDITORS_DB, EditorStore
 from tests.conftest import article_search_command
+
+pytestmark = pytest.mark.slow
 
 PASSWORD = "a long enough password"
 

@@ -235,6 +235,7 @@ def test_an_old_index_serves_the_default_facets_and_years(old_index):
     assert engine.search(SearchRequest(q='source:"Demo Wire"')).total == 0
 
 
+@pytest.mark.slow
 def test_the_source_facet_on_an_old_index_says_to_rebuild(old_index, caplog):
     with pytest.raises(FacetNotIndexedError, match=r"article-search index --rebuild"):
         SearchEngine(old_index, facets=configured_facets("region,source"))

@@ -6,6 +6,8 @@ segment), edited and removed ones (deletions in old segments), and enough
 runs for the merge policy to merge the small segments into a new one. After
 each run a serving engine moves to the new generation, reusing what it read
 from the segments it already had, and its answers (hits and scores, facet
+
+pytestmark = pytest.mark.slow
 counts, date filters, the timeline) and its per-document arrays are compared
 with a new engine's, which reads every segment afresh. Both on the fast paths
 and on Whoosh's own (the fallback).
@@ -130,7 +132,6 @@ def _not_read_again(leaf):
     raise AssertionError(f"segment {leaf.segment()} read again")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("fast", [True, False], ids=["fast-paths", "whoosh-own"])
 def test_a_generation_built_from_the_last_answers_as_one_opened_afresh(tmp_path, monkeypatch, fast):
     monkeypatch.setattr(version, "FAST_PATHS", fast)

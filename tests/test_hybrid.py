@@ -23,6 +23,8 @@ from search.storage.manifest import Manifest
 from search.vectors import EXT, SegmentVectors
 from tests.conftest import DEMO_ARTICLES, article_search_command
 
+pytestmark = pytest.mark.slow
+
 WORDS_ONLY = {"semantic": False}
 
 

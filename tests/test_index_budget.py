@@ -15,6 +15,8 @@ from search.storage.index_folder import open_live_index
 from tests.conftest import cli
 from tests.generated_corpus import write_articles
 
+pytestmark = pytest.mark.slow
+
 ARTICLES = 600
 QUERIES = ("", "kari", "tosa melvin", "Europe")
 
@@ -42,7 +44,6 @@ def articles(tmp_path_factory):
     return folder
 
 
-@pytest.mark.slow
 def test_a_used_budget_writes_more_segments_holding_the_same_index(tmp_path, articles, monkeypatch):
     whole = tmp_path / "whole"
     index_paths(whole, [articles], procs=2)
@@ -56,7 +57,8 @@ def test_a_used_budget_writes_more_segments_holding_the_same_index(tmp_path, art
     sizes = _segment_sizes(cut)
     assert report.added == sum(sizes) == ARTICLES
     assert len([n for n in sizes if n]) >= 4
-    assert min(n for n in sizes if n) >= 100 or len(sizes) > 4
+    # Each process cuts at 100 articles or more; only its last segment may hold fewer.
+    assert len([n for n in sizes if 0 < n < 100]) <= 2, sizes
     assert _answers(cut) == _answers(whole)
 
 
@@ -81,7 +83,6 @@ def test_later_segments_are_cut_at_the_first_ones_size(tmp_path, articles, monke
     assert 0 < sizes[-1] <= 200
 
 
-@pytest.mark.slow
 def test_small_segments_merge_a_bounded_number_at_a_time(tmp_path, articles, monkeypatch):
     index_dir = tmp_path / "daily"
     index_paths(index_dir, [articles], procs=1)

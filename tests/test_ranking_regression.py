@@ -141,6 +141,7 @@ def test_judged_ndcg_does_not_fall(engine):
     assert sum(scores) / len(scores) >= NDCG_FLOOR - 1e-9
 
 
+@pytest.mark.slow
 def test_the_web_page_shows_the_measured_ranking(client, engine):
     for judged in JUDGED:
         measured = ranking(engine, judged.q)

@@ -163,6 +163,7 @@ def test_neighbouring_words_rank_before_scattered_ones(engine):
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     words=st.lists(

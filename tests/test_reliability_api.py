@@ -67,6 +67,7 @@ def check_answer(response, path: str) -> None:
     assert "Traceback" not in body
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(
     path=st.sampled_from(SEARCH_ROUTES),
@@ -78,6 +79,7 @@ def test_any_parameters_give_200_or_400(client, path, params, partial):
     check_answer(client.get(path, query_string=params, headers=headers), path)
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(path=st.sampled_from(SEARCH_ROUTES), raw=st.binary(max_size=60))
 def test_raw_query_strings_with_broken_encoding_give_200_or_400(client, path, raw):
@@ -87,6 +89,7 @@ def test_raw_query_strings_with_broken_encoding_give_200_or_400(client, path, ra
         check_answer(client.get(f"{path}?{prefix}{query}"), path)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

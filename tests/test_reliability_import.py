@@ -17,6 +17,8 @@ from search.storage.index_folder import open_live_index
 from tests.conftest import article_search_command, cli
 from tests.generated_corpus import article_id, write_articles
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

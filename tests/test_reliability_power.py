@@ -21,6 +21,8 @@ from search.storage.manifest import VERIFIED_NAME, Manifest, VerifiedChecksums
 from tests.conftest import DEMO_ARTICLES, article_search_command, serving
 from web.health import health_report
 
+pytestmark = pytest.mark.slow
+
 NEW_ID = "late-news.txt"
 NEW_ARTICLE = """\
 Quarry Town Votes to Reopen Its Lido

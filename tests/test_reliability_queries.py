@@ -18,6 +18,8 @@ from search.query import MAX_CLAUSES
 from search.results import MAX_PAGE, MAX_PER_PAGE, SearchRequest
 from tests.generated_corpus import vocabulary, write_articles
 
+pytestmark = pytest.mark.slow
+
 # CPU seconds one search may use here, whatever else the machine is doing.
 CPU_LIMIT = 2.0
 # About the longest query gunicorn's 8,190-byte request line can carry.

@@ -17,9 +17,12 @@ from search.whoosh_internals import toc_filename
 from tests.conftest import cli, serving
 from tests.generated_corpus import write_articles
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("rsync") is None, reason="rsync (Debian's package; make test installs it)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("rsync") is None, reason="rsync (Debian's package; make test installs it)"
+    ),
+    pytest.mark.slow,
+]
 SWITCH_SECONDS = 20
 
 

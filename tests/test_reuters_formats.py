@@ -15,6 +15,8 @@ from index.formats.jsonl import read_jsonl
 from index.formats.text_export import read_text_export
 from search.article import Article
 
+pytestmark = pytest.mark.slow
+
 STORIES = 21578
 SAMPLE_SIZE = 300
 # Stories worth comparing every time: an author, two authors in one byline link, no title
@@ -104,7 +106,6 @@ def test_titles_made_from_the_body_match(reuters_dir, json_articles):
         assert from_text.title == json_articles[story_id].title == title
 
 
-@pytest.mark.slow
 def test_every_text_file_parses(reuters_dir, json_articles):
     paths = sorted((reuters_dir / "text").glob("*/reuters-*.txt"))
     assert len(paths) == STORIES

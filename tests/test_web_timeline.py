@@ -2,6 +2,7 @@
 
 import datetime as dt
 import importlib
+import os
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -70,7 +71,7 @@ def test_gunicorn_workers_follow_the_machine_or_the_environment(monkeypatch):
 
     monkeypatch.delenv("ARTICLE_SEARCH_WORKERS", raising=False)
     conf = importlib.reload(conf)
-    assert 1 <= conf.workers <= 8
+    assert conf.workers == min(2 * os.cpu_count() + 1, 8)  # 2 x cores + 1, at most 8
     assert conf.preload_app is False and conf.accesslog == "-"
     assert conf.worker_class == "web.gevent_worker.EagerGeventWorker"
     monkeypatch.setenv("ARTICLE_SEARCH_WORKERS", "3")

@@ -27,6 +27,8 @@ from search.whoosh_internals import ArticleCodec, fast_paths, version
 from tests.conftest import DEMO_ARTICLES
 from tests.test_performance_paths import KEYWORD_FIELDS, live_documents
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 # Indexing, searching, facets, the page and the JSON API.
 KEY_TESTS = (
@@ -194,7 +196,6 @@ def test_both_paths_read_the_same_facet_documents(index_per_path, monkeypatch):
     assert {key: found == reference for key, found in read.items()} == dict.fromkeys(read, True)
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(
     os.environ.get(version.FALLBACK_ENV, "") not in ("", "0"), reason="this is that session"
 )
