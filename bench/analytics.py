@@ -38,10 +38,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 from urllib.request import Request, urlopen
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH_DIR)]
+from soak import REUTERS, Server, article_search, percentiles
 
-from soak import REUTERS, Server, article_search, percentiles  # noqa: E402
+BENCH_DIR = Path(__file__).resolve().parent
 
 QUERIES = BENCH_DIR / "queries.txt"
 WARMUP_SECONDS = 5.0

@@ -45,6 +45,8 @@ from urllib.error import HTTPError
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import urlopen
 
+from harness import die_with_parent
+
 from search.engine import SEARCH_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +117,12 @@ class Server:
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
 
     def wait_healthy(self, seconds: float = 30) -> dict:

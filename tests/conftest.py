@@ -1,6 +1,5 @@
 """Fixtures shared by the test modules."""
 
-import ctypes
 import json
 import os
 import shutil
@@ -18,6 +17,8 @@ from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import pytest
+
+from bench.harness import die_with_parent
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -180,7 +181,7 @@ def serving(index_dir: Path, workdir: Path, workers: int = 2) -> Iterator[LiveSe
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,  # a killed test run leaves no server
         )
     server = LiveServer(f"http://127.0.0.1:{port}", Path(index_dir), log, process)
     try:
@@ -188,16 +189,6 @@ def serving(index_dir: Path, workdir: Path, workers: int = 2) -> Iterator[LiveSe
         yield server
     finally:
         _stop(process)
-
-
-def _die_with_parent() -> None:
-    """In the server's process before exec: SIGTERM it when the test process dies.
-
-    A test run killed outright (a timeout, ^C twice, SIGKILL) runs no fixture
-    teardown; without this its servers outlive it, holding ports and CPU.
-    """
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_until_healthy(server: LiveServer) -> None:
