@@ -174,9 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         full_number = desk.history(1)[0].number
         state = desk.state()
         from search.analysis import fast_analyzer
-        from search.storage.index_folder import open_live_index
+        from search.storage.index_folder import IndexFolder
 
-        analyzer = fast_analyzer(open_live_index(index_dir)[0].schema["body"].analyzer)
+        analyzer = fast_analyzer(IndexFolder(index_dir).open_served()[0].schema["body"].analyzer)
         started = time.process_time()
         SynonymTable(state.synonyms, analyzer)
         table_seconds = time.process_time() - started

@@ -31,7 +31,7 @@ from search.facets import (
 )
 from search.results import SearchRequest
 from search.settings import SettingError
-from search.storage.index_folder import IndexNotFoundError, open_live_index
+from search.storage.index_folder import IndexFolder, IndexNotFoundError
 
 
 class FilterError(ValueError):
@@ -132,7 +132,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"article-search: {problem}", file=sys.stderr)
         return EXIT_ERROR
     # The article count from the table of contents: each worker opens the index itself.
-    live = open_live_index(index_dir)[0]
+    live = IndexFolder(index_dir).open_served()[0]
     # Refused here, before gunicorn starts, rather than in every worker's first request.
     require_indexed(live.schema, configured_facets(), index_dir)
     documents = live.doc_count()

@@ -6,7 +6,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,17 +26,7 @@ from index.sources import SourceFile, covers, find_sources
 from index.vectors import add_vectors
 from search.article import Article
 from search.schema import article_document, build_schema
-from search.storage.index_folder import (
-    BUILDS_DIR,
-    INDEX_NAME,
-    IndexNotFoundError,
-    live_build,
-    make_live,
-    new_build_dir,
-    newest_intact,
-    previous_build,
-)
-from search.storage.run_record import record_finish, record_start
+from search.storage.index_folder import INDEX_NAME, IndexFolder, IndexNotFoundError
 
 Progress = Callable[[Iterable[SourceFile]], Iterable[SourceFile]]
 
@@ -216,21 +205,6 @@ def _discover(paths: Iterable[Path], report: IndexReport) -> tuple[list[SourceFi
     return sources, roots
 
 
-def _open_live(index_dir: Path) -> FileIndex | None:
-    """The newest intact generation, for writing; None when there is none."""
-    try:
-        return newest_intact(index_dir).open(readonly=False)
-    except IndexNotFoundError:
-        return None
-
-
-def _remove_old_builds(index_dir: Path, keep: set[Path]) -> None:
-    builds = Path(index_dir) / BUILDS_DIR
-    for build in builds.iterdir() if builds.is_dir() else ():
-        if build.resolve() not in keep:
-            shutil.rmtree(build, ignore_errors=True)
-
-
 def index_paths(
     index_dir: Path,
     paths: Iterable[Path],
@@ -249,7 +223,7 @@ def index_paths(
     Raises IndexLockedError when another indexer holds the folder.
     """
     started = time.perf_counter()
-    index_dir = Path(index_dir)
+    folder = IndexFolder(index_dir)
     procs = procs or os.cpu_count() or 1
     budget_bytes = budget_mb(memory_mb) * 1024 * 1024
     report = IndexReport()
@@ -261,55 +235,55 @@ def index_paths(
             f"{Path(missing[0]).absolute()}: no such file or folder; a rebuild replaces "
             "the whole index, so nothing was changed"
         )
-    with indexer_lock(index_dir):
-        run_state = record_start(index_dir, paths, rebuild)
+    with indexer_lock(folder.path):
+        run_state = folder.run_record.start(paths, rebuild)
         outcome = "failed: stopped"
         try:
             if not rebuild:
-                report.repairs = repair(index_dir)
+                report.repairs = repair(folder)
             sources, roots = _discover(paths, report)
-            live = None if rebuild else _open_live(index_dir)
+            live = None if rebuild else folder.open_for_writing()
             with IndexedArticles(live) as state:
                 run = _Run(state, report)
                 articles = run.changes(progress(sources) if progress else sources)
                 if live is None:
-                    _write_new_build(index_dir, articles, report, procs, budget_bytes)
+                    _write_new_build(folder, articles, report, procs, budget_bytes)
                 else:
                     _update_live(live, run, articles, roots, report)
             report.words_seconds = time.perf_counter() - started
-            report.embedded = add_vectors(index_dir, procs)
+            report.embedded = add_vectors(folder.path, procs)
             outcome = "skipped files" if report.problems else "ok"
         except (IndexBuildError, IndexUnrepairableError) as error:
             outcome = f"failed: {error}"
             raise
         finally:
-            generation, documents = _served(index_dir)
+            generation, documents = _served(folder)
             report.documents = documents or 0
-            record_finish(index_dir, run_state, outcome, generation, documents)
+            folder.run_record.finish(run_state, outcome, generation, documents)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _served(index_dir: Path) -> tuple[str | None, int | None]:
+def _served(folder: IndexFolder) -> tuple[str | None, int | None]:
     """The generation readers open now, and its article count (None, None if there is none)."""
     try:
-        live = newest_intact(index_dir)
+        live = folder.served()
     except IndexNotFoundError:
         return None, None
     return live.generation.name, live.open().doc_count()
 
 
 def _write_new_build(
-    index_dir: Path,
+    folder: IndexFolder,
     articles: Iterable[tuple[Article, str]],
     report: IndexReport,
     procs: int,
     budget_bytes: int,
 ) -> None:
-    previous = _open_live(index_dir)
-    keep = _builds_in_use(index_dir)
-    _remove_old_builds(index_dir, keep)  # leftovers of a killed rebuild, the build before
-    build = new_build_dir(index_dir)
+    previous = folder.open_for_writing()
+    keep = folder.builds_in_use()
+    folder.remove_builds_but(keep)  # leftovers of a killed rebuild, the build before
+    build = folder.new_build()
     # Without mmap, as readers open it (search.storage.index_folder): ``ix.doc_count()``
     # below opens every segment, and Whoosh copies a mapped compound segment's postings
     # into memory (1.4 GB for a million articles, in the process that has just kept
@@ -342,23 +316,10 @@ def _write_new_build(
         raise IndexBuildError(
             f"the new index would hold no articles, the live one holds "
             f"{previous.doc_count()}: the live index was kept (to start empty, delete "
-            f"{index_dir} and index again)"
+            f"{folder.path} and index again)"
         )
-    make_live(index_dir, build)
-    _remove_old_builds(index_dir, keep | {build.resolve()})
-
-
-def _builds_in_use(index_dir: Path) -> set[Path]:
-    """The live build, and the previous one too while the live one is not intact."""
-    keep = set()
-    intact = False
-    with suppress(IndexNotFoundError):
-        keep.add(live_build(index_dir).resolve())
-        intact = not newest_intact(index_dir).damaged
-    previous = previous_build(index_dir)
-    if previous is not None and not intact:
-        keep.add(previous)
-    return keep
+    folder.make_live(build)
+    folder.remove_builds_but(keep | {build.resolve()})
 
 
 def _update_live(

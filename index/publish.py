@@ -6,7 +6,7 @@ each indexer run:
 
 1. holds the indexer lock, so no commit changes the generation while it is copied;
 2. copies the build of the generation this host serves (the newest intact
-   one, search.storage.index_folder.newest_intact: a damaged newer generation's table of
+   one, search.storage.index_folder.IndexFolder.served: a damaged newer generation's table of
    contents and manifest stay behind) with ``rsync`` into
    ``REPLICA/builds/.<name>.partial``, hard-linking the files the replica
    already has from the generation it serves (``--link-dest``: Whoosh never
@@ -55,7 +55,7 @@ from search.storage.index_folder import (
     CURRENT_LINK,
     INDEX_NAME,
     Generation,
-    newest_intact,
+    IndexFolder,
     toc_generations,
 )
 from search.storage.manifest import manifest_name
@@ -101,7 +101,7 @@ class Replica:
 
 def generation_name(index_dir) -> str:
     """The name of the generation to publish, the one this host serves: ``<build>.<n>``."""
-    return newest_intact(index_dir).generation.copy_name
+    return IndexFolder(index_dir).served().generation.copy_name
 
 
 def _left_behind(generation: Generation) -> list[str]:
@@ -122,7 +122,7 @@ def publish(index_dir, replica_text: str) -> str:
     replica = Replica.parse(replica_text)
     builds = replica.folder / BUILDS_DIR
     with indexer_lock(index_dir):
-        generation = newest_intact(index_dir).generation
+        generation = IndexFolder(index_dir).served().generation
         name = generation.copy_name
         link = _quoted(replica.folder / CURRENT_LINK)
         serving = replica.run(f"mkdir -p {_quoted(builds)} && readlink {link} || true").strip()

@@ -11,18 +11,13 @@ intact generation lacks.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 from index.durable_commit import remove_unneeded_files
 from search.storage.index_folder import (
     INDEX_NAME,
-    PREVIOUS_LINK,
     IndexDamagedError,
+    IndexFolder,
     IndexNotFoundError,
-    live_build,
-    make_live,
-    newest_intact,
 )
 
 
@@ -30,25 +25,22 @@ class IndexUnrepairableError(RuntimeError):
     """No generation of the index is intact: only a rebuild can help."""
 
 
-def repair(index_dir: Path) -> list[str]:
+def repair(folder: IndexFolder) -> list[str]:
     """Discard what is damaged; one message per thing done (none when all was well)."""
     try:
-        live = newest_intact(index_dir)
+        live = folder.served()
     except IndexDamagedError as error:
         raise IndexUnrepairableError(
             f"{error}. Rebuild it from every folder and file it is built from: "
-            f"article-search index --rebuild --index {index_dir} PATH..."
+            f"article-search index --rebuild --index {folder.path} PATH..."
         ) from None
     except IndexNotFoundError:
         return []
     if not live.damaged:
         return []
-    current = live_build(index_dir)
     target = live.generation
-    if target.build != current:
-        make_live(index_dir, target.build)
-        (Path(index_dir) / PREVIOUS_LINK).unlink(missing_ok=True)
-        shutil.rmtree(current, ignore_errors=True)
+    if target.build != folder.live_build():
+        folder.go_back_to(target.build)
     storage = live.open(readonly=False).storage
     remove_unneeded_files(storage, INDEX_NAME, keep={target.number, target.number - 1})
     committed = dt.datetime.fromtimestamp(live.committed_at, dt.UTC)

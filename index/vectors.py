@@ -27,7 +27,7 @@ from whoosh.reading import SegmentReader
 
 from index.durable_commit import commit_generation
 from search.embedding import article_text, load_embedder
-from search.storage.index_folder import INDEX_NAME, IndexNotFoundError, newest_intact
+from search.storage.index_folder import INDEX_NAME, IndexFolder, IndexNotFoundError
 from search.vectors import EXT, vectors_path, write_vectors
 from search.whoosh_internals import GenerationIndex
 
@@ -87,7 +87,7 @@ def add_vectors(index_dir: Path, procs: int = 1) -> int:
     if load_embedder() is None:
         return 0
     try:
-        served = newest_intact(index_dir)
+        served = IndexFolder(index_dir).served()
     except IndexNotFoundError:
         return 0
     ix = served.open(readonly=False)

@@ -73,7 +73,7 @@ from search.rules import FiredRules, RuleBook
 from search.schema import stored_article
 from search.spelling import SpellingCorrector
 from search.storage.docsets import DocSet, live_mask
-from search.storage.index_folder import LiveIndex, index_fingerprint, newest_intact
+from search.storage.index_folder import IndexFolder, ServedGeneration
 from search.storage.segments import SegmentPieces
 from search.suggest import Completer
 from search.synonyms import SynonymTable
@@ -138,7 +138,7 @@ class _Generation:
     """Everything opened for one index generation, reused by every search."""
 
     searcher: Searcher
-    served: LiveIndex  # which generation, and what was passed over to get to it
+    served: ServedGeneration  # which generation, and what was passed over to get to it
     fingerprint: tuple
     build: Path
     generation: str
@@ -160,9 +160,9 @@ class _Generation:
     @classmethod
     def open(
         cls,
-        index_dir: Path,
+        folder: IndexFolder,
         facets: tuple[FacetDefinition, ...],
-        served: LiveIndex | None = None,
+        served: ServedGeneration | None = None,
         previous: _Generation | None = None,
         segments: SegmentPieces | None = None,
     ) -> _Generation:
@@ -175,8 +175,8 @@ class _Generation:
         Raises FacetNotIndexedError if the index lacks a facet's field (an older schema).
         """
         segments = segments if segments is not None else SegmentPieces()
-        fingerprint = index_fingerprint(index_dir)
-        served = served or newest_intact(index_dir)
+        fingerprint = folder.fingerprint()
+        served = served or folder.served()
         ix, build = served.open(), served.generation.build
         require_indexed(ix.schema, facets, build)
         searcher = ix.searcher(weighting=weighting())
@@ -221,9 +221,9 @@ class _Generation:
             vectors=GenerationVectors.open(reader, build, segments),
         )
 
-    def is_current(self, index_dir: Path) -> bool:
+    def is_current(self, folder: IndexFolder) -> bool:
         """Whether nothing was committed, rebuilt or repaired since this was opened."""
-        return index_fingerprint(index_dir) == self.fingerprint
+        return folder.fingerprint() == self.fingerprint
 
     def date_range(self, start: dt.date | None, end: dt.date | None) -> DocSet:
         mask = self.day > 0
@@ -295,6 +295,7 @@ class SearchEngine:
         ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``).
         """
         self.index_dir = Path(index_dir)
+        self.folder = IndexFolder(self.index_dir)
         self.facets = configured_facets() if facets is None else tuple(facets)
         self.refresh_seconds = refresh_seconds
         self.facet_seconds = facet_seconds
@@ -305,7 +306,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
-        self._current = _Generation.open(self.index_dir, self.facets, segments=self._segments)
+        self._current = _Generation.open(self.folder, self.facets, segments=self._segments)
         self._desk = LiveDesk(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
         self._checked_at = time.monotonic()
@@ -322,14 +323,14 @@ class SearchEngine:
             return self._current
         self._checked_at = time.monotonic()
         current = self._current
-        if not current.is_current(self.index_dir):
-            fingerprint = index_fingerprint(self.index_dir)
-            served = newest_intact(self.index_dir)
+        if not current.is_current(self.folder):
+            fingerprint = self.folder.fingerprint()
+            served = self.folder.served()
             if served.generation == current.served.generation:
                 current.served, current.fingerprint = served, fingerprint
             else:
                 self._current = _Generation.open(
-                    self.index_dir, self.facets, served, previous=current, segments=self._segments
+                    self.folder, self.facets, served, previous=current, segments=self._segments
                 )
                 current.searcher.close()
                 self._segments.keep_only(self._current.searcher.reader())

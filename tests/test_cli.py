@@ -14,7 +14,7 @@ from index.cli import main
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import live_build
+from search.storage.index_folder import IndexFolder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_ARTICLES = PROJECT_ROOT / "demo" / "articles"
@@ -100,17 +100,17 @@ def test_index_while_another_indexer_holds_the_lock_exits_2(tmp_path, capsys):
 def test_index_rebuild_swaps_the_live_build(tmp_path, capsys):
     index_dir = tmp_path / "ix"
     assert run(capsys, "index", DEMO_ARTICLES, "--index", index_dir)[0] == 0
-    before = live_build(index_dir)
+    before = IndexFolder(index_dir).live_build()
     status, out, _ = run(capsys, "index", DEMO_ARTICLES, "--index", index_dir, "--rebuild")
     assert status == 0
     assert out.startswith("added 40, updated 0, removed 0, unchanged 0, skipped 0")
-    assert live_build(index_dir) != before
+    assert IndexFolder(index_dir).live_build() != before
 
 
 def test_index_folder_from_the_environment(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ARTICLE_SEARCH_INDEX", str(tmp_path / "from-env"))
     assert run(capsys, "index", DEMO_ARTICLES)[0] == 0
-    assert live_build(tmp_path / "from-env").is_dir()
+    assert IndexFolder(tmp_path / "from-env").live_build().is_dir()
 
 
 # --- search ---

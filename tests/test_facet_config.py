@@ -25,7 +25,7 @@ from search.facets import (
     configured_facets,
 )
 from search.results import SearchRequest
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 from tests.conftest import DEMO_ARTICLES, PROJECT_ROOT, article_search_command, serving
 from web import create_app
 
@@ -225,7 +225,9 @@ def old_index(tmp_path_factory):
 
 
 def test_an_old_index_serves_the_default_facets_and_years(old_index):
-    assert not open_live_index(old_index)[0].schema["source"].indexed  # really the old schema
+    assert (
+        not IndexFolder(old_index).open_served()[0].schema["source"].indexed
+    )  # really the old schema
     engine = SearchEngine(old_index, facets=configured_facets("region,theme,year"))
     result = engine.search(SearchRequest(filters={"year": ("2019",)}))
     assert result.total == 2

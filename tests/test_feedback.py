@@ -13,14 +13,14 @@ from search.query import QueryBuilder
 from search.ranking import weighting
 from search.results import SearchRequest
 from search.schema import english_analyzer
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 
 LONG = "How are governments helping rural households replace oil boilers with something cleaner?"
 
 
 @pytest.fixture()
 def searcher(demo_index):
-    ix, _ = open_live_index(demo_index)
+    ix, _ = IndexFolder(demo_index).open_served()
     with ix.searcher(weighting=weighting()) as searcher:
         yield searcher
 

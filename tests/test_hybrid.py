@@ -18,7 +18,7 @@ from index.indexer import index_paths
 from search.embedding import article_text, load_embedder
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import INDEX_NAME, newest_intact
+from search.storage.index_folder import INDEX_NAME, IndexFolder
 from search.storage.manifest import Manifest
 from search.vectors import EXT, SegmentVectors
 from tests.conftest import DEMO_ARTICLES, article_search_command
@@ -29,7 +29,7 @@ WORDS_ONLY = {"semantic": False}
 
 
 def _segment_ids(index_dir: Path) -> set[str]:
-    with newest_intact(index_dir).open().reader() as reader:
+    with IndexFolder(index_dir).served().open().reader() as reader:
         return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
 
 
@@ -37,7 +37,7 @@ def _check_every_row(index_dir: Path) -> int:
     """Every segment of the served generation has a vector per document, a live one's its
     stored text's embedding. Returns how many live documents were checked."""
     embedder = load_embedder()
-    live = newest_intact(index_dir)
+    live = IndexFolder(index_dir).served()
     checked = 0
     with live.open().reader() as reader:
         for leaf, _ in reader.leaf_readers():
@@ -112,13 +112,13 @@ def test_each_segment_gets_its_vectors_listed_in_the_manifest(tmp_path, archive)
     report = index_paths(index_dir, [archive], procs=2)
     assert report.embedded == report.added == 40
     assert _check_every_row(index_dir) == 40
-    live = newest_intact(index_dir)
+    live = IndexFolder(index_dir).served()
     manifest = Manifest.read(live.generation.build, INDEX_NAME, live.generation.number)
     vector_files = [name for name in manifest.files if name.endswith(EXT)]
     assert len(vector_files) == len(_segment_ids(index_dir)) >= 1
     # A run with nothing new embeds nothing and commits nothing.
     again = index_paths(index_dir, [archive], procs=1)
-    assert again.embedded == 0 and newest_intact(index_dir).generation == live.generation
+    assert again.embedded == 0 and IndexFolder(index_dir).served().generation == live.generation
 
 
 def test_vectors_follow_deletions_updates_and_a_merge(tmp_path, archive):
@@ -144,7 +144,7 @@ def test_vectors_follow_deletions_updates_and_a_merge(tmp_path, archive):
     segments = _segment_ids(index_dir)
     assert len(segments) < 12 and segments - before  # merged into a new segment
     assert _check_every_row(index_dir) == 39 + 12
-    build = newest_intact(index_dir).generation.build
+    build = IndexFolder(index_dir).served().generation.build
     on_disk = {path.name.removesuffix(EXT) for path in build.glob(f"*{EXT}")}
     assert segments <= on_disk  # the generation before may keep a few more
 
@@ -152,7 +152,7 @@ def test_vectors_follow_deletions_updates_and_a_merge(tmp_path, archive):
 def test_an_index_without_vectors_searches_by_words_and_gets_them_next_run(tmp_path, archive):
     index_dir = tmp_path / "index"
     index_paths(index_dir, [archive], procs=1)
-    served = newest_intact(index_dir).generation
+    served = IndexFolder(index_dir).served().generation
     build, number = served.build, served.number
     words_only = SearchEngine(index_dir, semantic=False).search(SearchRequest(q="heat pump"))
     # What the index served before vectors: the generation of the words' commit.
@@ -262,7 +262,7 @@ def test_without_the_model_search_works_as_before_with_one_log_line(tmp_path, de
         timeout=300,
     )
     assert indexed.returncode == 0, indexed.stderr
-    assert not list(newest_intact(index_dir).generation.build.glob(f"*{EXT}"))
+    assert not list(IndexFolder(index_dir).served().generation.build.glob(f"*{EXT}"))
 
 
 # Requests in other words than their article's (judged by reading the demo articles),

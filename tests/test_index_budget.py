@@ -11,7 +11,7 @@ from index.memory import budget_mb
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.settings import INDEX_MEMORY, SettingError
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 from tests.conftest import cli
 from tests.generated_corpus import write_articles
 
@@ -22,7 +22,7 @@ QUERIES = ("", "kari", "tosa melvin", "Europe")
 
 
 def _segment_sizes(index_dir) -> list[int]:
-    ix, _ = open_live_index(index_dir)
+    ix, _ = IndexFolder(index_dir).open_served()
     with ix.reader() as reader:
         return [leaf.doc_count_all() for leaf, _ in reader.leaf_readers()]
 

@@ -15,13 +15,7 @@ from index.indexer import index_paths
 from index.lock import IndexLockedError, indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import (
-    BUILDS_DIR,
-    CURRENT_LINK,
-    INDEX_NAME,
-    live_build,
-    newest_intact,
-)
+from search.storage.index_folder import BUILDS_DIR, CURRENT_LINK, INDEX_NAME, IndexFolder
 
 
 def article_text(
@@ -81,7 +75,7 @@ def counts(report) -> tuple[int, int, int]:
 
 def build_state(index_dir: Path) -> tuple[int, dict[str, int]]:
     """The live build's Whoosh generation and its files with their modification times."""
-    build = live_build(index_dir)
+    build = IndexFolder(index_dir).live_build()
     generation = whoosh_index.open_dir(build, indexname=INDEX_NAME).latest_generation()
     files = {p.name: p.stat().st_mtime_ns for p in build.iterdir() if "LOCK" not in p.name}
     return generation, files
@@ -375,7 +369,7 @@ def test_rebuild_builds_beside_the_live_index_and_swaps(tmp_path):
     paths = write_folder(tmp_path / "src")
     index_dir = tmp_path / "ix"
     index(index_dir, tmp_path / "src")
-    first_build = live_build(index_dir)
+    first_build = IndexFolder(index_dir).live_build()
     engine = SearchEngine(index_dir, refresh_seconds=3600)
     assert engine.search(SearchRequest(q="harbour")).total == 5
     first_generation = engine.stats().generation
@@ -384,7 +378,7 @@ def test_rebuild_builds_beside_the_live_index_and_swaps(tmp_path):
     report = index(index_dir, tmp_path / "src", rebuild=True)
 
     assert counts(report) == (4, 0, 0)
-    second_build = live_build(index_dir)
+    second_build = IndexFolder(index_dir).live_build()
     assert second_build != first_build
     assert second_build.parent == index_dir / BUILDS_DIR
     # The old build stays for readers that still have it open ...
@@ -402,10 +396,10 @@ def test_rebuild_builds_beside_the_live_index_and_swaps(tmp_path):
     assert not first_build.exists()
     assert second_build.is_dir()
     assert sorted(p.name for p in (index_dir / BUILDS_DIR).iterdir()) == sorted(
-        [second_build.name, live_build(index_dir).name]
+        [second_build.name, IndexFolder(index_dir).live_build().name]
     )
     assert engine.search(SearchRequest(q="harbour")).total == 4
-    assert engine.stats().generation.startswith(live_build(index_dir).name)
+    assert engine.stats().generation.startswith(IndexFolder(index_dir).live_build().name)
 
 
 def test_rebuild_with_several_processes_gives_the_same_articles(tmp_path):
@@ -429,7 +423,7 @@ def test_a_second_indexer_is_refused_while_the_lock_is_held(tmp_path):
 def test_a_failed_rebuild_leaves_the_live_index_alone(tmp_path):
     write_folder(tmp_path / "src", count=3)
     index(tmp_path / "ix", tmp_path / "src")
-    live = live_build(tmp_path / "ix")
+    live = IndexFolder(tmp_path / "ix").live_build()
 
     def explode(sources):
         yield from list(sources)[:1]
@@ -438,7 +432,7 @@ def test_a_failed_rebuild_leaves_the_live_index_alone(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         index(tmp_path / "ix", tmp_path / "src", rebuild=True, progress=explode)
 
-    assert live_build(tmp_path / "ix") == live
+    assert IndexFolder(tmp_path / "ix").live_build() == live
     assert [p.resolve() for p in (tmp_path / "ix" / BUILDS_DIR).iterdir()] == [live]
     assert len(titles(tmp_path / "ix")) == 3
 
@@ -483,7 +477,7 @@ def test_indexed_articles_rows_follow_segments_and_deletions(tmp_path):
     (feeds / "a.jsonl").write_text("".join(json_line(f"a{n}", f"A {n}") + "\n" for n in (0, 2, 4)))
     index(tmp_path / "ix", feeds)  # a3 gone, a1 moved to b.jsonl: deleted rows in segment 1
 
-    with IndexedArticles(newest_intact(tmp_path / "ix").open()) as state:
+    with IndexedArticles(IndexFolder(tmp_path / "ix").served().open()) as state:
         rows = {state.article_id(row): row for row in range(len(state))}
         assert sorted(rows) == ["a0", "a1", "a2", "a4", "b0"]
         assert all(state.row_of(article_id) == row for article_id, row in rows.items())

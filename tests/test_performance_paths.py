@@ -52,7 +52,7 @@ from search.ranking import COMPLETION_TIER, COORDINATION_BONUS, FEEDBACK_DOCS, w
 from search.results import SearchRequest
 from search.schema import VALUE_FIELDS, article_document, build_schema, english_analyzer
 from search.storage.docsets import DocSet
-from search.storage.index_folder import live_build
+from search.storage.index_folder import IndexFolder
 from search.vocabulary import Vocabulary
 from search.whoosh_internals import (
     ArticleCodec,
@@ -234,7 +234,9 @@ def _plain_schema() -> fields.Schema:
 
 def _contents(folder: Path, *, live: bool) -> dict:
     ix = (
-        index.open_dir(live_build(folder), indexname="articles") if live else index.open_dir(folder)
+        index.open_dir(IndexFolder(folder).live_build(), indexname="articles")
+        if live
+        else index.open_dir(folder)
     )
     contents: dict = {"postings": {}, "stats": {}, "stored": [], "lengths": []}
     with ix.reader() as reader:
@@ -315,7 +317,7 @@ def test_segments_merged_hold_what_plain_whoosh_writes(tmp_path, corpus, plain_c
     """Whoosh's merge (an incremental run's, here an optimize) reads our segments'
     postings back through its pool: spelling words and all."""
     index_paths(tmp_path / "merged", [corpus], procs=2)
-    ix = index.open_dir(live_build(tmp_path / "merged"), indexname="articles")
+    ix = index.open_dir(IndexFolder(tmp_path / "merged").live_build(), indexname="articles")
     ArticleSegmentWriter(ix, codec=ArticleCodec()).commit(optimize=True)
     assert len(ix.reader().leaf_readers()) == 1
     ours = _contents(tmp_path / "merged", live=True)
@@ -327,7 +329,7 @@ def test_two_process_build_holds_what_plain_whoosh_writes(tmp_path, corpus, plai
     report = index_paths(tmp_path / "two", [corpus], procs=2)
     assert not report.problems
     ours = _contents(tmp_path / "two", live=True)
-    ix = index.open_dir(live_build(tmp_path / "two"), indexname="articles")
+    ix = index.open_dir(IndexFolder(tmp_path / "two").live_build(), indexname="articles")
     assert len(ix.reader().leaf_readers()) == 2
     plain = plain_contents(ours["stored"])
     _assert_same_contents(ours, plain, statistics=False)  # statistics are per segment
@@ -534,7 +536,7 @@ def several_segments(tmp_path_factory, corpus, articles) -> Path:
 
 
 def test_array_matcher_reads_several_segments_and_deletions(several_segments):
-    ix = index.open_dir(live_build(several_segments), indexname="articles")
+    ix = index.open_dir(IndexFolder(several_segments).live_build(), indexname="articles")
     searcher = ix.searcher(weighting=weighting())
     assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
     matcher = ArrayMatcher(searcher)
@@ -560,7 +562,7 @@ TEXT_FIELDS = ("id", "title", "body", "spell_body", "author_text", "authors", "r
 def segments_with_deletions(index_dir, monkeypatch, fast: bool):
     """The segment readers of ``index_dir`` (several, with deletions), ``fast`` paths or not."""
     monkeypatch.setattr(version, "FAST_PATHS", fast)
-    ix = index.open_dir(live_build(index_dir), indexname="articles")
+    ix = index.open_dir(IndexFolder(index_dir).live_build(), indexname="articles")
     with ix.reader() as reader:
         leaves = [leaf for leaf, _ in reader.leaf_readers()]
         assert len(leaves) > 1 and reader.has_deletions()
@@ -638,7 +640,7 @@ def _positions_are_whoosh_own(leaf, frequent, field: str, term: str) -> bool:
 
 def test_a_merged_segment_has_its_common_terms_arrays(tmp_path, corpus):
     index_paths(tmp_path / "merged", [corpus], procs=2)
-    ix = index.open_dir(live_build(tmp_path / "merged"), indexname="articles")
+    ix = index.open_dir(IndexFolder(tmp_path / "merged").live_build(), indexname="articles")
     ArticleSegmentWriter(ix, codec=ArticleCodec()).commit(optimize=True)
     with ix.reader() as reader:
         frequent = FrequentPostings.open(reader)
@@ -695,7 +697,7 @@ def test_vocabulary_is_the_same_read_in_bulk(several_segments, monkeypatch):
     built = {}
     for fast in (True, False):
         monkeypatch.setattr(version, "FAST_PATHS", fast)
-        ix = index.open_dir(live_build(several_segments), indexname="articles")
+        ix = index.open_dir(IndexFolder(several_segments).live_build(), indexname="articles")
         with ix.reader() as reader:
             analyzer = fast_analyzer(ix.schema["body"].analyzer)
             built[fast] = Vocabulary.from_reader(reader, analyzer)

@@ -17,7 +17,7 @@ import pytest
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 from tests.conftest import article_search_command, cli
 from tests.generated_corpus import REGIONS, THEMES, article_id, vocabulary, write_articles
 
@@ -33,7 +33,7 @@ def start(*args: str) -> subprocess.Popen:
 
 
 def indexed_ids(index_dir: Path) -> set[str]:
-    ix, _ = open_live_index(index_dir)
+    ix, _ = IndexFolder(index_dir).open_served()
     with ix.searcher() as searcher:
         return {fields["id"] for fields in searcher.all_stored_fields()}
 

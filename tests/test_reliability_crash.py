@@ -28,8 +28,8 @@ import pytest
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import open_live_index
-from search.storage.run_record import RUN_STATE_FILE
+from search.storage.index_folder import IndexFolder
+from search.storage.run_record import RUN_RECORD_FILE
 from tests.conftest import article_search_command
 from tests.generated_corpus import article_id, write_articles
 from tests.test_reliability_concurrency import SearchLoop
@@ -84,7 +84,7 @@ class Corpus:
 
 
 def indexed_ids(index_dir: Path) -> set[str]:
-    ix, _ = open_live_index(index_dir)
+    ix, _ = IndexFolder(index_dir).open_served()
     with ix.searcher() as searcher:
         ids = [fields["id"] for fields in searcher.all_stored_fields()]
         assert len(ids) == len(set(ids)) == searcher.doc_count()
@@ -135,7 +135,7 @@ def run_stage(index_dir: Path, pid: int, files_before: set[str], link_before: st
     if new:
         return 1
     with contextlib.suppress(FileNotFoundError, ValueError):
-        if json.loads((index_dir / RUN_STATE_FILE).read_bytes()).get("pid") == pid:
+        if json.loads((index_dir / RUN_RECORD_FILE).read_bytes()).get("pid") == pid:
             return 0
     return -1
 

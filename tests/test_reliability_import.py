@@ -13,7 +13,7 @@ import pytest
 
 from index.formats import MAX_ARTICLE_BYTES, MAX_TITLE_LENGTH, MAX_VALUES
 from search.engine import SearchEngine
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 from tests.conftest import article_search_command, cli
 from tests.generated_corpus import article_id, write_articles
 
@@ -102,7 +102,7 @@ def write_hostile_folder(folder: Path) -> tuple[set[str], dict[tuple[str, int | 
 
 
 def indexed_ids(index_dir: Path) -> list[str]:
-    ix, _ = open_live_index(index_dir)
+    ix, _ = IndexFolder(index_dir).open_served()
     with ix.searcher() as searcher:
         return sorted(fields["id"] for fields in searcher.all_stored_fields())
 

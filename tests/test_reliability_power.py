@@ -16,7 +16,7 @@ import pytest
 from index.indexer import index_paths
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import INDEX_NAME, live_build, newest_intact
+from search.storage.index_folder import INDEX_NAME, IndexFolder
 from search.storage.manifest import VERIFIED_NAME, Manifest, VerifiedChecksums
 from tests.conftest import DEMO_ARTICLES, article_search_command, serving
 from web.health import health_report
@@ -55,7 +55,7 @@ def committed(tmp_path_factory) -> dict:
     shutil.copytree(DEMO_ARTICLES, source)
     index_dir = root / "index"
     index_paths(index_dir, [source], procs=1)
-    build = live_build(index_dir)
+    build = IndexFolder(index_dir).live_build()
     before = {p.name: p.stat().st_mtime_ns for p in build.iterdir()}
     (source / NEW_ID).write_text(NEW_ARTICLE)
     assert index_paths(index_dir, [source], procs=1).added == 1
@@ -88,11 +88,11 @@ def found(engine: SearchEngine, q: str) -> set[str]:
 
 def test_the_last_commit_wrote_segment_files_a_toc_and_a_manifest(committed):
     written = last_commit_files(committed)
-    generation = newest_intact(committed["index"]).generation.number
+    generation = IndexFolder(committed["index"]).served().generation.number
     assert f"_{INDEX_NAME}_{generation}.toc" in written
     assert f"_{INDEX_NAME}_{generation}.manifest" in written
     assert any(not name.startswith("_") for name in written), written  # a segment's files
-    manifest = Manifest.read(live_build(committed["index"]), INDEX_NAME, generation)
+    manifest = Manifest.read(IndexFolder(committed["index"]).live_build(), INDEX_NAME, generation)
     assert set(manifest.files) >= set(written) - {f"_{INDEX_NAME}_{generation}.manifest"}
 
 
@@ -101,7 +101,7 @@ def test_damage_to_each_file_of_the_last_commit_is_survived_and_repaired(committ
     for name in last_commit_files(committed):
         case = tmp_path / f"{name}-{how}"
         index_dir, source = fresh_copy(committed, case)
-        damage(live_build(index_dir) / name, how)
+        damage(IndexFolder(index_dir).live_build() / name, how)
 
         engine = SearchEngine(index_dir, refresh_seconds=0)
         stats = engine.stats()
@@ -122,10 +122,10 @@ def test_damage_to_each_file_of_the_last_commit_is_survived_and_repaired(committ
 
 def test_a_damaged_rebuild_falls_back_to_the_build_before_it(committed, tmp_path):
     index_dir, source = fresh_copy(committed, tmp_path)
-    old_build = live_build(index_dir)
+    old_build = IndexFolder(index_dir).live_build()
     (source / NEW_ID).unlink()
     index_paths(index_dir, [source], procs=1, rebuild=True)
-    new_build = live_build(index_dir)
+    new_build = IndexFolder(index_dir).live_build()
     assert new_build != old_build
     for path in new_build.iterdir():
         if not path.name.startswith("_") and "LOCK" not in path.name:
@@ -140,14 +140,14 @@ def test_a_damaged_rebuild_falls_back_to_the_build_before_it(committed, tmp_path
     assert any("went back to generation" in line for line in rerun.repairs), rerun.repairs
     assert f"generation {new_build.name}/1" in " ".join(rerun.repairs)
     assert not new_build.exists()
-    assert live_build(index_dir) == old_build
+    assert IndexFolder(index_dir).live_build() == old_build
     assert health_report(engine.stats(), index_dir)["status"] == "ok"
     assert "2019-01-22-rhine-low-water-barges.txt" in found(engine, "barges")
 
 
 def test_with_nothing_intact_the_indexer_says_to_rebuild(committed, tmp_path):
     index_dir, source = fresh_copy(committed, tmp_path)
-    for path in live_build(index_dir).iterdir():
+    for path in IndexFolder(index_dir).live_build().iterdir():
         if not path.name.startswith("_") and "LOCK" not in path.name:
             damage(path, "truncated")  # the first commit's segment too: no generation is whole
     run = subprocess.run(
@@ -172,7 +172,7 @@ def test_with_nothing_intact_the_indexer_says_to_rebuild(committed, tmp_path):
 def test_a_server_on_a_damaged_index_serves_logs_and_reports_it_until_repaired(committed, tmp_path):
     index_dir, source = fresh_copy(committed, tmp_path)
     segment = next(n for n in last_commit_files(committed) if not n.startswith("_"))
-    damage(live_build(index_dir) / segment, "truncated")
+    damage(IndexFolder(index_dir).live_build() / segment, "truncated")
     with serving(index_dir, tmp_path) as server:
         health = server.json("/healthz")
         assert health["status"] == "degraded"
@@ -207,9 +207,9 @@ def test_checksums_are_read_once_and_a_rewritten_file_is_read_again(committed, t
     file is untouched: rewritten in place, same size, its modification time set back, it
     is read again and found damaged."""
     index_dir, _ = fresh_copy(committed, tmp_path)
-    build = live_build(index_dir)
-    newest_intact(index_dir)  # the copy's files are new inodes: read, then recorded
-    generation = newest_intact(index_dir).generation.number
+    build = IndexFolder(index_dir).live_build()
+    IndexFolder(index_dir).served()  # the copy's files are new inodes: read, then recorded
+    generation = IndexFolder(index_dir).served().generation.number
     manifest = Manifest.read(build, INDEX_NAME, generation)
     record = VerifiedChecksums(build)
     for name, (_, crc) in manifest.files.items():
@@ -221,16 +221,16 @@ def test_checksums_are_read_once_and_a_rewritten_file_is_read_again(committed, t
     stat = path.stat()
     record.remember(segment, stat, manifest.files[segment][1] ^ 1)
     record.save()
-    assert any(segment in line for line in newest_intact(index_dir).damaged)
+    assert any(segment in line for line in IndexFolder(index_dir).served().damaged)
     # ...until the file changes: then it is read again (here: intact after all).
     path.write_bytes(path.read_bytes())
-    assert newest_intact(index_dir).generation.number == generation
+    assert IndexFolder(index_dir).served().generation.number == generation
 
     flipped = bytearray(path.read_bytes())
     flipped[len(flipped) // 2] ^= 0xFF
     path.write_bytes(bytes(flipped))
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
-    served = newest_intact(index_dir)
+    served = IndexFolder(index_dir).served()
     assert served.generation.number < generation
     assert any(f"{segment}: contents changed" in line for line in served.damaged)
 
@@ -238,10 +238,10 @@ def test_checksums_are_read_once_and_a_rewritten_file_is_read_again(committed, t
 @pytest.mark.parametrize("how", ["truncated", "zeroed", "removed"])
 def test_a_damaged_checksum_record_loses_nothing(committed, tmp_path, how):
     index_dir, _ = fresh_copy(committed, tmp_path)
-    build = live_build(index_dir)
-    newest_intact(index_dir)
+    build = IndexFolder(index_dir).live_build()
+    IndexFolder(index_dir).served()
     damage(build / VERIFIED_NAME, how)
-    served = newest_intact(index_dir)
+    served = IndexFolder(index_dir).served()
     assert not served.damaged
     assert found(SearchEngine(index_dir), "lido") == {NEW_ID}
     manifest = Manifest.read(build, INDEX_NAME, served.generation.number)

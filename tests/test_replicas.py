@@ -12,7 +12,7 @@ import pytest
 
 from index.indexer import index_paths
 from index.publish import generation_name, publish
-from search.storage.index_folder import INDEX_NAME, live_build, newest_intact
+from search.storage.index_folder import INDEX_NAME, IndexFolder
 from search.whoosh_internals import toc_filename
 from tests.conftest import cli, serving
 from tests.generated_corpus import write_articles
@@ -32,7 +32,7 @@ def _healthz(server) -> dict:
 
 def _served_by(index_dir) -> str:
     """The generation /healthz names on the primary: a replica serving it says the same."""
-    return newest_intact(index_dir).generation.name
+    return IndexFolder(index_dir).served().generation.name
 
 
 def _wait_for_generation(server, generation: str) -> dict:
@@ -150,23 +150,25 @@ def test_a_damaged_newest_generation_is_never_published(tmp_path):
     articles, primary, replica = tmp_path / "articles", tmp_path / "primary", tmp_path / "replica"
     write_articles(articles, 30, paragraphs=(1, 1))
     index_paths(primary, [articles], procs=1)
-    intact = newest_intact(primary).generation
-    before = set(os.listdir(live_build(primary)))
+    intact = IndexFolder(primary).served().generation
+    before = set(os.listdir(IndexFolder(primary).live_build()))
     write_articles(articles, 5, start=30, seed=5)
     index_paths(primary, [articles], procs=1)
-    newest = newest_intact(primary).generation.number
+    newest = IndexFolder(primary).served().generation.number
     segment = next(
-        name for name in sorted(set(os.listdir(live_build(primary))) - before) if name[0] != "_"
+        name
+        for name in sorted(set(os.listdir(IndexFolder(primary).live_build())) - before)
+        if name[0] != "_"
     )
-    (live_build(primary) / segment).write_bytes(b"")  # a power cut, after the commit
-    assert newest_intact(primary).generation == intact
+    (IndexFolder(primary).live_build() / segment).write_bytes(b"")  # a power cut, after the commit
+    assert IndexFolder(primary).served().generation == intact
 
     assert publish(primary, str(replica)) == intact.copy_name
 
     copy = replica / "builds" / intact.copy_name
     assert os.readlink(replica / "current") == f"builds/{intact.copy_name}"
     assert not (copy / toc_filename(INDEX_NAME, newest)).exists()
-    served = newest_intact(replica)
+    served = IndexFolder(replica).served()
     assert (served.generation.number, served.damaged) == (intact.number, ())
     assert served.generation.name == intact.name  # as the primary's /healthz says
 

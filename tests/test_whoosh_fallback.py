@@ -21,7 +21,7 @@ from index.indexer import index_paths
 from search.analysis import fast_analyzer
 from search.engine import SearchEngine
 from search.results import SearchRequest
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 from search.vocabulary import Vocabulary
 from search.whoosh_internals import ArticleCodec, fast_paths, version
 from tests.conftest import DEMO_ARTICLES
@@ -126,7 +126,7 @@ def index_per_path(tmp_path_factory) -> dict[bool, Path]:
 def test_the_fallback_writes_with_whoosh_own_codec(index_per_path, monkeypatch):
     for fast, codec in ((True, ArticleCodec), (False, W3Codec)):
         monkeypatch.setattr(version, "FAST_PATHS", fast)
-        ix, _ = open_live_index(index_per_path[fast])
+        ix, _ = IndexFolder(index_per_path[fast]).open_served()
         with ix.reader() as reader:
             assert {type(leaf.codec()) for leaf, _ in reader.leaf_readers()} == {codec}
 
@@ -161,7 +161,7 @@ def _read_every_way(index_per_path, monkeypatch, read) -> dict:
     for written_fast, index_dir in index_per_path.items():
         for read_fast in (True, False):
             monkeypatch.setattr(version, "FAST_PATHS", read_fast)
-            ix, _ = open_live_index(index_dir)
+            ix, _ = IndexFolder(index_dir).open_served()
             with ix.reader() as reader:
                 found[written_fast, read_fast] = read(ix, reader)
     return found

@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 from search.results import IndexStats
-from search.storage.run_record import iso_utc, last_run
+from search.storage.index_folder import IndexFolder
+from search.storage.run_record import iso_utc
 
 
 def health_report(stats: IndexStats, index_dir: Path) -> dict:
-    run = last_run(index_dir)
+    run = IndexFolder(index_dir).run_record.last_run()
     problems = []
     if stats.damaged:
         problems.append(

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex
 
 from search.storage.manifest import (
     Manifest,
@@ -30,6 +33,7 @@ from search.storage.manifest import (
     manifest_name,
     manifest_pattern,
 )
+from search.storage.run_record import RUN_RECORD_FILE, RunRecord
 from search.whoosh_internals import GenerationIndex, toc_filename, toc_pattern
 
 CURRENT_LINK = "current"
@@ -70,7 +74,7 @@ class Generation:
 
 
 @dataclass
-class LiveIndex:
+class ServedGeneration:
     """The generation a reader should open, and what was passed over to get to it."""
 
     generation: Generation
@@ -118,118 +122,161 @@ def generation_problems(generation: Generation, checked: bool) -> list[str]:
     return manifest.problems(build)
 
 
-def _linked_build(index_dir: Path, link_name: str) -> Path | None:
-    link = Path(index_dir) / link_name
-    try:
-        target = (link.parent / os.readlink(link)).resolve()
-    except (FileNotFoundError, NotADirectoryError, OSError):
-        return None
-    return target if target.is_dir() else None
+class IndexFolder:
+    """An index folder, and everything that can be done with the generations it holds.
 
-
-def previous_build(index_dir: Path) -> Path | None:
-    """The build the live one replaced, while it is kept; None otherwise."""
-    return _linked_build(index_dir, PREVIOUS_LINK)
-
-
-def newest_intact(index_dir: Path) -> LiveIndex:
-    """The generation to serve: the newest intact one of the live build, else of the previous.
-
-    Raises IndexNotFoundError without an index, IndexDamagedError when none is intact.
+    The one place that knows the folder's layout (``builds/``, the ``current``
+    and ``previous`` links, each build's generations and manifests, the run
+    record): the indexer, the repair, publishing and the engine ask it.
     """
-    damaged: list[str] = []
-    builds = [live_build(index_dir)]
-    previous = previous_build(index_dir)
-    if previous is not None and previous != builds[0]:
-        builds.append(previous)
-    for build in builds:
-        checked = has_manifests(build)
-        for number in toc_generations(build):
-            generation = Generation(build, number)
-            if number == 0 and checked and not manifest_path(generation).exists():
-                continue  # the empty TOC a build starts with, before its first commit
-            problems = generation_problems(generation, checked)
-            if problems:
-                damaged.append(f"generation {generation.name}: {'; '.join(problems)}")
-                continue
-            manifest = Manifest.read(build, INDEX_NAME, number) if checked else None
-            committed_at = (
-                manifest.committed_at
-                if manifest
-                else os.path.getmtime(build / toc_filename(INDEX_NAME, number))
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"IndexFolder({str(self.path)!r})"
+
+    @property
+    def run_record(self) -> RunRecord:
+        """The indexer's record of its last run (started, finished, outcome)."""
+        return RunRecord(self.path / RUN_RECORD_FILE)
+
+    def _linked(self, link_name: str) -> Path | None:
+        link = self.path / link_name
+        try:
+            target = (link.parent / os.readlink(link)).resolve()
+        except (FileNotFoundError, NotADirectoryError, OSError):
+            return None
+        return target if target.is_dir() else None
+
+    def live_build(self) -> Path:
+        """The folder of the live build, resolved once (the link can change later)."""
+        link = self.path / CURRENT_LINK
+        try:
+            target = os.readlink(link)
+        except (FileNotFoundError, NotADirectoryError):
+            raise IndexNotFoundError(
+                f"no index in {self.path}: run 'article-search index PATH' first"
+            ) from None
+        return (link.parent / target).resolve()
+
+    def previous_build(self) -> Path | None:
+        """The build the live one replaced, while it is kept; None otherwise."""
+        return self._linked(PREVIOUS_LINK)
+
+    def served(self) -> ServedGeneration:
+        """The generation to serve: the newest intact one of the live build, else of the previous.
+
+        Raises IndexNotFoundError without an index, IndexDamagedError when none is intact.
+        """
+        damaged: list[str] = []
+        builds = [self.live_build()]
+        previous = self.previous_build()
+        if previous is not None and previous != builds[0]:
+            builds.append(previous)
+        for build in builds:
+            checked = has_manifests(build)
+            for number in toc_generations(build):
+                generation = Generation(build, number)
+                if number == 0 and checked and not manifest_path(generation).exists():
+                    continue  # the empty TOC a build starts with, before its first commit
+                problems = generation_problems(generation, checked)
+                if problems:
+                    damaged.append(f"generation {generation.name}: {'; '.join(problems)}")
+                    continue
+                manifest = Manifest.read(build, INDEX_NAME, number) if checked else None
+                committed_at = (
+                    manifest.committed_at
+                    if manifest
+                    else os.path.getmtime(build / toc_filename(INDEX_NAME, number))
+                )
+                return ServedGeneration(generation, committed_at, checked, tuple(damaged))
+        if damaged:
+            raise IndexDamagedError(
+                f"the index in {self.path} is damaged and no earlier generation is intact: "
+                + " | ".join(damaged)
             )
-            return LiveIndex(generation, committed_at, checked, tuple(damaged))
-    if damaged:
-        raise IndexDamagedError(
-            f"the index in {index_dir} is damaged and no earlier generation is intact: "
-            + " | ".join(damaged)
-        )
-    raise IndexNotFoundError(f"no index in {builds[0]}")
+        raise IndexNotFoundError(f"no index in {builds[0]}")
 
+    def open_served(self) -> tuple[GenerationIndex, Path]:
+        """Open the served generation read-only; returns the index and its build folder.
 
-def index_fingerprint(index_dir: Path) -> tuple:
-    """Changes whenever a commit, a rebuild or a repair could change what newest_intact says."""
-    fingerprint = []
-    for link in (CURRENT_LINK, PREVIOUS_LINK):
-        build = _linked_build(index_dir, link)
-        names = frozenset(os.listdir(build)) if build else frozenset()
-        fingerprint.append((build, names))
-    return tuple(fingerprint)
+        Without mmap: Whoosh maps a compound segment, then copies each part it
+        opens into a BytesIO, in every process, so each worker would hold its own
+        copy of the index. Plain file reads answer as fast (worker memory:
+        ``make bench``).
+        """
+        live = self.served()
+        return live.open(), live.generation.build
 
+    def open_for_writing(self) -> FileIndex | None:
+        """The served generation, to commit on top of; None when there is none."""
+        try:
+            return self.served().open(readonly=False)
+        except IndexNotFoundError:
+            return None
 
-def live_build(index_dir: Path) -> Path:
-    """The folder of the live build, resolved once (the link can change later)."""
-    link = Path(index_dir) / CURRENT_LINK
-    try:
-        target = os.readlink(link)
-    except (FileNotFoundError, NotADirectoryError):
-        raise IndexNotFoundError(
-            f"no index in {index_dir}: run 'article-search index PATH' first"
-        ) from None
-    return (link.parent / target).resolve()
+    def fingerprint(self) -> tuple:
+        """Changes whenever a commit, a rebuild or a repair could change what ``served`` says."""
+        fingerprint = []
+        for link in (CURRENT_LINK, PREVIOUS_LINK):
+            build = self._linked(link)
+            names = frozenset(os.listdir(build)) if build else frozenset()
+            fingerprint.append((build, names))
+        return tuple(fingerprint)
 
+    def new_build(self) -> Path:
+        """A fresh, empty build folder beside the live one."""
+        builds = self.path / BUILDS_DIR
+        builds.mkdir(parents=True, exist_ok=True)
+        name = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+        path = builds / name
+        path.mkdir()
+        return path
 
-def open_live_index(index_dir: Path) -> tuple[GenerationIndex, Path]:
-    """Open the newest intact generation read-only; returns the index and its build folder.
+    def _point(self, link_name: str, build: Path) -> None:
+        """Point ``link_name`` at ``build`` atomically (rename over the old link)."""
+        temporary = self.path / f".{link_name}.{os.getpid()}"
+        if temporary.is_symlink():
+            temporary.unlink()
+        os.symlink(os.path.relpath(build, self.path), temporary)
+        os.replace(temporary, self.path / link_name)
 
-    Without mmap: Whoosh maps a compound segment, then copies each part it
-    opens into a BytesIO, in every process, so each worker would hold its own
-    copy of the index. Plain file reads answer as fast (worker memory:
-    ``make bench``).
-    """
-    live = newest_intact(index_dir)
-    return live.open(), live.generation.build
+    def make_live(self, build: Path) -> None:
+        """Point ``current`` at ``build`` and ``previous`` at the build it replaces, durably.
 
+        The build's folder entry is flushed before the switch, the switch before returning.
+        """
+        replaced = self._linked(CURRENT_LINK)
+        fsync_path(build)
+        fsync_path(build.parent)
+        if replaced is not None and replaced != Path(build).resolve():
+            self._point(PREVIOUS_LINK, replaced)
+        self._point(CURRENT_LINK, build)
+        fsync_path(self.path)
 
-def new_build_dir(index_dir: Path) -> Path:
-    """A fresh, empty build folder beside the live one."""
-    builds = Path(index_dir) / BUILDS_DIR
-    builds.mkdir(parents=True, exist_ok=True)
-    name = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
-    path = builds / name
-    path.mkdir()
-    return path
+    def go_back_to(self, build: Path) -> None:
+        """Make ``build`` live in place of the live build, which is deleted, with no previous."""
+        current = self.live_build()
+        self.make_live(build)
+        (self.path / PREVIOUS_LINK).unlink(missing_ok=True)
+        shutil.rmtree(current, ignore_errors=True)
 
+    def builds_in_use(self) -> set[Path]:
+        """The live build, and the previous one too while the live one is not intact."""
+        keep = set()
+        intact = False
+        with suppress(IndexNotFoundError):
+            keep.add(self.live_build())
+            intact = not self.served().damaged
+        previous = self.previous_build()
+        if previous is not None and not intact:
+            keep.add(previous)
+        return keep
 
-def _point(index_dir: Path, link_name: str, build: Path) -> None:
-    """Point ``link_name`` at ``build`` atomically (rename over the old link)."""
-    temporary = index_dir / f".{link_name}.{os.getpid()}"
-    if temporary.is_symlink():
-        temporary.unlink()
-    os.symlink(os.path.relpath(build, index_dir), temporary)
-    os.replace(temporary, index_dir / link_name)
-
-
-def make_live(index_dir: Path, build: Path) -> None:
-    """Point ``current`` at ``build`` and ``previous`` at the build it replaces, durably.
-
-    The build's folder entry is flushed before the switch, the switch before returning.
-    """
-    index_dir = Path(index_dir)
-    replaced = _linked_build(index_dir, CURRENT_LINK)
-    fsync_path(build)
-    fsync_path(build.parent)
-    if replaced is not None and replaced != Path(build).resolve():
-        _point(index_dir, PREVIOUS_LINK, replaced)
-    _point(index_dir, CURRENT_LINK, build)
-    fsync_path(index_dir)
+    def remove_builds_but(self, keep: set[Path]) -> None:
+        """Delete every build but ``keep``'s (a killed rebuild's leftovers, replaced builds)."""
+        builds = self.path / BUILDS_DIR
+        for build in builds.iterdir() if builds.is_dir() else ():
+            if build.resolve() not in keep:
+                shutil.rmtree(build, ignore_errors=True)

@@ -15,37 +15,7 @@ from pathlib import Path
 
 from search.storage.manifest import write_durably
 
-RUN_STATE_FILE = "indexer-run.json"
-
-
-def _write(index_dir: Path, state: dict) -> None:
-    write_durably(Path(index_dir) / RUN_STATE_FILE, json.dumps(state, indent=1).encode())
-
-
-def record_start(index_dir: Path, paths: list[Path], rebuild: bool) -> dict:
-    state = {
-        "pid": os.getpid(),
-        "started_at": time.time(),
-        "finished_at": None,
-        "rebuild": rebuild,
-        "paths": [str(Path(path).absolute()) for path in paths],
-    }
-    _write(index_dir, state)
-    return state
-
-
-def record_finish(
-    index_dir: Path, state: dict, outcome: str, generation: str | None, documents: int | None
-) -> None:
-    """``outcome``: "ok", "skipped files" or "failed: why"."""
-    state = {
-        **state,
-        "finished_at": time.time(),
-        "outcome": outcome,
-        "generation": generation,
-        "documents": documents,
-    }
-    _write(index_dir, state)
+RUN_RECORD_FILE = "indexer-run.json"
 
 
 def iso_utc(seconds: float | None) -> str | None:
@@ -65,27 +35,59 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def last_run(index_dir: Path) -> dict | None:
-    """The last indexer run as /healthz shows it; None when no run was recorded.
+class RunRecord:
+    """The run record file (search.storage.index_folder.IndexFolder.run_record names it)."""
 
-    Not its paths: /healthz is public, and they are the server's own business.
-    """
-    path = Path(index_dir) / RUN_STATE_FILE
-    try:
-        state = json.loads(path.read_bytes())
-        started, finished = state["started_at"], state.get("finished_at")
-        running = finished is None and _alive(int(state["pid"]))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        return {"finished": False, "running": False, "outcome": f"unreadable: {error}"}
-    return {
-        "started_at": iso_utc(started),
-        "finished_at": iso_utc(finished),
-        "finished": finished is not None,
-        "running": running,
-        "outcome": state.get("outcome") if finished is not None else None,
-        "generation": state.get("generation"),
-        "documents": state.get("documents"),
-        "rebuild": bool(state.get("rebuild")),
-    }
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _write(self, state: dict) -> None:
+        write_durably(self.path, json.dumps(state, indent=1).encode())
+
+    def start(self, paths: list[Path], rebuild: bool) -> dict:
+        state = {
+            "pid": os.getpid(),
+            "started_at": time.time(),
+            "finished_at": None,
+            "rebuild": rebuild,
+            "paths": [str(Path(path).absolute()) for path in paths],
+        }
+        self._write(state)
+        return state
+
+    def finish(
+        self, state: dict, outcome: str, generation: str | None, documents: int | None
+    ) -> None:
+        """``outcome``: "ok", "skipped files" or "failed: why"."""
+        state = {
+            **state,
+            "finished_at": time.time(),
+            "outcome": outcome,
+            "generation": generation,
+            "documents": documents,
+        }
+        self._write(state)
+
+    def last_run(self) -> dict | None:
+        """The last indexer run as /healthz shows it; None when no run was recorded.
+
+        Not its paths: /healthz is public, and they are the server's own business.
+        """
+        try:
+            state = json.loads(self.path.read_bytes())
+            started, finished = state["started_at"], state.get("finished_at")
+            running = finished is None and _alive(int(state["pid"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            return {"finished": False, "running": False, "outcome": f"unreadable: {error}"}
+        return {
+            "started_at": iso_utc(started),
+            "finished_at": iso_utc(finished),
+            "finished": finished is not None,
+            "running": running,
+            "outcome": state.get("outcome") if finished is not None else None,
+            "generation": state.get("generation"),
+            "documents": state.get("documents"),
+            "rebuild": bool(state.get("rebuild")),
+        }
