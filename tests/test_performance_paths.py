@@ -135,7 +135,7 @@ def untimed_engine(index_dir: Path) -> SearchEngine:
 
 @pytest.fixture(scope="module")
 def generation(index_dir):
-    gen = _Generation.open(index_dir, configured_facets(""))
+    gen = _Generation.open(IndexFolder(index_dir), configured_facets(""))
     yield gen
     gen.searcher.close()
 
