@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from index.command_common import EXIT_ERROR, EXIT_OK, index_folder
+from index.commands.common import EXIT_ERROR, EXIT_OK, index_folder
 from search.analytics.reports import (
     Period,
     PeriodError,
@@ -101,7 +101,7 @@ def run_analytics(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_analytics_command(commands, common: argparse.ArgumentParser) -> None:
+def add_command(commands, common: argparse.ArgumentParser) -> None:
     """The ``analytics`` subcommand, added to ``commands`` (index/cli.py's subparsers)."""
     command = commands.add_parser(
         "analytics", parents=[common], help="what readers search for and do not find"
