@@ -452,7 +452,7 @@ def test_keystroke_states_answer_as_without_shared_parts(several_segments):
     without the word); each evaluated once, and the sums of an Or whose parts hold the same
     documents, give the answer every part evaluated afresh gives: the same matches, the same
     scores to the bit, the same top 10. Several segments and deletions: one scorer a term."""
-    gen = _Generation.open(several_segments, configured_facets(""))
+    gen = _Generation.open(IndexFolder(several_segments), configured_facets(""))
     completed = 0
     for text in TYPED:
         parsed = gen.builder.parse(text)
