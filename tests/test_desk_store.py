@@ -152,6 +152,7 @@ def _add_synonyms(folder, editor, count):
         desk.add_synonym({"words": [f"{editor}{n}", f"other{editor}{n}"]}, editor)
 
 
+@pytest.mark.slow
 def test_several_processes_write_without_losing_a_change(tmp_path):
     context = multiprocessing.get_context("spawn")
     workers = [

@@ -6,8 +6,6 @@ segment), edited and removed ones (deletions in old segments), and enough
 runs for the merge policy to merge the small segments into a new one. After
 each run a serving engine moves to the new generation, reusing what it read
 from the segments it already had, and its answers (hits and scores, facet
-
-pytestmark = pytest.mark.slow
 counts, date filters, the timeline) and its per-document arrays are compared
 with a new engine's, which reads every segment afresh. Both on the fast paths
 and on Whoosh's own (the fallback).
@@ -30,6 +28,8 @@ from search.results import SearchRequest
 from search.schema import stored_article
 from search.whoosh_internals import version
 from tests.generated_corpus import vocabulary, write_articles
+
+pytestmark = pytest.mark.slow
 
 FACETS = configured_facets("region,theme,author,report,source,year")
 WORDS = vocabulary(300)  # the articles' words: each in many articles
