@@ -76,7 +76,8 @@ from search.storage.docsets import DocSet, live_mask
 from search.storage.index_folder import IndexFolder, ServedGeneration
 from search.storage.segments import SegmentPieces
 from search.suggest import Completer
-from search.synonyms import SynonymTable
+from search.synonyms import BUILD_WAIT_SECONDS as SYNONYMS_BUILD_WAIT_SECONDS
+from search.synonyms import SynonymTable, SynonymTables
 from search.vectors import GenerationVectors
 from search.whoosh_internals import numeric_column
 
@@ -243,11 +244,6 @@ class _DeskInUse:
     synonyms: SynonymTable | None
     rules: RuleBook
 
-    @classmethod
-    def made(cls, state: DeskState, analyzer) -> _DeskInUse:
-        synonyms = SynonymTable(state.synonyms, analyzer) if state.synonyms else None
-        return cls(state, analyzer, synonyms, RuleBook(state.rules, analyzer))
-
     def fresh(self, gen: _Generation, found: Matches) -> Matches:
         """``found`` with its scores decayed by age, when the desk's freshness is on."""
         freshness = self.state.freshness
@@ -287,11 +283,14 @@ class SearchEngine:
         facets: tuple[FacetDefinition, ...] | None = None,
         vocabulary_seconds: float | None = VOCABULARY_SECONDS,
         desk_check_seconds: float = DESK_CHECK_SECONDS,
+        desk_build_seconds: float | None = SYNONYMS_BUILD_WAIT_SECONDS,
         semantic: bool | None = None,
     ):
         """``facets``: the facets counted (default: ``search.facets.configured_facets()``);
         ``vocabulary_seconds``: the longest wait for a generation's vocabulary (None: no limit);
         ``desk_check_seconds``: how often to ask whether the editors' desk changed;
+        ``desk_build_seconds``: the longest a search waits for a changed desk's synonym
+        table, built in the background (None: until built), before using the last one;
         ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``).
         """
         self.index_dir = Path(index_dir)
@@ -309,6 +308,7 @@ class SearchEngine:
         self._current = _Generation.open(self.folder, self.facets, segments=self._segments)
         self._desk = LiveDesk(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
+        self._synonym_tables = SynonymTables(desk_build_seconds)
         self._checked_at = time.monotonic()
         self._reported_damage: tuple[str, ...] = ()
         self._report_damage()
@@ -369,8 +369,14 @@ class SearchEngine:
             return None
         in_use = self._desk_in_use
         analyzer = gen.builder.analyzer
+        # The synonyms' table is built in the background (search.synonyms.SynonymTables):
+        # until it is ready, the last one. The rules (a few ms for 1,000) are made at once.
+        synonyms = self._synonym_tables.table(state.synonyms, analyzer)
         if in_use is None or in_use.state is not state or in_use.analyzer != analyzer:
-            in_use = self._desk_in_use = _DeskInUse.made(state, analyzer)
+            in_use = _DeskInUse(state, analyzer, synonyms, RuleBook(state.rules, analyzer))
+        elif in_use.synonyms is not synonyms:
+            in_use = dataclasses.replace(in_use, synonyms=synonyms)
+        self._desk_in_use = in_use
         return in_use
 
     @_one_thread_at_a_time

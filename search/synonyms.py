@@ -11,13 +11,18 @@ search.vocabulary), so a word being typed also fires the sources it begins
 and a misspelt one the sources near it that the index lacks ("kyj" -> kyjiw
 -> kyiv, even with no article saying "kyjiw").
 
-Built once per desk change per worker (10,000 sets: about 0.3 s of CPU,
-bench/desk_cost.py prints it); look-ups are dictionary and bisection reads.
+Built once per change of the synonyms per worker (10,000 sets: about 0.3 s
+of CPU, bench/desk_cost.py prints it), in a thread of its own
+(``SynonymTables``): searches go on with the table built before until the new
+one is ready, then take it. Look-ups are dictionary and bisection reads.
 """
 
 from __future__ import annotations
 
 import bisect
+import copy
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -28,6 +33,9 @@ from search.analysis import analysed_terms
 from search.desk import Synonym
 from search.vocabulary import Vocabulary
 
+log = logging.getLogger(__name__)
+
+BUILD_WAIT_SECONDS = 0.05  # how long a search waits for a new table before using the last
 MAX_TYPED_SOURCES = 5  # source words a word being typed or misspelt may fire
 SCANNED_COMPLETIONS = 50  # source words a prefix begins, looked at for ones the index lacks
 
@@ -133,3 +141,64 @@ def _analysed(analyzer: Analyzer, phrases: set[str]) -> dict[str, tuple[tuple[st
         phrase: (tuple(term_of[w] for w in each if term_of[w]), tuple(each))
         for phrase, each in folded.items()
     }
+
+
+class SynonymTables:
+    """The table of the desk's synonyms as they are now, built in a background thread.
+
+    ``table()`` starts a build when the synonyms (or the analyzer) differ from the
+    table's, waits at most ``wait_seconds`` (None: until it is built) and meanwhile
+    answers with the table built before: a worker's searches never stall for a
+    10,000-set build (bench/desk_cost.py), and a change is live as soon as its
+    table is. Synonyms equal to the table's (a desk change that only touched rules
+    or freshness, a restore to the same synonyms) build nothing.
+    """
+
+    def __init__(self, wait_seconds: float | None = BUILD_WAIT_SECONDS):
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()
+        self._ready: tuple[tuple[Synonym, ...], Analyzer, SynonymTable] | None = None
+        self._building: tuple[tuple[Synonym, ...], Analyzer, threading.Event] | None = None
+
+    def table(self, synonyms: tuple[Synonym, ...], analyzer: Analyzer) -> SynonymTable | None:
+        """The table for ``synonyms``; while it is being built, the last one built for the
+        same analyzer (None: none yet, or no synonyms)."""
+        if not synonyms:
+            return None
+        with self._lock:
+            ready = self._ready
+            if ready is not None and _same(ready, synonyms, analyzer):
+                self._ready = (synonyms, analyzer, ready[2])  # the next look-up: by identity
+                return ready[2]
+            building = self._building
+            if building is None or not _same(building, synonyms, analyzer):
+                building = self._building = (synonyms, analyzer, threading.Event())
+                threading.Thread(
+                    target=self._build, args=building, name="synonym-table", daemon=True
+                ).start()
+        building[2].wait(self.wait_seconds)
+        with self._lock:
+            ready = self._ready
+        if ready is None or ready[1] != analyzer:
+            return None
+        return ready[2]
+
+    def _build(
+        self, synonyms: tuple[Synonym, ...], analyzer: Analyzer, done: threading.Event
+    ) -> None:
+        try:
+            # An analyzer of its own: its stem cache is not shared with searches.
+            table = SynonymTable(synonyms, copy.deepcopy(analyzer))
+        except Exception:
+            log.exception("the synonym table could not be built; searches keep the last one")
+            table = None
+        with self._lock:
+            if self._building is not None and self._building[2] is done:
+                self._building = None  # a failed build is tried again at the next search
+                if table is not None:
+                    self._ready = (synonyms, analyzer, table)
+        done.set()
+
+
+def _same(kept: tuple, synonyms: tuple[Synonym, ...], analyzer: Analyzer) -> bool:
+    return kept[1] == analyzer and (kept[0] is synonyms or kept[0] == synonyms)

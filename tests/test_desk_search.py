@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import pytest
 
 from index.indexer import index_paths
-from search.desk import Desk
+from search.analysis import fast_analyzer
+from search.desk import Desk, Synonym
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.serialize import result_json
+from search.storage.index_folder import open_live_index
+from search.synonyms import SynonymTables
 
 FILLER = "The council met on Tuesday to discuss the harbour budget and the new ferry timetable."
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -61,7 +65,7 @@ def index_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(index_dir):
-    return SearchEngine(index_dir, desk_check_seconds=0)
+    return SearchEngine(index_dir, desk_check_seconds=0, desk_build_seconds=None)
 
 
 @pytest.fixture()
@@ -254,3 +258,25 @@ def test_the_page_says_which_synonyms_applied_and_links_to_searching_without(ind
     text = without.get_data(as_text=True)
     assert "Also searched:" not in text and "/articles/kyiv-1" not in text
     assert 'name="synonyms" value="0"' in text  # the next search keeps it off
+
+
+def test_a_changed_synonym_table_is_built_while_searches_use_the_last(index_dir):
+    analyzer = fast_analyzer(open_live_index(index_dir)[0].schema["body"].analyzer)
+    many = tuple(Synonym(n, words=(f"word{n}a", f"word{n}b")) for n in range(10_000))
+    tables = SynonymTables(wait_seconds=None)
+    first = tables.table((*many, Synonym(10_000, words=("kyiv", "kiev"))), analyzer)
+    assert [t.text for t in first.targets(("kiev",))] == ["kyiv"]
+    # Synonyms equal to the table's (a rule changed, say) are the same table, not a new one.
+    same = (*many, Synonym(10_000, words=("kyiv", "kiev")))
+    assert tables.table(same, analyzer) is first
+    # A change: the next searches do not wait for its 10,000 sets to be read again ...
+    tables.wait_seconds = 0
+    changed = (*many, Synonym(10_000, words=("kyiv", "kiev", "kyjiw")))
+    assert tables.table(changed, analyzer) is first
+    # ... and take the new table once it is built (within the desk's 2 s, well before).
+    deadline = time.monotonic() + 10
+    while (table := tables.table(changed, analyzer)) is first:
+        assert time.monotonic() < deadline, "the new synonym table was never built"
+        time.sleep(0.01)
+    assert sorted(t.text for t in table.targets(("kiev",))) == ["kyiv", "kyjiw"]
+    assert tables.table((), analyzer) is None
