@@ -16,7 +16,7 @@ from search.desk import Desk, Synonym
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.serialize import result_json
-from search.storage.index_folder import open_live_index
+from search.storage.index_folder import IndexFolder
 from search.synonyms import SynonymTables
 
 FILLER = "The council met on Tuesday to discuss the harbour budget and the new ferry timetable."
@@ -261,7 +261,7 @@ def test_the_page_says_which_synonyms_applied_and_links_to_searching_without(ind
 
 
 def test_a_changed_synonym_table_is_built_while_searches_use_the_last(index_dir):
-    analyzer = fast_analyzer(open_live_index(index_dir)[0].schema["body"].analyzer)
+    analyzer = fast_analyzer(IndexFolder(index_dir).open_served()[0].schema["body"].analyzer)
     many = tuple(Synonym(n, words=(f"word{n}a", f"word{n}b")) for n in range(10_000))
     tables = SynonymTables(wait_seconds=None)
     first = tables.table((*many, Synonym(10_000, words=("kyiv", "kiev"))), analyzer)
