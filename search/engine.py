@@ -67,7 +67,6 @@ from search.results import (
     SearchRequest,
     SearchResult,
     Suggestion,
-    TimelineBucket,
 )
 from search.rules import FiredRules, RuleBook
 from search.schema import stored_article
@@ -78,6 +77,7 @@ from search.storage.segments import SegmentPieces
 from search.suggest import Completer
 from search.synonyms import BUILD_WAIT_SECONDS as SYNONYMS_BUILD_WAIT_SECONDS
 from search.synonyms import SynonymTable, SynonymTables
+from search.timeline import histogram
 from search.vectors import GenerationVectors
 from search.whoosh_internals import numeric_column
 
@@ -94,7 +94,6 @@ SEARCH_SECONDS = 3.0
 # background from when the generation opens) before answering without completions,
 # typo tolerance and "did you mean": only a worker's first requests ever wait.
 VOCABULARY_SECONDS = 2.0
-MONTHLY_TIMELINE_MAX_MONTHS = 24
 MAX_REMEMBERED_IDS = 100_000  # pinned and hidden articles' docnums kept per generation
 log = logging.getLogger(__name__)
 
@@ -478,7 +477,7 @@ class SearchEngine:
             total=total,
             hits=tuple(hits),
             facets=facets,
-            timeline=self._timeline(gen, final, request),
+            timeline=histogram(gen.month[final.docnums()]),
             suggestion=suggestion,
             completions=parsed.completions,
             corrections=parsed.corrections,
@@ -589,31 +588,6 @@ class SearchEngine:
             score=score,
             pinned=pinned,
         )
-
-    @staticmethod
-    def _timeline(gen: _Generation, final: DocSet, request: SearchRequest) -> tuple:
-        """Result counts per month when the results span two years or less, else per year."""
-        month = gen.month[final.docnums()]
-        month = month[month >= 0]
-        if not len(month):
-            return ()
-        first, last = int(month.min()), int(month.max())
-        monthly = last - first < MONTHLY_TIMELINE_MAX_MONTHS
-        if not monthly:
-            month = month // 12 * 12
-            first, last = first // 12 * 12, last // 12 * 12
-        step = 1 if monthly else 12
-        counts = np.bincount(month - first, minlength=last - first + 1)
-        buckets = []
-        for offset in range(0, last - first + 1, step):
-            year, month_index = divmod(first + offset, 12)
-            start = dt.date(year, month_index + 1, 1)
-            following_year, following_index = divmod(first + offset + step, 12)
-            end = dt.date(following_year, following_index + 1, 1) - dt.timedelta(days=1)
-            label = f"{year}-{month_index + 1:02d}" if monthly else str(year)
-            granularity = "month" if monthly else "year"
-            buckets.append(TimelineBucket(label, start, end, int(counts[offset]), granularity))
-        return tuple(buckets)
 
     @_one_thread_at_a_time
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:

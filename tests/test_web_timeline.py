@@ -1,14 +1,16 @@
-"""The server-side timeline chart and the gunicorn settings, without a server."""
+"""The timeline's periods, its server-side chart and the gunicorn settings, without a server."""
 
 import datetime as dt
 import importlib
 import os
 from xml.etree import ElementTree as ET
 
+import numpy as np
 import pytest
 
 from search.results import TimelineBucket
-from web.timeline import chart, fill_gaps
+from search.timeline import histogram
+from web.timeline import chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -51,15 +53,18 @@ def test_labels_and_links_are_escaped(timeline_svg):
     assert " style=" not in markup
 
 
-def test_missing_periods_are_filled_in():
-    filled = fill_gaps([year(2018, 1), year(2021, 2)])
-    assert [b.label for b in filled] == ["2018", "2019", "2020", "2021"]
-    assert [b.count for b in filled] == [1, 0, 0, 2]
-    months = [
-        TimelineBucket("2023-11", dt.date(2023, 11, 1), dt.date(2023, 11, 30), 1, "month"),
-        TimelineBucket("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29), 1, "month"),
-    ]
-    assert [b.label for b in fill_gaps(months)] == ["2023-11", "2023-12", "2024-01", "2024-02"]
+def test_the_search_lists_every_period_empty_ones_too():
+    months = np.array([2018 * 12, -1, 2021 * 12 + 5, 2021 * 12 + 6])  # -1: undated
+    yearly = histogram(months)
+    assert [b.label for b in yearly] == ["2018", "2019", "2020", "2021"]
+    assert [b.count for b in yearly] == [1, 0, 0, 2]
+    assert {b.granularity for b in yearly} == {"year"}
+    months = np.array([2023 * 12 + 10, 2024 * 12 + 1])
+    monthly = histogram(months)
+    assert [b.label for b in monthly] == ["2023-11", "2023-12", "2024-01", "2024-02"]
+    assert [b.count for b in monthly] == [1, 0, 0, 1]
+    assert monthly[-1].end == dt.date(2024, 2, 29)
+    assert histogram(np.array([-1])) == ()
 
 
 def test_nothing_to_draw_is_no_chart():

@@ -7,7 +7,6 @@ app.css, so the chart works under a strict Content-Security-Policy.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -60,41 +59,6 @@ class Chart:
     baseline: int = HEIGHT - AXIS
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
-def fill_gaps(buckets: Sequence[TimelineBucket]) -> list[TimelineBucket]:
-    """The buckets with the empty years or months between them put back, so the axis is true."""
-    if len(buckets) < 2:
-        return list(buckets)
-    ordered = sorted(buckets, key=lambda bucket: bucket.start)
-    by_start = {bucket.start: bucket for bucket in ordered}
-    monthly = ordered[0].granularity == "month"
-    filled = []
-    start = ordered[0].start
-    while start <= ordered[-1].start:
-        if monthly:
-            start = _month_start(start)
-            end = _next_month(start) - dt.timedelta(days=1)
-            label = f"{start.year:04d}-{start.month:02d}"
-        else:
-            start = dt.date(start.year, 1, 1)
-            end = dt.date(start.year, 12, 31)
-            label = f"{start.year:04d}"
-        empty = TimelineBucket(label, start, end, 0, ordered[0].granularity)
-        filled.append(by_start.get(start) or empty)
-        start = end + dt.timedelta(days=1)
-    # Buckets that do not start on a period boundary are kept as the engine made them.
-    if sum(b.count for b in filled) != sum(b.count for b in ordered):
-        return ordered
-    return filled
-
-
 def period_name(bucket: TimelineBucket) -> str:
     """'2024' or 'March 2024': how a reader says the bucket's period."""
     if bucket.granularity == "month" and bucket.start.day == 1:
@@ -141,7 +105,6 @@ def place_bars(items: Sequence[tuple[str, str, int, str | None]]) -> list[Bar]:
 def layout(
     buckets: Sequence[TimelineBucket], href: Callable[[TimelineBucket], str | None]
 ) -> list[Bar]:
-    buckets = fill_gaps(buckets)
     monthly = bool(buckets) and buckets[0].granularity == "month"
     return place_bars(
         [

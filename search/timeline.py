@@ -1,0 +1,41 @@
+"""The results over time: how many results fall in each month, or each year.
+
+Per month when the results span two years or less, else per year; every
+period from the first result's to the last one's is listed, empty ones too,
+so a chart of the buckets has a true axis. web/timeline.py draws them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from search.results import TimelineBucket
+
+MONTHLY_TIMELINE_MAX_MONTHS = 24
+
+
+def histogram(month: np.ndarray) -> tuple[TimelineBucket, ...]:
+    """The buckets of the results whose months (year * 12 + month - 1, -1 when undated) are
+    ``month``; none when no result is dated."""
+    month = month[month >= 0]
+    if not len(month):
+        return ()
+    first, last = int(month.min()), int(month.max())
+    monthly = last - first < MONTHLY_TIMELINE_MAX_MONTHS
+    if not monthly:
+        month = month // 12 * 12
+        first, last = first // 12 * 12, last // 12 * 12
+    step = 1 if monthly else 12
+    counts = np.bincount(month - first, minlength=last - first + 1)
+    buckets = []
+    for offset in range(0, last - first + 1, step):
+        year, month_index = divmod(first + offset, 12)
+        start = dt.date(year, month_index + 1, 1)
+        following_year, following_index = divmod(first + offset + step, 12)
+        end = dt.date(following_year, following_index + 1, 1) - dt.timedelta(days=1)
+        label = f"{year}-{month_index + 1:02d}" if monthly else str(year)
+        granularity = "month" if monthly else "year"
+        buckets.append(TimelineBucket(label, start, end, int(counts[offset]), granularity))
+    return tuple(buckets)
