@@ -8,12 +8,27 @@ desk (search.desk), re-read when it changes: synonyms when parsing
 leave it, pinned ones join it and lead relevance order; date order keeps its
 order, pins in their place by date), freshness on relevance order's scores.
 
-Threads take turns: every public method holds the engine's one lock, so a
-generation is closed as soon as the next is opened (no search can still be
-using it). Whoosh's readers keep one file position per open file, shared by
-every thread using the searcher: two searches at once would read each
-other's bytes ("Block tag error", zlib and unpickling errors, wrong
-postings); under the GIL a search gains nothing from running beside another.
+The threading rule (the one place it is written):
+
+- Threads take turns: every public method holds the engine's one lock, so a
+  generation is closed as soon as the next is opened (no search can still be
+  using it). Whoosh's readers keep one file position per open file, shared by
+  every thread using the searcher: two searches at once would read each
+  other's bytes ("Block tag error", zlib and unpickling errors, wrong
+  postings); under the GIL a search gains nothing from running beside another.
+- The engine's lock guards everything of the generations it serves: the
+  searcher and its readers, the matcher (search.matching.ArrayMatcher: its
+  cache, its last answer, the parts of the query being evaluated), the pieces
+  kept per segment (search.storage.segments.SegmentPieces), the facet values,
+  the completer and the desk in use. These have no lock of their own and are
+  called only from within the engine's methods.
+- A lock of its own is kept only where a thread other than the searching one
+  touches the state: the vocabulary built in the background
+  (search.expansion.WordExpander), the synonym tables built in the background
+  (search.synonyms.SynonymTables), the desk's SQLite connection, also used by
+  the editors' pages (search.desk), the embedder's word table (search.embedding,
+  shared with indexing) and the highlighter's module-wide cache
+  (search.highlight).
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 import time
 from dataclasses import dataclass
 
@@ -253,7 +252,12 @@ def _positions_in(sorted_docnums: np.ndarray, docnums: np.ndarray) -> tuple:
 
 
 class ArrayMatcher:
-    """Evaluates Whoosh queries over every segment of one searcher's index."""
+    """Evaluates Whoosh queries over every segment of one searcher's index.
+
+    Not thread-safe, by design: it is called under the engine's lock only, and
+    its cache, its last answer and the parts of the query being evaluated rely on
+    that (the threading rule: search.engine's module docstring).
+    """
 
     def __init__(
         self,
@@ -278,14 +282,13 @@ class ArrayMatcher:
             live[offset : offset + leaf.reader().doc_count_all()] for leaf, offset in self.leaves
         ]
         self._cache: LRUCache[tuple, Matches] = LRUCache(cache_bytes, getsizeof=Matches.nbytes)
-        self._lock = threading.Lock()
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
         self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
-        # The parts of the query being evaluated, by id, in each thread (see _evaluate); a
-        # part met twice evaluated once, and an Or of parts with the same documents summed
-        # as arrays (off: every part evaluated afresh, every Or through whole-index arrays).
-        self._evaluating = threading.local()
+        # The parts of the query being evaluated, by id (see _evaluate); a part met twice
+        # evaluated once, and an Or of parts with the same documents summed as arrays
+        # (off: every part evaluated afresh, every Or through whole-index arrays).
+        self._parts: dict[int, tuple[wq.Query, Matches]] | None = None
         self.shared_parts = True
 
     # --- the query tree -----------------------------------------------------------------
@@ -300,18 +303,19 @@ class ArrayMatcher:
         for ``AndMaybe(query, feedback terms)`` right after ``query``, whose
         matches (and unchecked phrases) are then taken as they are. Only
         within one search: the same query object under the same deadline.
+        It has no lock: one search at a time evaluates (the engine's lock).
         """
         last = self._last
         if last is not None and last[0] is query and last[1] == deadline:
             return last[2]
-        outermost = getattr(self._evaluating, "parts", None) is None
+        outermost = self._parts is None
         if outermost:
-            self._evaluating.parts = {}
+            self._parts = {}
         try:
             found = self._evaluate(query, deadline)
         finally:
             if outermost:
-                self._evaluating.parts = None
+                self._parts = None
         self._last = (query, deadline, found)
         return found
 
@@ -322,7 +326,7 @@ class ArrayMatcher:
         (search.query: the word as typed, the completions, and the completions
         without the word, each scored its way): each is evaluated once.
         """
-        parts = getattr(self._evaluating, "parts", None)
+        parts = self._parts
         if parts is None or type(query) is wq.Term or not self.shared_parts:
             return self._evaluate_part(query, deadline)
         seen = parts.get(id(query))
@@ -410,8 +414,7 @@ class ArrayMatcher:
         """An Or of unboosted Terms (a word in each text field), kept in the cache as a
         term's matches are; the Or's boost applied to what is kept."""
         key = ("or", *((q.fieldname, q.text) for q in query.subqueries))
-        with self._lock:
-            found = self._cache.get(key)
+        found = self._cache.get(key)
         if found is None:
             found = self._combine(wq.Or(query.subqueries), deadline, union=True)
             self._remember(key, found)
@@ -477,8 +480,7 @@ class ArrayMatcher:
         of intersections adds them), times the phrase's boost.
         """
         key = ("phrase", query.fieldname, tuple(query.words), query.slop)
-        with self._lock:
-            found = self._cache.get(key)
+        found = self._cache.get(key)
         if found is None:
             found = self._phrase_matches(query, deadline)
             self._remember(key, found)
@@ -498,8 +500,7 @@ class ArrayMatcher:
         the score is before the phrase's boost.
         """
         key = ("candidates", query.fieldname, tuple(query.words))
-        with self._lock:
-            found = self._cache.get(key)
+        found = self._cache.get(key)
         if found is not None:
             return found.docnums, found.scores
         words = [self._term(wq.Term(query.fieldname, word)) for word in query.words]
@@ -617,8 +618,7 @@ class ArrayMatcher:
 
     def _term(self, query: wq.Term) -> Matches:
         key = (query.fieldname, query.text)
-        with self._lock:
-            found = self._cache.get(key)
+        found = self._cache.get(key)
         if found is None:
             found = self._term_matches(query.fieldname, query.text)
             self._remember(key, found)
@@ -628,7 +628,7 @@ class ArrayMatcher:
 
     def _remember(self, key: tuple, found: Matches) -> None:
         # A match list larger than the whole cache is not kept (cachetools' ValueError).
-        with self._lock, contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError):
             self._cache[key] = found
 
     def _term_matches(self, fieldname: str, text) -> Matches:

@@ -21,7 +21,6 @@ new id) with its document count, unchanged by deletions.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -70,7 +69,8 @@ class SegmentPieces:
     segment (``name`` says which piece: a field's values, the dates, a field's
     lengths); ``postings`` keeps term postings, bounded in bytes. ``keep_only``
     forgets the segments a generation no longer has (merged away, or a rebuild).
-    Safe to share between threads.
+    Used under the engine's lock, as everything of a generation is (the threading
+    rule: search.engine's module docstring).
     """
 
     def __init__(self, postings_bytes: int = POSTINGS_BYTES, phrase_checks: int = PHRASE_CHECKS):
@@ -80,29 +80,23 @@ class SegmentPieces:
         )
         self._phrases: dict[tuple, dict[int, bool]] = {}
         self._phrase_checks, self._phrase_limit = 0, phrase_checks
-        self._lock = threading.Lock()
 
     def piece(self, leaf: IndexReader, name: Any, read: Callable[[IndexReader], Any]) -> Any:
         """``read(leaf)``, or what it gave for this segment before."""
         key = segment_key(leaf)
         if key is None:
             return read(leaf)
-        with self._lock:
-            pieces = self._pieces.setdefault(key, {})
-            if name in pieces:
-                return pieces[name]
-        found = read(leaf)
-        with self._lock:
-            pieces[name] = found
-        return found
+        pieces = self._pieces.setdefault(key, {})
+        if name not in pieces:
+            pieces[name] = read(leaf)
+        return pieces[name]
 
     def postings(self, leaf: IndexReader, fieldname: str, btext: bytes):
         """A term's (docnums, weights) in this segment, if kept."""
         key = segment_key(leaf)
         if key is None:
             return None
-        with self._lock:
-            return self._postings.get((key, fieldname, btext))
+        return self._postings.get((key, fieldname, btext))
 
     def keep_postings(
         self, leaf: IndexReader, fieldname: str, btext: bytes, arrays: tuple[np.ndarray, np.ndarray]
@@ -111,7 +105,7 @@ class SegmentPieces:
         if key is None:
             return
         # A list larger than the whole cache is not kept (cachetools' ValueError).
-        with self._lock, contextlib.suppress(ValueError):
+        with contextlib.suppress(ValueError):
             self._postings[(key, fieldname, btext)] = arrays
 
     def phrase_checks(self, leaf: IndexReader, phrase: tuple) -> dict[int, bool]:
@@ -120,23 +114,20 @@ class SegmentPieces:
         key = segment_key(leaf)
         if key is None:
             return {}
-        with self._lock:
-            return self._phrases.setdefault((key, phrase), {})
+        return self._phrases.setdefault((key, phrase), {})
 
     def checked(self, count: int) -> None:
         """``count`` more phrase checks were remembered; past the limit all are forgotten."""
-        with self._lock:
-            self._phrase_checks += count
-            if self._phrase_checks > self._phrase_limit:
-                self._phrases, self._phrase_checks = {}, 0
+        self._phrase_checks += count
+        if self._phrase_checks > self._phrase_limit:
+            self._phrases, self._phrase_checks = {}, 0
 
     def keep_only(self, reader: IndexReader) -> None:
         """Forget every segment but those ``reader`` reads (the generation now served)."""
         kept = {segment_key(leaf) for leaf, _ in reader.leaf_readers()}
-        with self._lock:
-            for key in [key for key in self._pieces if key not in kept]:
-                del self._pieces[key]
-            for key in [key for key in self._postings if key[0] not in kept]:
-                del self._postings[key]
-            for key in [key for key in self._phrases if key[0] not in kept]:
-                self._phrase_checks -= len(self._phrases.pop(key))
+        for key in [key for key in self._pieces if key not in kept]:
+            del self._pieces[key]
+        for key in [key for key in self._postings if key[0] not in kept]:
+            del self._postings[key]
+        for key in [key for key in self._phrases if key[0] not in kept]:
+            self._phrase_checks -= len(self._phrases.pop(key))
