@@ -2,11 +2,13 @@
 
 Meaning re-orders the word ranking of a long query (more than four words) or a
 question: its first FUSION_DEPTH articles (after every filter) are ordered by
-their word score over the best one's plus BLEND_WEIGHT times their vector's
-cosine with the query's, scaled to 0..1 over those articles; the word ranking
-decides the rest. So the set of results, their total and the facet counts stay
-the word query's. The model is weaker than the words on its own
-(bench/RELEVANCE.md), hence its small share. An article without a vector yet
+their word score plus BLEND_WEIGHT times their vector's cosine with the
+query's, each scaled to 0..1 over those articles (the lowest 0, the highest 1:
+a hundredth word score is not 0, so dividing by the best alone let the words'
+spread decide how much meaning counted); the word ranking decides the rest.
+So the set of results, their total and the facet counts stay the word
+query's. The model is weaker than the words on its own (bench/RELEVANCE.md),
+hence meaning's half share. An article without a vector yet
 (the second pass has not reached its segment) counts as the least alike.
 A short query's word ranking is left as it is: it puts all the words first,
 then the words as typed, then completions, then corrections (README,
@@ -33,7 +35,7 @@ from search.vectors import GenerationVectors
 _SYNTAX = re.compile(rf'"|\b(?:{"|".join(FIELD_PREFIXES)}):|(?:^|\s)-\S', re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
 FUSION_DEPTH = 100
-BLEND_WEIGHT = 0.2
+BLEND_WEIGHT = 0.5
 # Nonsense still has a nearest article (0.13 to 0.15 on the demo archive, where a real
 # subject's nearest are 0.25 to 0.3): below the floor, or far below the best, is not near.
 NEAREST_RESULTS = 20
@@ -89,8 +91,8 @@ def rerank(
 def blend(
     docnums: np.ndarray, scores: np.ndarray, similarities: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``docnums`` by their word score over the best one's plus BLEND_WEIGHT times their
-    similarity scaled to 0..1 over the candidates (the lowest for an article without one)."""
+    """``docnums`` by their word score plus BLEND_WEIGHT times their similarity, each
+    scaled to 0..1 over the candidates (an article without a vector: the lowest)."""
     if not len(docnums):
         return docnums, scores
     known = similarities[~np.isnan(similarities)]
@@ -98,7 +100,8 @@ def blend(
         return docnums, scores
     low, high = float(known.min()), float(known.max())
     alike = (np.nan_to_num(similarities, nan=low) - low) / ((high - low) or 1)
-    blended = scores / (float(scores.max()) or 1) + BLEND_WEIGHT * alike
+    words = (scores - float(scores.min())) / ((float(scores.max() - scores.min())) or 1)
+    blended = words + BLEND_WEIGHT * alike
     order = np.argsort(-blended, kind="stable")
     return docnums[order], blended[order]
 
