@@ -49,6 +49,7 @@ from whoosh.searching import Searcher
 from search.analysis import fast_analyzer
 from search.article import Article
 from search.context import CoOccurrence
+from search.deadline import Deadline
 from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
 from search.desk import DeskState, LiveDesk
 from search.embedding import load_embedder, semantic_enabled
@@ -99,11 +100,13 @@ from search.whoosh_internals import numeric_column
 # How often a search checks for a newer generation: a check lists the build's folder
 # (0.1 ms), and what a new generation reads is only its new segments (search.storage.segments).
 REFRESH_SECONDS = 0.25
+# The time limits of a search, in seconds from when it began (each a search.deadline.Deadline):
+# facets still being counted this long after are listed without their counts (timed_out);
 FACET_SECONDS = 0.5
-# "Did you mean" stops looking up words this long after the search began.
+# "did you mean" stops looking up words;
 SPELLING_SECONDS = 0.5
-# A query still being matched this long after the search began is abandoned: the
-# answer is empty and flagged partial, rather than a worker stuck on one search.
+# a query still being matched is abandoned: the answer is empty and flagged partial,
+# rather than a worker stuck on one search. A completion's titles keep to it too.
 SEARCH_SECONDS = 3.0
 # How long a search or suggestion waits for the generation's vocabulary (built in the
 # background from when the generation opens) before answering without completions,
@@ -292,15 +295,18 @@ class SearchEngine:
         index_dir: Path,
         *,
         refresh_seconds: float = REFRESH_SECONDS,
-        facet_seconds: float = FACET_SECONDS,
-        search_seconds: float = SEARCH_SECONDS,
+        facet_seconds: float | None = FACET_SECONDS,
+        search_seconds: float | None = SEARCH_SECONDS,
+        spelling_seconds: float | None = SPELLING_SECONDS,
         facets: tuple[FacetDefinition, ...] | None = None,
         vocabulary_seconds: float | None = VOCABULARY_SECONDS,
         desk_check_seconds: float = DESK_CHECK_SECONDS,
         desk_build_seconds: float | None = SYNONYMS_BUILD_WAIT_SECONDS,
         semantic: bool | None = None,
     ):
-        """``facets``: the facets counted (default: ``search.facets.configured_facets()``);
+        """``facet_seconds``, ``search_seconds``, ``spelling_seconds``: the search's time
+        limits (None: no limit; 0: out of time at once);
+        ``facets``: the facets counted (default: ``search.facets.configured_facets()``);
         ``vocabulary_seconds``: the longest wait for a generation's vocabulary (None: no limit);
         ``desk_check_seconds``: how often to ask whether the editors' desk changed;
         ``desk_build_seconds``: the longest a search waits for a changed desk's synonym
@@ -313,6 +319,7 @@ class SearchEngine:
         self.refresh_seconds = refresh_seconds
         self.facet_seconds = facet_seconds
         self.search_seconds = search_seconds
+        self.spelling_seconds = spelling_seconds
         self.vocabulary_seconds = vocabulary_seconds
         semantic = semantic_enabled() if semantic is None else semantic
         self._embedder = load_embedder() if semantic else None
@@ -416,7 +423,7 @@ class SearchEngine:
         partial = False
         if not isinstance(parsed.query, wq.Every):
             # One pass gives the match set and every match's score (search.matching).
-            deadline = started + self.search_seconds
+            deadline = Deadline.after(self.search_seconds, started)
             try:
                 found = gen.matcher.evaluate(parsed.query, deadline)
                 if parsed.feedback and request.sort == "relevance" and len(found):
@@ -455,7 +462,11 @@ class SearchEngine:
         if unknown:
             raise ValueError(f"no facet named {', '.join(sorted(unknown))} in this archive")
         final, facets = disjunctive_facets(
-            self.facets, gen.values, base, request.filters, started + self.facet_seconds
+            self.facets,
+            gen.values,
+            base,
+            request.filters,
+            Deadline.after(self.facet_seconds, started),
         )
         # A date range, a facet selection or a rule applies.
         filtered = final is not matched or bool(fired.ids)
@@ -480,7 +491,7 @@ class SearchEngine:
         misspelt = total == 0 or not all(map(gen.corrector.known, unexpanded))
         if expanding and unexpanded and not partial and misspelt and not parsed.corrected_only:
             suggestion = gen.corrector.suggest_query(
-                unexpanded, request.q, deadline=started + SPELLING_SECONDS
+                unexpanded, request.q, Deadline.after(self.spelling_seconds, started)
             )
         showing_results_for = None
         if parsed.corrected_only and total:
@@ -610,7 +621,7 @@ class SearchEngine:
         gen = self._generation()
         if not gen.expander.ready(self.vocabulary_seconds):
             return []
-        return gen.completer.complete(prefix, limit)
+        return gen.completer.complete(prefix, limit, Deadline.after(self.search_seconds))
 
     def _docnum(self, gen: _Generation, article_id: str) -> int | None:
         return gen.searcher.document_number(id=article_id)

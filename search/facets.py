@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +31,7 @@ from whoosh.reading import IndexReader
 
 from search import settings
 from search.article import NAME_FIELDS, Names
+from search.deadline import Deadline
 from search.results import Facet, FacetValue
 from search.schema import indexed_value_fields
 from search.storage.docsets import DocSet, live_mask
@@ -401,7 +401,7 @@ def disjunctive_facets(
     values: Mapping[str, ValueSets],
     base: DocSet,
     selected: Mapping[str, tuple[str, ...]],
-    deadline: float,
+    deadline: Deadline,
 ) -> tuple[DocSet, dict[str, Facet]]:
     """The documents of ``base`` every selection keeps, and each facet's counts.
 
@@ -433,7 +433,7 @@ def facet_counts(
     values: ValueSets,
     matching: DocSet,
     selected: tuple[str, ...],
-    deadline: float,
+    deadline: Deadline,
 ) -> Facet:
     """Count ``matching`` (all other facets' selections applied) per value.
 
@@ -441,12 +441,11 @@ def facet_counts(
     first) when the facet says so; a facet listed by count shows its
     FACET_VALUE_LIMIT likeliest values and says how many more have results.
     Values selected are always listed, at zero when absent (after the others
-    when not by count). Counting stops at ``deadline`` (a perf_counter time)
-    and says so.
+    when not by count). Counting stops at ``deadline`` and says so.
     """
     counted: list[FacetValue] = []
     unlisted = 0
-    timed_out = time.perf_counter() > deadline
+    timed_out = deadline.exceeded()
     if not timed_out:
         counts = values.counts(matching)
         with_results = np.flatnonzero(counts)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +41,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from search.deadline import NEVER, Deadline
 from search.storage.docsets import live_mask
 from search.storage.segments import SegmentPieces, compact_postings
 from search.whoosh_internals import (
@@ -74,9 +74,9 @@ class SearchTimedOut(Exception):
     """The evaluation passed its ``deadline`` and was abandoned."""
 
 
-def _check_time(deadline: float | None) -> None:
-    """Raise SearchTimedOut once past ``deadline`` (a perf_counter time; None: no limit)."""
-    if deadline is not None and time.perf_counter() > deadline:
+def _check_time(deadline: Deadline) -> None:
+    """Raise SearchTimedOut once ``deadline`` is exceeded."""
+    if deadline.exceeded():
         raise SearchTimedOut
 
 
@@ -284,7 +284,7 @@ class ArrayMatcher:
         self._cache: LRUCache[tuple, Matches] = LRUCache(cache_bytes, getsizeof=Matches.nbytes)
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
-        self._last: tuple[wq.Query, float | None, Matches] | None = None  # see evaluate()
+        self._last: tuple[wq.Query, Deadline, Matches] | None = None  # see evaluate()
         # The parts of the query being evaluated, by id (see _evaluate); a part met twice
         # evaluated once, and an Or of parts with the same documents summed as arrays
         # (off: every part evaluated afresh, every Or through whole-index arrays).
@@ -293,11 +293,10 @@ class ArrayMatcher:
 
     # --- the query tree -----------------------------------------------------------------
 
-    def evaluate(self, query: wq.Query, deadline: float | None = None) -> Matches:
+    def evaluate(self, query: wq.Query, deadline: Deadline = NEVER) -> Matches:
         """Every match of ``query`` and its score; SearchTimedOut once past ``deadline``.
 
-        ``deadline`` is a perf_counter time (None: no limit); phrases a
-        PendingMatches checks later keep to it too.
+        Phrases a PendingMatches checks later keep to ``deadline`` too.
 
         The last query's answer is kept: a search re-ranked by feedback asks
         for ``AndMaybe(query, feedback terms)`` right after ``query``, whose
@@ -306,7 +305,7 @@ class ArrayMatcher:
         It has no lock: one search at a time evaluates (the engine's lock).
         """
         last = self._last
-        if last is not None and last[0] is query and last[1] == deadline:
+        if last is not None and last[0] is query and last[1] is deadline:
             return last[2]
         outermost = self._parts is None
         if outermost:
@@ -319,7 +318,7 @@ class ArrayMatcher:
         self._last = (query, deadline, found)
         return found
 
-    def _evaluate(self, query: wq.Query, deadline: float | None) -> Matches:
+    def _evaluate(self, query: wq.Query, deadline: Deadline) -> Matches:
         """``query``'s matches, a part met before in the same evaluation taken as it was.
 
         A word being typed is in its query several times over, as the same objects
@@ -336,7 +335,7 @@ class ArrayMatcher:
         parts[id(query)] = (query, found)  # the query held: its id is not reused meanwhile
         return found
 
-    def _evaluate_part(self, query: wq.Query, deadline: float | None) -> Matches:
+    def _evaluate_part(self, query: wq.Query, deadline: Deadline) -> Matches:
         _check_time(deadline)
         kind = type(query)
         if kind is wq.Term:
@@ -368,7 +367,7 @@ class ArrayMatcher:
             return Matches(docnums.astype(np.int64), np.full(len(docnums), float(query.boost)))
         return self._whoosh(query)
 
-    def _combine(self, query: wq.CompoundQuery, deadline: float | None, union: bool) -> Matches:
+    def _combine(self, query: wq.CompoundQuery, deadline: Deadline, union: bool) -> Matches:
         subqueries = query.subqueries
         if not subqueries:
             return Matches.empty()
@@ -410,7 +409,7 @@ class ArrayMatcher:
             scores = scores * query.boost
         return Matches(docnums, scores)
 
-    def _word_in_fields(self, query: wq.Or, deadline: float | None) -> Matches:
+    def _word_in_fields(self, query: wq.Or, deadline: Deadline) -> Matches:
         """An Or of unboosted Terms (a word in each text field), kept in the cache as a
         term's matches are; the Or's boost applied to what is kept."""
         key = ("or", *((q.fieldname, q.text) for q in query.subqueries))
@@ -422,7 +421,7 @@ class ArrayMatcher:
             found = Matches(found.docnums, found.scores * query.boost)
         return found
 
-    def _best_of(self, query: wq.DisjunctionMax, deadline: float | None) -> Matches:
+    def _best_of(self, query: wq.DisjunctionMax, deadline: Deadline) -> Matches:
         """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax)."""
         best = np.full(self.size, -np.inf)
         for part in (self.evaluate(q, deadline) for q in query.subqueries):
@@ -431,7 +430,7 @@ class ArrayMatcher:
         scores = best[docnums]
         return Matches(docnums, scores * query.boost if query.boost != 1.0 else scores)
 
-    def _and_not(self, query: wq.AndNot, deadline: float | None) -> Matches:
+    def _and_not(self, query: wq.AndNot, deadline: Deadline) -> Matches:
         positive = self._evaluate(query.a, deadline)
         negative = self._evaluate(query.b, deadline)
         if not len(positive) or not len(negative):
@@ -443,7 +442,7 @@ class ArrayMatcher:
             return positive.restricted(keep)
         return Matches(positive.docnums[keep], positive.scores[keep])
 
-    def _and_maybe(self, query: wq.AndMaybe, deadline: float | None) -> Matches:
+    def _and_maybe(self, query: wq.AndMaybe, deadline: Deadline) -> Matches:
         """The documents of ``a``; where ``b`` matches too, its score is added (as Whoosh)."""
         required = self.evaluate(query.a, deadline)
         optional = self._evaluate(query.b, deadline)
@@ -472,7 +471,7 @@ class ArrayMatcher:
         except KeyError:
             return False
 
-    def _phrase(self, query: wq.Phrase, deadline: float | None) -> Matches:
+    def _phrase(self, query: wq.Phrase, deadline: Deadline) -> Matches:
         """Whoosh's Phrase: the words in order, each within ``slop`` positions of the last.
 
         Matched as Whoosh's SpanNear2 matcher matches (see ``_chained``), scored as
@@ -488,7 +487,7 @@ class ArrayMatcher:
             found = Matches(found.docnums, found.scores * query.boost)
         return found
 
-    def _phrase_matches(self, query: wq.Phrase, deadline: float | None) -> Matches:
+    def _phrase_matches(self, query: wq.Phrase, deadline: Deadline) -> Matches:
         candidates, scores = self._phrase_candidates(query)
         found = self._verify_phrase(query, candidates, deadline)
         return Matches(candidates[found], scores[found])
@@ -518,7 +517,7 @@ class ArrayMatcher:
         return common, scores
 
     def _verify_phrase(
-        self, query: wq.Phrase, docnums: np.ndarray, deadline: float | None
+        self, query: wq.Phrase, docnums: np.ndarray, deadline: Deadline
     ) -> np.ndarray:
         """Whether the phrase is in each of ``docnums`` (candidates, any order), remembered
         per segment for every generation that has it (search.storage.segments).
@@ -580,7 +579,7 @@ class ArrayMatcher:
         return count
 
     def _pending_union(
-        self, query: wq.Or, groups: int, deadline: float | None
+        self, query: wq.Or, groups: int, deadline: Deadline
     ) -> PendingMatches | None:
         """An Or whose last parts are phrase bonuses: exact for the rest, phrases unchecked.
 

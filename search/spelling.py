@@ -7,8 +7,7 @@ corrections were turned off.
 
 from __future__ import annotations
 
-import time
-
+from search.deadline import NEVER, Deadline
 from search.expansion import WordExpander
 from search.vocabulary import allowed_typos
 
@@ -37,20 +36,18 @@ class SpellingCorrector:
         found = self.expander.vocabulary.corrections(folded, edits=edits)
         return found[0].word if found else None
 
-    def suggest_query(
-        self, words: list[str], text: str, deadline: float | None = None
-    ) -> str | None:
+    def suggest_query(self, words: list[str], text: str, deadline: Deadline = NEVER) -> str | None:
         """``text`` with its unknown words replaced by corrections, or None.
 
-        At most MAX_CORRECTED_WORDS words are looked up, none after ``deadline`` (a
-        perf_counter time): the words left are kept as typed.
+        At most MAX_CORRECTED_WORDS words are looked up, none after ``deadline``:
+        the words left are kept as typed.
         """
         suggestion, changed, tried = text, False, 0
         for word in words:
             for part in word.split():
                 if self.known(part):
                     continue
-                if tried >= MAX_CORRECTED_WORDS or (deadline and time.perf_counter() > deadline):
+                if tried >= MAX_CORRECTED_WORDS or deadline.exceeded():
                     return suggestion if changed else None
                 tried += 1
                 correction = self.correct(part)

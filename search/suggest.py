@@ -23,9 +23,10 @@ from whoosh import query as wq
 from whoosh.analysis import Analyzer
 from whoosh.searching import Searcher
 
+from search.deadline import NEVER, Deadline
 from search.expansion import WordExpander
 from search.facets import KNOWN_FACETS, ValueSets
-from search.matching import ArrayMatcher
+from search.matching import ArrayMatcher, SearchTimedOut
 from search.results import Suggestion
 from search.vocabulary import Alternative
 
@@ -62,14 +63,17 @@ class Completer:
     def _fold(self, text: str) -> str:
         return " ".join(t.text for t in self.analyzer(text, no_morph=True, removestops=False))
 
-    def complete(self, text: str, limit: int = 8) -> list[Suggestion]:
+    def complete(self, text: str, limit: int = 8, deadline: Deadline = NEVER) -> list[Suggestion]:
+        """The completions of ``text``; past ``deadline``, without titles (and not remembered)."""
         key = (text, limit)
         found = self._remembered.get(key)
         if found is None:
-            found = self._remembered[key] = self._complete(text, limit)
+            found = self._complete(text, limit, deadline)
+            if not deadline.exceeded():
+                self._remembered[key] = found
         return list(found)
 
-    def _complete(self, text: str, limit: int) -> list[Suggestion]:
+    def _complete(self, text: str, limit: int, deadline: Deadline) -> list[Suggestion]:
         head, _, last = text.rstrip().rpartition(" ")
         prefix = self._fold(last)
         if len(prefix) < MIN_PREFIX or " " in prefix:
@@ -79,7 +83,7 @@ class Completer:
         words = self._words(prefix, head_terms)
         terms = [(count, Suggestion(keep + a.word, "term", count)) for count, a in words]
         ranked = sorted(self._values(prefix) + terms, key=lambda pair: -pair[0])
-        titles = self._titles(head_terms, [a.term for _, a in words[:TITLE_TERMS]])
+        titles = self._titles(head_terms, [a.term for _, a in words[:TITLE_TERMS]], deadline)
         found = [s for _, s in ranked][: max(limit - len(titles), 0)] + titles
         unique, seen = [], set()
         for suggestion in found:
@@ -121,13 +125,19 @@ class Completer:
                 found.append((suggestion.count, suggestion))
         return found
 
-    def _titles(self, head_terms: list[str], terms: list[str]) -> list[Suggestion]:
-        """The newest articles whose title holds one of ``terms`` and all ``head_terms``."""
+    def _titles(
+        self, head_terms: list[str], terms: list[str], deadline: Deadline
+    ) -> list[Suggestion]:
+        """The newest articles whose title holds one of ``terms`` and all ``head_terms``;
+        none once past ``deadline``."""
         if not terms:
             return []
         wanted = [wq.Term("title", t) for t in head_terms]
         wanted.append(wq.Or([wq.Term("title", t) for t in terms]))
-        docnums = self.matcher.evaluate(wq.And(wanted)).docnums
+        try:
+            docnums = self.matcher.evaluate(wq.And(wanted), deadline).docnums
+        except SearchTimedOut:
+            return []
         if not len(docnums):
             return []
         newest = docnums[np.argsort(-self.day[docnums], kind="stable")[:TITLES_SHOWN]]

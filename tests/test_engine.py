@@ -443,6 +443,32 @@ def test_no_suggestion_for_known_words(engine):
     assert search(engine, "").suggestion is None
 
 
+def test_each_time_limit_run_out_cuts_its_own_part_short(engine):
+    """A budget of 0 seconds is a deadline already past (search.deadline): each part that
+    can stop early does, on any machine, and the rest of the answer is whole."""
+    patient = SearchEngine(
+        engine.index_dir, facet_seconds=None, spelling_seconds=None, search_seconds=None
+    )
+    whole = search(patient, "heat hospitls", prefix=False, typos=False)
+    assert whole.suggestion == "heat hospitals" and not whole.partial
+    no_facets = SearchEngine(engine.index_dir, facet_seconds=0)
+    counted = search(no_facets, "heat hospitls", prefix=False, typos=False)
+    assert all(f.timed_out and not f.values for f in counted.facets.values())
+    assert (counted.total, counted.suggestion) == (whole.total, whole.suggestion)
+    assert not any(f.timed_out for f in whole.facets.values())
+    no_spelling = SearchEngine(engine.index_dir, spelling_seconds=0)
+    spelt = search(no_spelling, "heat hospitls", prefix=False, typos=False)
+    assert spelt.suggestion is None and spelt.total == whole.total
+    no_matching = SearchEngine(engine.index_dir, search_seconds=0)
+    cut = search(no_matching, "heat hospitls", prefix=False, typos=False)
+    assert cut.partial and (cut.total, cut.hits) == (0, ())
+    # Completions keep to the search's limit: out of time, no titles, the words still.
+    title = ("Chocolate Makers Scramble as Cocoa Prices Hit Records", "title")
+    hurried = [(s.text, s.kind) for s in no_matching.suggest("chocol")]
+    assert title in [(s.text, s.kind) for s in engine.suggest("chocol")]
+    assert title not in hurried and ("chocolate", "term") in hurried
+
+
 def test_completions_for_a_prefix(engine):
     def suggestions(prefix):
         return [(s.text, s.kind) for s in engine.suggest(prefix)]

@@ -124,7 +124,7 @@ def _phrase_checked_segments(engine: SearchEngine) -> set[str]:
 
 def _engine(index_dir: Path) -> SearchEngine:
     return SearchEngine(
-        index_dir, refresh_seconds=0, facet_seconds=60, search_seconds=60, facets=FACETS
+        index_dir, refresh_seconds=0, facet_seconds=None, search_seconds=None, facets=FACETS
     )
 
 

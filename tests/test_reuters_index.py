@@ -68,7 +68,7 @@ def sample_engines(tmp_path_factory, reuters_dir, raw_stories):
         name: index_paths(work / f"{name}-index", [work / source], procs=1)
         for name, source in (("text", "text"), ("json", "sample.jsonl"))
     }
-    engines = {name: SearchEngine(work / f"{name}-index", facet_seconds=60) for name in reports}
+    engines = {name: SearchEngine(work / f"{name}-index", facet_seconds=None) for name in reports}
     return chosen, reports, engines
 
 
@@ -152,7 +152,7 @@ def reuters_engine(tmp_path_factory, reuters_dir) -> SearchEngine:
     report = index_paths(work / "index", [reuters_dir / "articles.jsonl"])
     assert (report.added, report.skipped) == (STORIES, 0)
     # A generous facet budget: these tests check counts, not speed on a busy machine.
-    return SearchEngine(work / "index", facet_seconds=60)
+    return SearchEngine(work / "index", facet_seconds=None)
 
 
 def expected_facets(raw_stories, regions=(), themes=()):
