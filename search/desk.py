@@ -270,7 +270,7 @@ class Rule:
         ends_at = _time(body.get("ends_at"), "ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             raise _fail("ends_at must come after starts_at")
-        note = _text(body.get("note") or "", "note", MAX_NOTE_CHARS, empty=True)
+        note = _text(body.get("note", ""), "note", MAX_NOTE_CHARS, empty=True)
         return cls(id, query, match, facet_values, pin, hide, starts_at, ends_at, note)
 
     def to_json(self) -> dict[str, Any]:

@@ -89,6 +89,9 @@ def test_bad_synonyms_are_refused_clearly(tmp_path, data, says):
         ({"query": "x", "pin": ["a"], "filters": {"colour": ["red"]}}, "no field 'colour'"),
         ({"query": "x", "pin": ["a"], "starts_at": "soon"}, "ISO-8601"),
         ({"query": "x", "pin": ["a"], "starts_at": "2026-02-01", "ends_at": "2026-01-01"}, "after"),
+        # Found by schemathesis: a falsy note of another type was taken as no note.
+        ({"query": "x", "pin": ["a"], "note": False}, "note must be a string"),
+        ({"query": "x", "pin": ["a"], "note": None}, "note must be a string"),
     ],
 )
 def test_bad_rules_are_refused_clearly(tmp_path, data, says):

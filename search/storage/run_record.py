@@ -41,7 +41,7 @@ class RunRecord:
     def __init__(self, path: Path):
         self.path = path
 
-    def _write(self, state: dict) -> None:
+    def _save(self, state: dict) -> None:
         write_durably(self.path, json.dumps(state, indent=1).encode())
 
     def start(self, paths: list[Path], rebuild: bool) -> dict:
@@ -52,7 +52,7 @@ class RunRecord:
             "rebuild": rebuild,
             "paths": [str(Path(path).absolute()) for path in paths],
         }
-        self._write(state)
+        self._save(state)
         return state
 
     def finish(
@@ -66,7 +66,7 @@ class RunRecord:
             "generation": generation,
             "documents": documents,
         }
-        self._write(state)
+        self._save(state)
 
     def last_run(self) -> dict | None:
         """The last indexer run as /healthz shows it; None when no run was recorded.
