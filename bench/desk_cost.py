@@ -10,7 +10,12 @@ alternating rounds, so the machine's drift falls on both:
   every mid-word state and typo of bench/typing_queries.txt (as
   bench/keystrokes.py types them), each round's p50 and p95;
 - the CPU time of each search and keystroke in process (``thread_time``),
-  which a machine shared with other work disturbs far less than elapsed time.
+  which a machine shared with other work disturbs far less than elapsed time;
+- interleaved: with the full desk, each search and keystroke in process with
+  the desk and without it (``SearchRequest.desk``, the path an empty desk
+  takes), one right after the other, the order swapped every pass (twice as
+  many passes as rounds), so a loaded
+  machine's drift, which moves whole rounds by a third, falls on both alike.
 
 The figures are the medians of the rounds' figures, and full / empty. The
 full desk is made of the corpus's own words, so searches fire it: of the
@@ -30,6 +35,7 @@ Usage: ``python bench/desk_cost.py [--index DIR] [--rounds 5] [--synonyms 10000]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -111,9 +117,10 @@ def in_process(index_dir: Path):
 
     engine = SearchEngine(index_dir)
 
-    def search(query_string: str) -> dict:
+    def search(query_string: str, desk: bool = True) -> dict:
         args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
-        return result_json(engine.search(parse_search_request(args)))
+        request = dataclasses.replace(parse_search_request(args), desk=desk)
+        return result_json(engine.search(request))
 
     return search
 
@@ -130,6 +137,20 @@ def timed(search, items, cpu: list | None = None) -> tuple[list[float], int]:
             cpu.append((time.thread_time() - cpu_started) * 1000)
         fired += bool(answer["synonyms_applied"] or answer["rules_applied"])
     return latencies, fired
+
+
+def interleaved(search, items, passes: int) -> dict[bool, list[float]]:
+    """CPU ms of each item searched with the desk (True) and without (False), one right
+    after the other, the order swapped every pass (``passes`` even: the second of a pair
+    finds the first's articles read, so each side is second as often)."""
+    cpu: dict[bool, list[float]] = {True: [], False: []}
+    for number in range(passes):
+        for item in items:
+            for desk in (False, True) if number % 2 == 0 else (True, False):
+                started = time.thread_time()
+                search(item, desk)
+                cpu[desk].append((time.thread_time() - started) * 1000)
+    return cpu
 
 
 def summary(rounds: list[list[float]]) -> dict:
@@ -223,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
             typing_fired = {
                 full: (switch(full), timed(search, typed)[1])[1] for full in (False, True)
             }
+            side_by_side = {
+                "search": interleaved(search, queries, 2 * args.rounds),
+                "keys": interleaved(search, typed, 2 * args.rounds),
+            }
         finally:
             stop_server(server)
             desk.restore(empty_number, EDITOR)
@@ -255,6 +280,15 @@ def main(argv: list[str] | None = None) -> int:
         for key in ("p50_ms", "p95_ms"):
             ratio = full[key] / empty[key]
             print(f"{label + ' ' + key[:3]:<40}{empty[key]:>10.2f}{full[key]:>10.2f}{ratio:>12.3f}")
+    print(f"interleaved in process, CPU ({2 * args.rounds} passes){'without':>13}{'with':>10}")
+    for kind, label in (("search", "search"), ("keys", "keystroke")):
+        without, with_desk = side_by_side[kind][False], side_by_side[kind][True]
+        figures[f"{kind}_interleaved"] = {"without": without, "with": with_desk}
+        for name, of in (("p50", np.median), ("p95", lambda v: np.percentile(v, 95))):
+            low, high = float(of(without)), float(of(with_desk))
+            print(f"{label + ' ' + name:<40}{low:>10.2f}{high:>10.2f}{high / low:>12.3f}")
+        low, high = float(np.mean(without)), float(np.mean(with_desk))
+        print(f"{label + ' mean':<40}{low:>10.2f}{high:>10.2f}{high / low:>12.3f}")
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
