@@ -74,6 +74,9 @@ class Recorder:
         self._logged_drops = 0
         self._reason = ""
         self._counting = _original("_thread", "allocate_lock")()  # both threads count drops
+        # Held while a batch is written: flush() returns only once a batch the writing thread
+        # took before it is in the file too.
+        self._writing = _original("_thread", "allocate_lock")()
 
     def record(self, event: Event) -> bool:
         """Queue ``event``; False when it is dropped instead. Never blocks, never raises."""
@@ -153,17 +156,18 @@ class Recorder:
     def _write_batch(self, connection: sqlite3.Connection) -> None:
         """Write the queued events, and the count of drops not yet in the file; on an error
         the batch is dropped (and counted) and the error raised."""
-        batch = self._take()
-        drops = self._unwritten_drops
-        if not batch and not drops:
-            return
-        try:
-            storage.write_events(connection, batch, dropped=drops)
-        except sqlite3.Error as error:
-            self._drop(len(batch), f"the analytics file failed: {error}")
-            raise
-        with self._counting:
-            self._unwritten_drops -= drops
+        with self._writing:
+            batch = self._take()
+            drops = self._unwritten_drops
+            if not batch and not drops:
+                return
+            try:
+                storage.write_events(connection, batch, dropped=drops)
+            except sqlite3.Error as error:
+                self._drop(len(batch), f"the analytics file failed: {error}")
+                raise
+            with self._counting:
+                self._unwritten_drops -= drops
 
     def _log_drops(self) -> None:
         now = time.monotonic()
