@@ -48,12 +48,17 @@ FORBIDDEN = _error("A change with the session cookie but without its X-CSRF-Toke
 NO_DESK = _error("This server is a replica: it has no desk.")
 
 
+TOO_LARGE = _error("A body larger than the server takes (64 KB).")
+
+
 def _operation(operation_id: str, summary: str, responses: dict, **extra) -> dict:
+    """An admin operation: every one may answer 401 and 404, one with a body also 413."""
+    sized = {"413": TOO_LARGE} if "requestBody" in extra else {}
     return {
         "operationId": operation_id,
         "summary": summary,
         "security": SECURITY,
-        "responses": {"401": UNAUTHORIZED, "404": NO_DESK, **responses},
+        "responses": {"401": UNAUTHORIZED, "404": NO_DESK, **sized, **responses},
         **extra,
     }
 
