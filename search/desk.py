@@ -151,8 +151,6 @@ def _phrases(value: Any, what: str, at_least: int) -> tuple[str, ...]:
 
 
 def _ids(value: Any, what: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise _fail(f"{what} must be a list of article ids (strings)")
     if len(value) > MAX_IDS:
@@ -254,14 +252,14 @@ class Rule:
         query = _text(body.get("query"), "query", MAX_PHRASE_CHARS)
         if not any(ch.isalnum() for ch in query):
             raise _fail("query has no letter or digit")
-        match = body.get("match") or "exact"
+        match = body.get("match", "exact")
         if match not in MATCHES:
             raise _fail(f"match must be one of {', '.join(MATCHES)}")
-        filters = _object(body.get("filters") or {}, "rule's filters", set(KNOWN_FACETS))
+        filters = _object(body.get("filters", {}), "rule's filters", set(KNOWN_FACETS))
         facet_values = {
             name: _phrases(values, f"filters.{name}", 1) for name, values in filters.items()
         }
-        pin, hide = _ids(body.get("pin"), "pin"), _ids(body.get("hide"), "hide")
+        pin, hide = _ids(body.get("pin", []), "pin"), _ids(body.get("hide", []), "hide")
         if not pin and not hide:
             raise _fail("a rule pins or hides at least one article")
         if set(pin) & set(hide):

@@ -92,6 +92,10 @@ def test_bad_synonyms_are_refused_clearly(tmp_path, data, says):
         # Found by schemathesis: a falsy note of another type was taken as no note.
         ({"query": "x", "pin": ["a"], "note": False}, "note must be a string"),
         ({"query": "x", "pin": ["a"], "note": None}, "note must be a string"),
+        # Likewise a falsy match, filters or list of ids of another type than the schema's.
+        ({"query": "x", "pin": ["a"], "match": ""}, "match must be"),
+        ({"query": "x", "pin": ["a"], "filters": False}, "filters"),
+        ({"query": "x", "pin": ["a"], "hide": None}, "hide must be a list"),
     ],
 )
 def test_bad_rules_are_refused_clearly(tmp_path, data, says):
