@@ -475,7 +475,7 @@ class SearchEngine:
             hits = self._page(
                 gen, parsed, request, final, filtered or meaning_only, found, pins, desk, meaning
             )
-        except SearchTimedOut:  # proximity phrases are looked for while ranking (matching.py)
+        except SearchTimedOut:  # proximity phrases are looked for while ranking (search.matching)
             hits, partial = [], True
         total = len(final)
         suggestion = None
