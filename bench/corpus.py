@@ -19,6 +19,7 @@ Same arguments, same file: the corpus is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import random
@@ -164,11 +165,15 @@ def write_corpus(source: Path, size: int, out: Path) -> Path:
     """Write ``size`` articles made from ``source`` to ``out`` (reused when already written).
 
     A size up to the source's cuts it short, unchanged; a larger one grows it
-    into a scale corpus (see the module's docstring).
+    into a scale corpus (see the module's docstring). Whether it is written
+    already is told by the source's content, not its modification time: a
+    source copied or restored anew must not rewrite the corpus, whose new
+    modification time would make an index built from it read it all again.
     """
     out = Path(out)
     stamp = out.with_suffix(".stamp")
-    wanted = f"{Path(source).resolve()} {Path(source).stat().st_mtime_ns} {size} {CORPUS_VERSION}"
+    digest = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    wanted = f"{Path(source).resolve()} {digest} {size} {CORPUS_VERSION}"
     if out.exists() and stamp.exists() and stamp.read_text() == wanted:
         return out
     articles = read_articles(source)

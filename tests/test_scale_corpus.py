@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -79,3 +80,18 @@ def test_a_short_corpus_is_the_source_cut_short(tmp_path):
     source = _source(tmp_path / "source.jsonl")
     cut = corpus.write_corpus(source, 10, tmp_path / "cut.jsonl")
     assert _read(cut) == _read(source)[:10]
+
+
+def test_a_corpus_is_rewritten_when_its_source_changes_not_when_it_is_touched(tmp_path):
+    source = _source(tmp_path / "source.jsonl")
+    out = corpus.write_corpus(source, GROWN, tmp_path / "grown.jsonl")
+    written = out.stat().st_mtime_ns
+    os.utime(out, ns=(written - 10**9, written - 10**9))  # older, so a rewrite would show
+    written = out.stat().st_mtime_ns
+    # The source restored anew (as a fresh copy of the shared corpora is): same content.
+    later = source.stat().st_mtime_ns + 10**9
+    os.utime(source, ns=(later, later))
+    assert corpus.write_corpus(source, GROWN, out).stat().st_mtime_ns == written
+    with source.open("a", encoding="utf-8") as file:
+        file.write(json.dumps({"id": "new", "title": "New", "body": "New."}) + "\n")
+    assert corpus.write_corpus(source, GROWN, out).stat().st_mtime_ns != written
