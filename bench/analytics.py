@@ -28,7 +28,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,27 +35,17 @@ import time
 from contextlib import suppress
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
-from urllib.request import Request, urlopen
 
-from soak import REUTERS, Server, article_search, percentiles
+from corpus import REUTERS
+from harness import Server, get, index_corpus, percentiles
+from query_logs import QUERY_LOG, read_query_log
 
-BENCH_DIR = Path(__file__).resolve().parent
-
-QUERIES = BENCH_DIR / "queries.txt"
 WARMUP_SECONDS = 5.0
 
 
 def queries() -> list[str]:
     """The query strings of bench/queries.txt (page 1 of /api/search), as /search takes them."""
-    lines = [line.strip() for line in QUERIES.read_text().splitlines()]
-    return [urlencode(parse_qsl(line)) for line in lines if line and not line.startswith("#")]
-
-
-def fetch(url: str, body: bytes | None = None, headers: dict | None = None) -> int:
-    request = Request(url, data=body, headers=headers or {})
-    with urlopen(request, timeout=30) as response:
-        response.read()
-        return response.status
+    return [urlencode(parse_qsl(line)) for line in read_query_log(QUERY_LOG)]
 
 
 def run_clients(url: str, clients: int, seconds: float, events: bool, seed: int) -> list[float]:
@@ -75,9 +64,12 @@ def run_clients(url: str, clients: int, seconds: float, events: bool, seed: int)
             params = rng.choice(asked)
             started = time.perf_counter()
             try:
-                fetch(f"{url}/search?{params}", headers={"HX-Request": "true"})
+                status, _ = get(f"{url}/search?{params}", headers={"HX-Request": "true"})
             except OSError as error:
                 errors.append(str(error))
+                continue
+            if status != 200:
+                errors.append(f"{status} for /search?{params}")
                 continue
             elapsed = time.perf_counter() - started
             with lock:
@@ -91,7 +83,7 @@ def run_clients(url: str, clients: int, seconds: float, events: bool, seed: int)
             for beacon in beacons:
                 body = json.dumps({**beacon, "view": view, "seq": seq}).encode()
                 with suppress(OSError):  # shed under load: the page would not notice either
-                    fetch(f"{url}/api/events", body, {"Content-Type": "text/plain"})
+                    get(f"{url}/api/events", body=body, headers={"Content-Type": "text/plain"})
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -104,27 +96,28 @@ def run_clients(url: str, clients: int, seconds: float, events: bool, seed: int)
 
 
 def one_run(index_dir: Path, recording: bool, args, workdir: Path, number: int) -> dict:
-    os.environ["ARTICLE_SEARCH_ANALYTICS"] = "1" if recording else "0"
-    server = Server(index_dir, args.workers, False, workdir / f"server-{number}.log")
+    env = {**os.environ, "ARTICLE_SEARCH_ANALYTICS": "1" if recording else "0"}
+    log = workdir / f"server-{number}.log"
+    server = Server.article_search(index_dir, args.workers, recycle=False, log=log, env=env)
     try:
         server.wait_healthy(60)
         run_clients(server.url, args.clients, WARMUP_SECONDS, recording, seed=0)  # warm caches
         latencies = run_clients(server.url, args.clients, args.seconds, recording, seed=number)
     finally:
         server.stop()
-    figures = percentiles(latencies)
+    figures = p50_p95(latencies)
     label = "on " if recording else "off"
     print(
-        f"  run {number:>2} recording {label}: {figures['count']:>5} searches, "
-        f"p50 {figures['p50_ms']:>6} ms, p95 {at_95(latencies):>6.1f} ms",
+        f"  run {number:>2} recording {label}: {len(latencies):>5} searches, "
+        f"p50 {figures['p50_ms']:>6.1f} ms, p95 {figures['p95_ms']:>6.1f} ms",
         flush=True,
     )
-    return {"recording": recording, "p50_ms": figures["p50_ms"], "p95_ms": at_95(latencies)}
+    return {"recording": recording, **figures}
 
 
-def at_95(latencies: list[float]) -> float:
-    ordered = sorted(latencies)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+def p50_p95(seconds: list[float]) -> dict[str, float]:
+    """The median and 95th percentile, in ms, of latencies in seconds."""
+    return percentiles([value * 1000 for value in seconds], (50, 95))
 
 
 def search_event_cost(app, asked: list[str], repeat: int = 20) -> float:
@@ -177,16 +170,16 @@ def in_process(index_dir: Path, passes: int) -> dict:
         beacons.append(time.perf_counter() - started)
     figures = {
         "search_event_data_us": search_event_cost(apps[True].application, asked),
-        "off": {"p50_ms": percentiles(times[False])["p50_ms"], "p95_ms": at_95(times[False])},
-        "on": {"p50_ms": percentiles(times[True])["p50_ms"], "p95_ms": at_95(times[True])},
+        "off": p50_p95(times[False]),
+        "on": p50_p95(times[True]),
         "beacon_p50_ms": round(statistics.median(beacons) * 1000, 3),
-        "beacon_p95_ms": round(at_95(beacons), 3),
+        "beacon_p95_ms": round(p50_p95(beacons)["p95_ms"], 3),
         "searches": len(times[True]),
     }
     print(
         f"in process, {figures['searches']} searches each way in turns: recording off p50 "
-        f"{figures['off']['p50_ms']} ms, p95 {figures['off']['p95_ms']:.1f} ms; on p50 "
-        f"{figures['on']['p50_ms']} ms, p95 {figures['on']['p95_ms']:.1f} ms "
+        f"{figures['off']['p50_ms']:.1f} ms, p95 {figures['off']['p95_ms']:.1f} ms; on p50 "
+        f"{figures['on']['p50_ms']:.1f} ms, p95 {figures['on']['p95_ms']:.1f} ms "
         f"(adds {figures['on']['p95_ms'] - figures['off']['p95_ms']:.2f} ms to p95); "
         f"a beacon takes {figures['beacon_p50_ms']} ms (p95 {figures['beacon_p95_ms']} ms) "
         f"of a worker; what a search itself does for recording (web.recording.search_event_data): "
@@ -231,9 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         index_dir = Path(args.index) if args.index else workdir / "index"
         if not args.index:
-            print(f"indexing {REUTERS} ...", flush=True)
-            command = [article_search(), "index", str(REUTERS), "--index", str(index_dir)]
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            index_corpus(REUTERS, index_dir)
         print(
             f"{args.runs} runs each way, {args.clients} clients, {args.seconds:.0f} s a run, "
             f"{args.workers} workers; load average before: {os.getloadavg()}",

@@ -24,7 +24,6 @@ Usage: ``python bench/bench.py [--size 200000] [--skip-http] [--json out.json]``
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -32,8 +31,6 @@ import platform
 import re
 import resource
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,18 +39,23 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import numpy as np
+from corpus import REUTERS, count_articles, write_corpus
+from fts5_baseline import Fts5Search
+from harness import (
+    ARTICLE_SEARCH,
+    BENCH_DIR,
+    ROOT,
+    Server,
+    TreeMemory,
+    in_process_search,
+    log,
+    percentiles,
+    rss_mb,
+)
+from query_logs import QUERY_LOG, read_query_log
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-sys.path[:0] = [str(ROOT), str(BENCH_DIR)]
-
-from corpus import REUTERS, count_articles, write_corpus  # noqa: E402
-from fts5_baseline import Fts5Search  # noqa: E402
-
-QUERY_LOG = BENCH_DIR / "queries.txt"
 DEFAULT_WORK = ROOT / "var" / "bench"
 # Corpora at least this big are held to the 200,000-article and the million-article targets.
 SCALE_THRESHOLDS = (100_000, 500_000)
@@ -81,75 +83,12 @@ TARGETS = {
 }
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# --- processes and memory -------------------------------------------------------------
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            found += [int(child) for child in task.read_text().split()]
-    return found
-
-
-def process_tree(pid: int) -> list[int]:
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending += _children(current)
-    return tree
-
-
-def rss_mb(pid: int) -> float:
-    """A process's resident memory (VmRSS), in MB; 0 once gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-class TreeMemory:
-    """Samples the summed resident memory of a process and its descendants (``peak``),
-    and the largest of any one descendant (``largest_descendant``): a server's worker,
-    even one that was replaced (gunicorn recycles workers) before the end."""
-
-    def __init__(self, pid: int, interval: float = 0.05):
-        self.pid, self.interval, self.peak = pid, interval, 0.0
-        self.largest_descendant = 0.0
-        self.descendants: set[int] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            tree = process_tree(self.pid)
-            sizes = [rss_mb(p) for p in tree]
-            self.peak = max(self.peak, sum(sizes))
-            self.largest_descendant = max(self.largest_descendant, *sizes[1:], 0.0)
-            self.descendants.update(tree[1:])
-            self._stop.wait(self.interval)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
+def timed_run(command: list[str]) -> tuple[float, float, float, str]:
     """Run ``command``; (wall seconds, CPU seconds, peak summed RSS in MB, its stdout).
 
     CPU seconds (user + system, every process of the run) change little when
@@ -157,9 +96,7 @@ def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float
     """
     cpu_before = _children_cpu()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
-    )
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     memory = TreeMemory(process.pid)
     out, err = process.communicate()
     seconds = time.perf_counter() - started
@@ -174,7 +111,7 @@ def timed_run(command: list[str], env: dict | None = None) -> tuple[float, float
 
 def ours_index_commands(corpus: Path, index_dir: Path, *more: Path) -> list[str]:
     paths = [str(corpus), *map(str, more)]
-    return [sys.executable, "-m", "index.cli", "index", *paths, "--index", str(index_dir)]
+    return [*ARTICLE_SEARCH, "index", *paths, "--index", str(index_dir)]
 
 
 def write_daily_import(corpus: Path, out: Path) -> Path:
@@ -189,7 +126,7 @@ def write_daily_import(corpus: Path, out: Path) -> Path:
     return out
 
 
-def add_while_serving(command: list[str], env: dict, index_dir: Path, articles: int) -> dict:
+def add_while_serving(command: list[str], index_dir: Path, articles: int) -> dict:
     """Run the daily import ``command`` while an engine serves ``index_dir``, searching for
     DAILY_WORD every POLL_SECONDS: the import's wall, CPU and peak memory, and the seconds
     (wall, and CPU of this searching process) from its exit until a search found all its
@@ -204,7 +141,7 @@ def add_while_serving(command: list[str], env: dict, index_dir: Path, articles: 
     ran: dict = {}
 
     def run() -> None:
-        ran["figures"] = timed_run(command, env)
+        ran["figures"] = timed_run(command)
         ran["ended"], ran["ended_cpu"] = time.perf_counter(), time.process_time()
 
     indexer = threading.Thread(target=run, name="daily import")
@@ -241,7 +178,6 @@ def fts5_commands(command: str, corpus: Path, db: Path) -> list[str]:
 
 def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dict:
     """Full index and no-change re-run, ``runs`` times each; medians and peak memory."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(BENCH_DIR)]))
     figures: dict[str, dict] = {"ours": {}, "fts5": {}}
     samples: dict[str, dict[str, list[float]]] = {
         name: {
@@ -259,12 +195,12 @@ def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dic
     daily = write_daily_import(corpus, work / "daily.jsonl")
     for run in range(runs):
         shutil.rmtree(index_dir, ignore_errors=True)
-        seconds, cpu, peak, out = timed_run(ours_index_commands(corpus, index_dir), env)
+        seconds, cpu, peak, out = timed_run(ours_index_commands(corpus, index_dir))
         vectors = second_pass_seconds(out)
         seconds -= vectors
-        rerun, _, _, _ = timed_run(ours_index_commands(corpus, index_dir), env)
+        rerun, _, _, _ = timed_run(ours_index_commands(corpus, index_dir))
         add = add_while_serving(
-            ours_index_commands(corpus, index_dir, daily), env, index_dir, count_articles(daily)
+            ours_index_commands(corpus, index_dir, daily), index_dir, count_articles(daily)
         )
         samples["ours"]["full"].append(seconds)
         samples["ours"]["vectors"].append(vectors)
@@ -281,8 +217,8 @@ def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dic
             f"({add['searchable_cpu']:.2f} s CPU searching)"
         )
         if baseline:
-            seconds, cpu, peak, _ = timed_run(fts5_commands("index", corpus, db), env)
-            rerun, _, _, _ = timed_run(fts5_commands("update", corpus, db), env)
+            seconds, cpu, peak, _ = timed_run(fts5_commands("index", corpus, db))
+            rerun, _, _, _ = timed_run(fts5_commands("update", corpus, db))
             samples["fts5"]["full"].append(seconds)
             samples["fts5"]["cpu"].append(cpu)
             samples["fts5"]["rerun"].append(rerun)
@@ -317,36 +253,15 @@ def measure_indexing(corpus: Path, work: Path, runs: int, baseline: bool) -> dic
 # --- in-process search ----------------------------------------------------------------
 
 
-def read_query_log(path: Path) -> list[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
 def ours_search(index_dir: Path) -> Callable[[str], str]:
     """What /api/search does for one query string, in process: request -> JSON text."""
-    from werkzeug.datastructures import MultiDict
-
-    from search.engine import SearchEngine
-    from search.serialize import result_json
-    from web.params import parse_search_request
-
-    engine = SearchEngine(index_dir)
-
-    def search(query_string: str) -> str:
-        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
-        return json.dumps(result_json(engine.search(parse_search_request(args))))
-
-    return search
+    search = in_process_search(index_dir)
+    return lambda query_string: json.dumps(search(query_string))
 
 
 def fts5_search(db: Path) -> Callable[[str], str]:
     searcher = Fts5Search(db)
     return lambda query_string: json.dumps(searcher.search(query_string))
-
-
-def percentiles(samples_ms: list[float]) -> dict:
-    p50, p95, p99 = np.percentile(samples_ms, [50, 95, 99])
-    return {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99)}
 
 
 def measure_search(searchers: dict[str, Callable[[str], str]], queries: list[str], rounds: int):
@@ -385,42 +300,6 @@ def measure_search(searchers: dict[str, Callable[[str], str]], queries: list[str
 
 
 # --- HTTP ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(command: list[str], env: dict, port: int) -> tuple[subprocess.Popen, float]:
-    """The server started, and the seconds from its start to its first /healthz answer."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited ({process.returncode}): {' '.join(command)}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process, time.perf_counter() - started
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(f"server did not answer on port {port}")
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def python_load(port: int, paths: list[str], clients: int, seconds: float) -> dict:
@@ -476,38 +355,31 @@ def wrk_load(port: int, paths_file: Path, clients: int, seconds: float) -> dict:
 
 
 def measure_http(
-    name: str,
-    command: list[str],
-    env: dict,
-    port: int,
-    queries: list[str],
-    clients: int,
-    seconds: float,
-    tool: str,
+    name: str, server: Server, queries: list[str], clients: int, seconds: float, tool: str
 ) -> dict:
     paths = ["/api/search?" + q for q in queries]
-    process, start_seconds = start_server(command, env, port)
-    memory = TreeMemory(process.pid, interval=0.25)
     try:
-        python_load(port, paths, clients, min(3.0, seconds))  # warm every worker up
+        server.wait_healthy()
+        memory = TreeMemory(server.process.pid, interval=0.25)
+        python_load(server.port, paths, clients, min(3.0, seconds))  # warm every worker up
         if tool == "wrk":
             with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as file:
                 file.write("\n".join(paths) + "\n")
             try:
-                figures = wrk_load(port, Path(file.name), clients, seconds)
+                figures = wrk_load(server.port, Path(file.name), clients, seconds)
             finally:
                 os.unlink(file.name)
         else:
-            figures = python_load(port, paths, clients, seconds)
+            figures = python_load(server.port, paths, clients, seconds)
         figures["http_rps"] = figures["requests"] / figures["seconds"]
         figures["http_errors"] = figures["errors"] + figures["non_2xx"]
         memory.stop()
         figures["worker_mb"] = memory.largest_descendant
         figures["workers"] = len(memory.descendants)  # more than --workers: some recycled
         figures["load_tool"] = tool
-        figures["start_seconds"] = start_seconds
+        figures["start_seconds"] = server.start_seconds
     finally:
-        stop_server(process)
+        server.stop()
     log(
         f"  http {name}: {figures['http_rps']:.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
         f"p95 {figures['p95_ms']:.1f} ms, errors {figures['http_errors']}"
@@ -515,30 +387,31 @@ def measure_http(
     return {f"http_{k}" if k.endswith("_ms") else k: v for k, v in figures.items()}
 
 
+def fts5_server(db: Path, workers: int) -> Server:
+    """The FTS5 baseline (bench/fts5_app.py) under gunicorn with article-search's settings."""
+
+    def command(port: int) -> list[str]:
+        return [
+            *[sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"],
+            *["--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            *["--pythonpath", str(BENCH_DIR), "fts5_app:create_app()"],
+        ]
+
+    env = dict(os.environ, BENCH_FTS5_DB=str(db), ARTICLE_SEARCH_LOG_LEVEL="warning")
+    return Server(command, env)
+
+
 def measure_all_http(args, work: Path, queries: list[str], baseline: bool) -> dict:
     tool = "wrk" if shutil.which("wrk") and not args.python_load else "python"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(BENCH_DIR)]))
-    env["ARTICLE_SEARCH_LOG_LEVEL"] = "warning"
     figures = {}
     runs = {"ours": [], "fts5": []}
+    load = (queries, args.clients, args.http_seconds, tool)
     for _ in range(args.http_runs):
-        port = free_port()
-        ours = [sys.executable, "-m", "index.cli", "serve", "--index", str(work / "index")]
-        ours += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-        runs["ours"].append(
-            measure_http("ours", ours, env, port, queries, args.clients, args.http_seconds, tool)
-        )
+        ours = Server.article_search(work / "index", args.workers)
+        runs["ours"].append(measure_http("ours", ours, *load))
         if baseline:
-            port = free_port()
-            fts5 = [sys.executable, "-m", "gunicorn", "--config", "python:web.gunicorn_conf"]
-            fts5 += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-            fts5 += ["--pythonpath", str(BENCH_DIR), "fts5_app:create_app()"]
-            fts5_env = dict(env, BENCH_FTS5_DB=str(work / "fts5.sqlite"))
-            runs["fts5"].append(
-                measure_http(
-                    "fts5", fts5, fts5_env, port, queries, args.clients, args.http_seconds, tool
-                )
-            )
+            fts5 = fts5_server(work / "fts5.sqlite", args.workers)
+            runs["fts5"].append(measure_http("fts5", fts5, *load))
     for name, results in runs.items():
         if results:
             # The run with the median throughput, whole, so its figures belong together.

@@ -35,7 +35,6 @@ Usage: ``python bench/desk_cost.py [--index DIR] [--rounds 5] [--synonyms 10000]
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import random
@@ -49,16 +48,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
-
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-sys.path[:0] = [str(ROOT), str(BENCH_DIR)]
-
-from corpus import REUTERS  # noqa: E402
-from keystrokes import QUERY_LOG as TYPING_LOG  # noqa: E402
-from keystrokes import Http, index_corpus, mid_word_states, typo_variants  # noqa: E402
-
-from bench import QUERY_LOG, free_port, read_query_log, start_server, stop_server  # noqa: E402
+from corpus import REUTERS
+from harness import HttpSearches, Server, in_process_search, index_corpus
+from query_logs import QUERY_LOG, TYPING_LOG, mid_word_states, read_query_log, typo_variants
 
 SEED = 23
 SWITCH_SECONDS = 1.5  # a desk change is live within CHECK_SECONDS (0.5 s); a margin
@@ -106,23 +98,6 @@ def fill_desk(desk, words, ids, themes, queries, synonyms: int, rules: int, rng)
             if number % 10 == 0:
                 rule["filters"] = {"theme": [rng.choice(theme_names)]}
         desk.add_rule(rule, EDITOR)
-
-
-def in_process(index_dir: Path):
-    from werkzeug.datastructures import MultiDict
-
-    from search.engine import SearchEngine
-    from search.serialize import result_json
-    from web.params import parse_search_request
-
-    engine = SearchEngine(index_dir)
-
-    def search(query_string: str, desk: bool = True) -> dict:
-        args = MultiDict(parse_qsl(query_string, keep_blank_values=True))
-        request = dataclasses.replace(parse_search_request(args), desk=desk)
-        return result_json(engine.search(request))
-
-    return search
 
 
 def timed(search, items, cpu: list | None = None) -> tuple[list[float], int]:
@@ -206,17 +181,15 @@ def main(argv: list[str] | None = None) -> int:
             desk.restore(full_number if full else empty_number, EDITOR)
             time.sleep(SWITCH_SECONDS)
 
-        search = in_process(index_dir)
-        port = free_port()
-        command = [sys.executable, "-m", "index.cli", "serve", "--index", str(index_dir)]
-        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
-        server, _ = start_server(command, dict(os.environ), port)
+        search = in_process_search(index_dir)
+        server = Server.article_search(index_dir, args.workers)
+        server.wait_healthy()
         try:
 
             def keystrokes() -> list[float]:
                 """Every typing state once, on a new kept-alive connection (a worker closes
                 one left idle for 5 s), after 20 unmeasured to make the desk ready."""
-                http = Http(port)
+                http = HttpSearches(server.port)
                 for q in typing[:20]:
                     http.top(q, "warm")
                 for q in typing:
@@ -249,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 "keys": interleaved(search, typed, 2 * args.rounds),
             }
         finally:
-            stop_server(server)
+            server.stop()
             desk.restore(empty_number, EDITOR)
     load = os.getloadavg()
     figures = {

@@ -31,36 +31,18 @@ Usage: ``python bench/keystrokes.py [--corpus articles.jsonl] [--size N] [--quer
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-sys.path[:0] = [str(ROOT), str(BENCH_DIR)]
+from corpus import REUTERS, write_corpus
+from fts5_baseline import Fts5Search, build
+from harness import HttpSearches, Server, TimedSearches, TreeMemory, index_corpus, percentiles
+from query_logs import TYPING_LOG, mid_word_states, read_query_log, typo_variants
 
-from corpus import REUTERS, write_corpus  # noqa: E402
-from fts5_baseline import Fts5Search, build  # noqa: E402
-
-from bench import (  # noqa: E402
-    TreeMemory,
-    free_port,
-    percentiles,
-    start_server,
-    stop_server,
-)
-
-QUERY_LOG = BENCH_DIR / "typing_queries.txt"
-MIN_CUT = 3
-TYPO_LETTERS = 5
-TOP = 10
 OVERLAPS = [
     ("mid-word overlap with the finished word's top 10", "typing", "overlap"),
     ("mid-word states with no article", "typing", "empty_share"),
@@ -71,70 +53,7 @@ OVERLAPS = [
 LATENCIES = {"keystroke": "keystroke", "typo": "typo query", "whole": "whole query"}
 
 
-def read_queries(path: Path) -> list[str]:
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
-def mid_word_states(query: str) -> list[tuple[str, str]]:
-    """(state, finished): each cut of a word after MIN_CUT+ letters, and that word finished."""
-    words = query.split()
-    states = []
-    for number, word in enumerate(words):
-        before = " ".join(words[:number] + [""])
-        for cut in range(MIN_CUT, len(word)):
-            states.append((before + word[:cut], before + word + " "))
-    return states
-
-
-def typo_variants(query: str) -> list[tuple[str, str]]:
-    """(mistyped, right): each word of TYPO_LETTERS+ letters swapped, dropped, doubled."""
-    words = query.split()
-    found = []
-    for number, word in enumerate(words):
-        if len(word) < TYPO_LETTERS:
-            continue
-        middle = len(word) // 2
-        mistakes = {
-            word[: middle - 1] + word[middle] + word[middle - 1] + word[middle + 1 :],  # swap
-            word[:middle] + word[middle + 1 :],  # drop
-            word[:middle] + word[middle] + word[middle:],  # double
-        }
-        for mistake in sorted(mistakes - {word}):
-            found.append((" ".join(words[:number] + [mistake] + words[number + 1 :]), query))
-    return found
-
-
-class Timed:
-    """A system asked for its top 10; each answer's time kept by kind of query."""
-
-    def __init__(self):
-        self.latencies: dict[str, list[float]] = {}
-
-    def top(self, q: str, kind: str) -> tuple[list[str], int]:
-        started = time.perf_counter()
-        data = self.search(q)
-        self.latencies.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
-        return [hit["id"] for hit in data["results"][:TOP]], data["total"]
-
-
-class Http(Timed):
-    """GET /api/search on one kept-alive connection."""
-
-    def __init__(self, port: int):
-        super().__init__()
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-
-    def search(self, q: str) -> dict:
-        self.connection.request("GET", "/api/search?" + urlencode({"q": q}))
-        response = self.connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{response.status} for {q!r}: {body[:200]!r}")
-        return json.loads(body)
-
-
-class Fts5(Timed):
+class Fts5(TimedSearches):
     def __init__(self, db: Path):
         super().__init__()
         self.searcher = Fts5Search(db)
@@ -147,7 +66,9 @@ def overlap(shown: list[str], wanted: list[str]) -> float | None:
     return len(set(shown) & set(wanted)) / len(wanted) if wanted else None
 
 
-def measure(system: Timed, pairs: list[tuple[str, str]], kind: str, wanted_kind: str) -> dict:
+def measure(
+    system: TimedSearches, pairs: list[tuple[str, str]], kind: str, wanted_kind: str
+) -> dict:
     """Mean overlap of each pair's first top 10 with its second's, and the share of empties.
 
     The first of a pair is timed as ``kind``, the second as ``wanted_kind``.
@@ -166,27 +87,20 @@ def measure(system: Timed, pairs: list[tuple[str, str]], kind: str, wanted_kind:
     }
 
 
-def index_corpus(corpus: Path, index_dir: Path) -> None:
-    """Index ``corpus`` into ``index_dir`` with ``article-search index``, unless done before."""
-    if not (index_dir / "current").exists():
-        command = [sys.executable, "-m", "index.cli", "index", str(corpus)]
-        subprocess.run(command + ["--index", str(index_dir)], check=True, cwd=ROOT)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REUTERS, help="a JSON Lines corpus")
     parser.add_argument("--size", type=int, help="grow the corpus to N articles")
-    parser.add_argument("--queries", type=Path, default=QUERY_LOG, help="the searches typed")
+    parser.add_argument("--queries", type=Path, default=TYPING_LOG, help="the searches typed")
     parser.add_argument("--index", type=Path, help="an index of the corpus (else one is built)")
     parser.add_argument("--work", type=Path, help="keeps the corpus, index and FTS5 database")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--no-baseline", action="store_true", help="leave FTS5 out")
     args = parser.parse_args(argv)
-    queries = read_queries(args.queries)
+    queries = read_query_log(args.queries)
     states = [pair for query in queries for pair in mid_word_states(query)]
     typos = [pair for query in queries for pair in typo_variants(query)]
-    systems: dict[str, Timed] = {}
+    systems: dict[str, TimedSearches] = {}
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="typing-bench-") as scratch:
         work = (args.work or Path(scratch)).absolute()
@@ -196,14 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             corpus = write_corpus(corpus, args.size, work / f"corpus-{args.size}.jsonl")
         index_dir = args.index or work / "index"
         index_corpus(corpus, index_dir)
-        port = free_port()
-        command = [sys.executable, "-m", "index.cli", "serve", "--index", str(index_dir)]
-        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
         load_before = os.getloadavg()[0]
-        server, start_seconds = start_server(command, dict(os.environ), port)
-        memory = TreeMemory(server.pid)
+        server = Server.article_search(index_dir, args.workers)
+        server.wait_healthy()
+        memory = TreeMemory(server.process.pid)
         try:
-            ours = systems["article-search"] = Http(port)
+            ours = systems["article-search"] = HttpSearches(server.port)
             for query in queries[:5]:
                 ours.top(query, "warm-up")  # each worker's first search opens its vocabulary
             results["article-search"] = {
@@ -213,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             worker_mb = memory.largest_descendant
             memory.stop()
-            stop_server(server)
+            server.stop()
         if not args.no_baseline:
             fts5_db = work / "fts5.db"
             if not fts5_db.exists():
@@ -233,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         cells = ["{p50_ms:.1f} / {p95_ms:.1f} / {p99_ms:.1f}".format(**f) for f in figures]
         print(f"{label + ' p50 / p95 / p99 (ms)':<50}" + "".join(f"{c:>26}" for c in cells))
     print(f"article-search over HTTP ({args.workers} workers), FTS5 in process")
-    print(f"serve start to first answer: {start_seconds:.1f} s; largest worker: {worker_mb:.0f} MB")
+    print(
+        f"serve start to first answer: {server.start_seconds:.1f} s; "
+        f"largest worker: {worker_mb:.0f} MB"
+    )
     print(f"load average before / after: {load_before:.1f} / {load_after:.1f}")
     return 0
 

@@ -29,15 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from judged_sets import COLLECTIONS, Collection
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
-
-from judged_sets import COLLECTIONS, Collection  # noqa: E402
-
-from index.indexer import index_paths  # noqa: E402
-from search.engine import SearchEngine  # noqa: E402
-from search.results import MAX_PER_PAGE, SearchRequest  # noqa: E402
+from index.indexer import index_paths
+from search.engine import SearchEngine
+from search.results import MAX_PER_PAGE, SearchRequest
 
 NDCG_DEPTH = 10
 RECALL_DEPTH = 100

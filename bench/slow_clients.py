@@ -18,7 +18,6 @@ import json
 import resource
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +25,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 
-from soak import DEMO, Server, article_search, get
+from harness import DEMO, Server, get, index_corpus
 
 from web.gunicorn_conf import raise_open_file_limit
 
@@ -114,11 +113,11 @@ def time_searches(url: str, rounds: int) -> list[float]:
 def measure(index_dir: Path, args: argparse.Namespace, workdir: Path) -> dict:
     raise_open_file_limit(args.connections + 256)  # the server's own limit is in its config
     limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    server = Server(
-        index_dir, args.workers, recycle=True, log=workdir / "server.log", extra=args.gunicorn_args
+    server = Server.article_search(
+        index_dir, args.workers, gunicorn_args=args.gunicorn_args, log=workdir / "server.log"
     )
     try:
-        server.wait_healthy()
+        server.wait_healthy(30)
         time_searches(server.url, 10)  # warm both workers
         unloaded = time_searches(server.url, args.rounds)
         stalled = StalledConnections(server.port, args.connections)
@@ -159,11 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         index_dir = Path(args.index) if args.index else workdir / "index"
         if not args.index:
-            subprocess.run(
-                [article_search(), "index", str(DEMO), "--index", str(index_dir)],
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
+            index_corpus(DEMO, index_dir)
         figures = measure(index_dir, args, workdir)
     print(
         f"{figures['searches']} searches, one at a time: median {figures['unloaded_median_ms']} ms "

@@ -27,129 +27,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
-from contextlib import suppress
 from pathlib import Path
-from urllib.error import HTTPError
 from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import urlopen
 
-from harness import die_with_parent
+from corpus import REUTERS
+from harness import DEMO, Server, get, index_corpus, percentiles, rss_mb
 
 from search.engine import SEARCH_SECONDS
 
-ROOT = Path(__file__).resolve().parents[1]
-REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578" / "articles.jsonl"
-DEMO = ROOT / "demo" / "articles"
 WARMUP_SECONDS = 3.0
 RSS_GROWTH_LIMIT_MB = 25.0  # after warm-up; a leak grows with every request
 MAX_REQUESTS = 200_000  # a bound on the loop whatever the time
-
-
-def article_search() -> str:
-    beside = Path(sys.executable).with_name("article-search")
-    return str(beside if beside.exists() else ROOT / ".venv" / "bin" / "article-search")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with suppress(OSError, IndexError):
-                stat = (entry / "stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry.name))
-    return sorted(found)
-
-
-def get(url: str, timeout: float = 30, body: bytes | None = None) -> tuple[int, bytes]:
-    """GET ``url``, or POST ``body`` to it; (status, body)."""
-    try:
-        with urlopen(url, data=body, timeout=timeout) as response:
-            return response.status, response.read()
-    except HTTPError as error:
-        return error.code, error.read()
-
-
-class Server:
-    """``article-search serve`` in its own process group, stopped whole at the end."""
-
-    def __init__(self, index_dir: Path, workers: int, recycle: bool, log: Path, extra: str = ""):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.runtime = tempfile.TemporaryDirectory(prefix="soak-")
-        env = {
-            **os.environ,
-            "XDG_RUNTIME_DIR": self.runtime.name,
-            "ARTICLE_SEARCH_LOG_LEVEL": "warning",
-        }
-        # GUNICORN_CMD_ARGS overrides web/gunicorn_conf.py, as on the command line.
-        env["GUNICORN_CMD_ARGS"] = " ".join([extra] + ([] if recycle else ["--max-requests 0"]))
-        command = [article_search(), "serve", "--index", str(index_dir)]
-        command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
-        self.log = log
-        with open(log, "wb") as out:
-            self.process = subprocess.Popen(
-                command,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-
-    def wait_healthy(self, seconds: float = 30) -> dict:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"server exited: {self.log.read_text()[-2000:]}")
-            with suppress(OSError):
-                status, body = get(f"{self.url}/healthz", timeout=2)
-                if status == 200:
-                    return json.loads(body)
-            time.sleep(0.1)
-        raise SystemExit(f"server not healthy after {seconds} s")
-
-    def workers(self) -> list[int]:
-        return children(self.process.pid)
-
-    def stop(self) -> None:
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            try:
-                self.process.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        self.runtime.cleanup()
 
 
 class Workload:
@@ -316,7 +212,7 @@ def report_burst(args, outcomes: dict[str, list], elapsed: float, server_log: st
     print(f"{'outcome':<10}{'count':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     figures = {}
     for outcome, results in outcomes.items():
-        figures[outcome] = percentiles([t for t, _, _ in results]) or {"count": 0}
+        figures[outcome] = latency_figures([t for t, _, _ in results]) or {"count": 0}
         shown = figures[outcome]
         print(
             f"{outcome:<10}{len(results):>8}"
@@ -348,21 +244,16 @@ def report_burst(args, outcomes: dict[str, list], elapsed: float, server_log: st
     }
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
+def latency_figures(seconds: list[float]) -> dict[str, float]:
+    """Count, p50, p90, p99, max and mean (ms, to 0.1) of latencies in seconds."""
+    if not seconds:
         return {}
-    ordered = sorted(values)
-
-    def at(fraction: float) -> float:
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
-
+    ms = [value * 1000 for value in seconds]
     return {
-        "count": len(values),
-        "p50_ms": round(at(0.50), 1),
-        "p90_ms": round(at(0.90), 1),
-        "p99_ms": round(at(0.99), 1),
-        "max_ms": round(ordered[-1] * 1000, 1),
-        "mean_ms": round(statistics.fmean(values) * 1000, 1),
+        "count": len(ms),
+        **{key: round(value, 1) for key, value in percentiles(ms, (50, 90, 99)).items()},
+        "max_ms": round(max(ms), 1),
+        "mean_ms": round(statistics.fmean(ms), 1),
     }
 
 
@@ -371,12 +262,7 @@ def prepare_index(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
         return Path(args.index), f"the index in {args.index}"
     source = REUTERS if REUTERS.exists() and not args.demo else DEMO
     index_dir = workdir / "index"
-    print(f"soak: indexing {source} ...", flush=True)
-    subprocess.run(
-        [article_search(), "index", str(source), "--index", str(index_dir)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    index_corpus(source, index_dir)
     return index_dir, str(source)
 
 
@@ -402,11 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="soak-run-") as tmp:
         workdir = Path(tmp)
         index_dir, corpus = prepare_index(args, workdir)
-        server = Server(
-            index_dir, args.workers, args.recycle, workdir / "server.log", args.gunicorn_args
+        server = Server.article_search(
+            index_dir, args.workers, args.recycle, args.gunicorn_args, workdir / "server.log"
         )
         try:
-            health = server.wait_healthy()
+            health = server.wait_healthy(30)
             workload = Workload(server.url, events=args.events)
             print(
                 f"soak: {health['documents']} articles ({corpus}), {args.workers} workers, "
@@ -456,8 +342,8 @@ def report(args, latencies, errors, samples, elapsed, server_log) -> dict:
     total = len(everything)
     print(f"\n{total} requests in {elapsed:.1f} s: {total / elapsed:.1f} requests/s")
     print(f"{'kind':<14}{'count':>7}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    per_kind = {kind: percentiles(values) for kind, values in sorted(latencies.items())}
-    per_kind["all"] = percentiles(everything)
+    per_kind = {kind: latency_figures(values) for kind, values in sorted(latencies.items())}
+    per_kind["all"] = latency_figures(everything)
     for kind, figures in per_kind.items():
         print(
             f"{kind:<14}{figures['count']:>7}{figures['p50_ms']:>9}{figures['p90_ms']:>9}"

@@ -1,15 +1,12 @@
 """Fixtures shared by the test modules."""
 
+import itertools
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError
@@ -18,7 +15,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from bench.harness import die_with_parent
+from bench.harness import Server
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -106,6 +103,7 @@ def client(app):
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SERVER_START_SECONDS = 20
+_SERVERS_STARTED = itertools.count(1)  # names each server's log
 
 
 def article_search_command() -> str:
@@ -120,12 +118,6 @@ def cli(*args: str, timeout: float = 300, **options) -> subprocess.CompletedProc
     """Run ``article-search ARGS`` to the end (at most ``timeout`` s), capturing its text output."""
     command = [article_search_command(), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, **options)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -163,67 +155,21 @@ class LiveServer:
 def serving(index_dir: Path, workdir: Path, workers: int = 2) -> Iterator[LiveServer]:
     """Run ``article-search serve`` on a free loopback port until the block ends.
 
-    The server gets its own session (process group), killed whole at the end.
-    XDG_RUNTIME_DIR points into ``workdir`` so gunicorn's control socket is
-    the test's own, not the user's ~/.gunicorn/gunicorn.ctl.
+    bench/harness.py's Server: its own session (process group), killed whole at
+    the end and with the test run; its own XDG_RUNTIME_DIR, so gunicorn's control
+    socket is not the user's ~/.gunicorn/gunicorn.ctl.
     """
-    port = free_port()
-    log = workdir / f"server-{port}.log"
-    runtime = workdir / "runtime"
-    runtime.mkdir(exist_ok=True)
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "ARTICLE_SEARCH_LOG_LEVEL": "warning"}
-    command = [article_search_command(), "serve", "--bind", f"127.0.0.1:{port}"]
-    command += ["--index", str(index_dir), "--workers", str(workers)]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-            preexec_fn=die_with_parent,  # a killed test run leaves no server
-        )
-    server = LiveServer(f"http://127.0.0.1:{port}", Path(index_dir), log, process)
+    log = Path(workdir) / f"server-{next(_SERVERS_STARTED)}.log"
+    server = Server.article_search(Path(index_dir), workers, log=log)
+    live = LiveServer(server.url, Path(index_dir), log, server.process)
     try:
-        _wait_until_healthy(server)
-        yield server
+        try:
+            server.wait_healthy(SERVER_START_SECONDS)
+        except RuntimeError as error:
+            pytest.fail(f"article-search serve did not start: {error}\n{live.log_tail()}")
+        yield live
     finally:
-        _stop(process)
-
-
-def _wait_until_healthy(server: LiveServer) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(
-                f"article-search serve exited with {server.process.returncode}\n{server.log_tail()}"
-            )
-        try:
-            if server.get("/healthz", timeout=2)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(
-        f"article-search serve not healthy after {SERVER_START_SECONDS} s\n{server.log_tail()}"
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    # Workers outliving the master would still be in the group.
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+        server.stop()
 
 
 @pytest.fixture(scope="session")

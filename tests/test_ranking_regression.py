@@ -160,7 +160,9 @@ def relevance_bench():
     spec = importlib.util.spec_from_file_location("relevance_bench", BENCH)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(BENCH.parent))  # as ``python bench/relevance.py`` runs
+        spec.loader.exec_module(module)
     return module
 
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from bench import corpus
+
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
-
-import corpus  # noqa: E402
 
 SOURCE_ARTICLES = 40
 GROWN = 6_000
