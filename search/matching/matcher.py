@@ -10,6 +10,7 @@ from search.deadline import NEVER, Deadline
 from search.matching.pending import PendingMatches
 from search.matching.phrases import PhraseFinder
 from search.matching.results import (
+    Aligned,
     MatchCache,
     Matches,
     check_time,
@@ -64,8 +65,10 @@ class ArrayMatcher:
         self.lazy_phrases = True
         self._last: tuple[wq.Query, Deadline, Matches] | None = None  # see evaluate()
         # The parts of the query being evaluated, by id (see _evaluate); a part met twice
-        # evaluated once, and an Or of parts with the same documents summed as arrays
-        # (off: every part evaluated afresh, every Or through whole-index arrays).
+        # evaluated once, an Or of parts with the same documents summed as arrays, and a
+        # word's weighted fields and completions over their union (_terms_summed, _best_of)
+        # (off: every part evaluated afresh, every Or and DisjunctionMax through
+        # whole-index arrays).
         self._parts: dict[int, tuple[wq.Query, Matches]] | None = None
         self.shared_parts = True
 
@@ -118,10 +121,11 @@ class ArrayMatcher:
             return self._terms.matches(query.fieldname, query.text).boosted(query.boost)
         if kind is wq.Or and not query.scale and not query.minmatch:
             subqueries = query.subqueries
-            if len(subqueries) > 1 and all(
-                type(q) is wq.Term and q.boost == 1.0 for q in subqueries
-            ):
-                return self._word_in_fields(query, deadline)
+            if len(subqueries) > 1 and all(type(q) is wq.Term for q in subqueries):
+                if all(q.boost == 1.0 for q in subqueries):
+                    return self._word_in_fields(query, deadline)
+                if self.shared_parts:
+                    return self._terms_summed(query)
             return self._combine(query, deadline, union=True)
         if kind is wq.And:
             return self._combine(query, deadline, union=False)
@@ -159,9 +163,11 @@ class ArrayMatcher:
         combined = None
         if sum(len(part) for part in parts) * SPARSE_RATIO < self.size:
             combined = sparse_combine(parts, union)
-        elif self.shared_parts and all(part.docnums is parts[0].docnums for part in parts):
-            # The same documents (a word and its coordination bonus): added as they are.
-            combined = parts[0].docnums, in_order_sum([part.scores for part in parts])
+        elif self.shared_parts and _same_documents(parts):
+            # The same documents (a word and its coordination bonus, the tiers of a word
+            # with nothing as typed): added as they are, the empty parts adding nothing.
+            held = [part for part in parts if len(part)]
+            combined = held[0].docnums, in_order_sum([part.scores for part in held])
         if combined is not None:
             return Matches(*combined).boosted(query.boost)
         total = np.zeros(self.size, dtype=np.float64)
@@ -189,10 +195,42 @@ class ArrayMatcher:
             self._cache.remember(key, found)
         return found.boosted(query.boost)
 
+    def _terms_summed(self, query: wq.Or) -> Matches:
+        """An Or of boosted Terms (a completion in each text field, weighted by its
+        likelihood, which changes from keystroke to keystroke): summed over the union of
+        their documents, aligned once and kept in the cache, not over whole-index arrays."""
+        terms = [(q.fieldname, q.text) for q in query.subqueries]
+        parts = [self._terms.matches(*term) for term in terms]
+        key = ("aligned", *terms)
+        aligned = self._cache.get(key)
+        if aligned is None:
+            aligned = Aligned.of([part.docnums for part in parts], self.size)
+            self._cache.remember(key, aligned)
+        boosts = [q.boost for q in query.subqueries]
+        scores = [part.boosted(boost).scores for part, boost in zip(parts, boosts, strict=True)]
+        return Matches(aligned.docnums, aligned.summed(scores)).boosted(query.boost)
+
     def _best_of(self, query: wq.DisjunctionMax, deadline: Deadline) -> Matches:
-        """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax)."""
+        """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax).
+
+        Parts that are terms or words in their fields (the completions of a word being
+        typed) are aligned once, their union kept in the cache as ``_terms_summed``
+        keeps a word's: each keystroke weighs them anew, over arrays of the union.
+        """
+        parts = [self.evaluate(q, deadline) for q in query.subqueries]
+        shapes = [_terms_of(q) for q in query.subqueries]
+        if self.shared_parts and all(shapes):
+            key = ("best", *shapes)
+            aligned = self._cache.get(key)
+            if aligned is None:
+                aligned = Aligned.of([part.docnums for part in parts], self.size)
+                self._cache.remember(key, aligned)
+            best = np.full(len(aligned.docnums), -np.inf)
+            for places, part in zip(aligned.places, parts, strict=True):
+                best[places] = np.maximum(best[places], part.scores)
+            return Matches(aligned.docnums, best).boosted(query.boost)
         best = np.full(self.size, -np.inf)
-        for part in (self.evaluate(q, deadline) for q in query.subqueries):
+        for part in parts:
             best[part.docnums] = np.maximum(best[part.docnums], part.scores)
         docnums = np.flatnonzero(best > -np.inf)
         return Matches(docnums, best[docnums]).boosted(query.boost)
@@ -276,6 +314,22 @@ class ArrayMatcher:
             bonuses.append(bounds)
         docnums = np.flatnonzero(hit)
         return PendingMatches(self._phrases, docnums, total[docnums], bonuses, deadline)
+
+
+def _same_documents(parts: list[Matches]) -> bool:
+    """Whether every part that matches anything holds the very same docnums array."""
+    held = [part for part in parts if len(part)]
+    return bool(held) and all(part.docnums is held[0].docnums for part in held)
+
+
+def _terms_of(query: wq.Query) -> tuple | None:
+    """The (field, text) pairs of a Term or an Or of Terms, boosts aside; None otherwise."""
+    if type(query) is wq.Term:
+        return ((query.fieldname, query.text),)
+    plain = type(query) is wq.Or and not query.scale and not query.minmatch
+    if plain and query.subqueries and all(type(q) is wq.Term for q in query.subqueries):
+        return tuple((q.fieldname, q.text) for q in query.subqueries)
+    return None
 
 
 def _plain_or_parts(query) -> list:

@@ -63,22 +63,56 @@ class Matches:
         return docnums[order], scores[order]
 
 
+@dataclass(frozen=True)
+class Aligned:
+    """The documents of several matches together, and where each one's documents are
+    among them: their scores summed over arrays of the union, not of the whole index."""
+
+    docnums: np.ndarray  # the union, ascending
+    places: tuple[np.ndarray, ...]  # per part, the rows of its docnums in ``docnums``
+
+    @classmethod
+    def of(cls, parts: list[np.ndarray], size: int) -> Aligned:
+        """``parts`` (ascending docnums each) of an index of ``size`` documents, aligned."""
+        hit = np.zeros(size, dtype=bool)
+        for docnums in parts:
+            hit[docnums] = True
+        union = np.flatnonzero(hit)
+        rows = np.empty(size, dtype=np.int32)
+        rows[union] = np.arange(len(union), dtype=np.int32)
+        return cls(union, tuple(rows[docnums] for docnums in parts))
+
+    def nbytes(self) -> int:
+        return self.docnums.nbytes + sum(places.nbytes for places in self.places)
+
+    def summed(self, scores: list[np.ndarray]) -> np.ndarray:
+        """Each part's ``scores`` added where its documents are, part after part from 0.0,
+        as ``total[part.docnums] += part.scores`` adds them over the whole index."""
+        total = np.zeros(len(self.docnums), dtype=np.float64)
+        for places, part in zip(self.places, scores, strict=True):
+            total[places] += part
+        return total
+
+
 class MatchCache:
-    """Matches by key (a term, a word in its fields, a phrase), bounded in bytes, least
-    recently used dropped first; it belongs to one matcher, so to one generation."""
+    """Matches by key (a term, a word in its fields, a phrase), and the alignment of a
+    word's matches in its fields, bounded in bytes, least recently used dropped first; it
+    belongs to one matcher, so to one generation."""
 
     def __init__(self, max_bytes: int):
-        self._kept: LRUCache[Hashable, Matches] = LRUCache(max_bytes, getsizeof=Matches.nbytes)
+        self._kept: LRUCache[Hashable, Matches | Aligned] = LRUCache(
+            max_bytes, getsizeof=lambda kept: kept.nbytes()
+        )
 
     @property
     def nbytes(self) -> int:
         """The bytes of the matches kept."""
         return self._kept.currsize
 
-    def get(self, key: Hashable) -> Matches | None:
+    def get(self, key: Hashable) -> Matches | Aligned | None:
         return self._kept.get(key)
 
-    def remember(self, key: Hashable, found: Matches) -> None:
+    def remember(self, key: Hashable, found: Matches | Aligned) -> None:
         # A match list larger than the whole cache is not kept (cachetools' ValueError).
         with contextlib.suppress(ValueError):
             self._kept[key] = found
