@@ -81,8 +81,13 @@ class RankingBM25F(BM25F):
 
     def idf(self, searcher, fieldname, text):
         parent = searcher.get_parent()
-        frequency = parent.doc_frequency(fieldname, text)
-        documents = parent.doc_count_all()
+        return self.idf_from(parent.doc_count_all(), parent.doc_frequency(fieldname, text))
+
+    @staticmethod
+    def idf_from(documents: int, frequency: int) -> float:
+        """The idf of a term in ``frequency`` of ``documents`` (deleted ones counted, as
+        Whoosh's document frequencies count them): the array matcher gives it the
+        frequency counted from the postings it read (search.matching.terms)."""
         return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
 
 

@@ -15,7 +15,12 @@ from whoosh.util.numeric import byte_to_length
 
 from search.matching.results import MatchCache, Matches
 from search.storage.segments import SegmentPieces, compact_postings
-from search.whoosh_internals import FrequentPostings, length_bytes, posting_arrays
+from search.whoosh_internals import (
+    FrequentPostings,
+    length_bytes,
+    posting_arrays,
+    remember_idf,
+)
 
 # Scorers whose array scores here read only the index's global statistics (idf, average
 # field length): made once per term, not once per segment (each costs a sum over every
@@ -50,6 +55,8 @@ class TermPostings:
         cache: MatchCache,
     ):
         self.leaves = list(searcher.leaf_searchers())
+        self._searcher = searcher
+        self._documents = searcher.doc_count_all()
         self.schema = searcher.schema
         self._weighting = searcher.weighting
         self._live = live
@@ -76,13 +83,17 @@ class TermPostings:
             btext = self.schema[fieldname].to_bytes(text)
         except ValueError:
             return Matches.empty()
+        read = []
+        for number, (leaf, offset) in enumerate(self.leaves):
+            postings = self._segment_postings(leaf.reader(), fieldname, btext)
+            if postings is not None:
+                read.append((number, leaf, offset, postings))
+        if read and all(postings[0] is not None for *_, postings in read):
+            self._known_frequency(fieldname, btext, sum(len(p[0]) for *_, p in read))
         all_docnums, all_scores = [], []
         scorer = None
-        for number, (leaf, offset) in enumerate(self.leaves):
+        for number, leaf, offset, postings in read:
             reader = leaf.reader()
-            postings = self._segment_postings(reader, fieldname, btext)
-            if postings is None:
-                continue
             if scorer is None or type(scorer) not in _GLOBAL_SCORERS:
                 scorer = self._weighting.scorer(leaf, fieldname, btext)
             docnums, weights = postings
@@ -112,13 +123,23 @@ class TermPostings:
         docnums = np.concatenate(all_docnums).astype(np.int32, copy=False)
         return Matches(docnums, np.concatenate(all_scores))
 
+    def _known_frequency(self, fieldname: str, btext: bytes, frequency: int) -> None:
+        """Give the searcher the term's idf from its document frequency, counted in the
+        postings read from every segment (deleted documents included, as Whoosh counts
+        them), when the weighting works it out from that (search.ranking): Whoosh would
+        ask every segment's terms table again, 20 look-ups at a million articles."""
+        idf_from = getattr(self._weighting, "idf_from", None)
+        if idf_from is not None:
+            idf = idf_from(self._documents, frequency)
+            remember_idf(self._searcher, fieldname, btext, idf)
+
     def _segment_postings(self, reader, fieldname: str, btext: bytes) -> tuple | None:
         """A segment's (docnums, weights) for a term, deleted documents included; (None,
         None) where they cannot be read whole; None when the segment lacks the term.
 
         A common term's come from the segment's frequent-terms file, the others' from
         W3, kept for every generation with the segment. The terms table (a few reads
-        of its hash table a look-up) is asked only when neither has the term.
+        of its hash table a look-up) is asked only when neither has the term, once.
         """
         frequent = self.frequent(reader)
         if frequent is not None:
@@ -128,9 +149,10 @@ class TermPostings:
         kept = self._segments.postings(reader, fieldname, btext)
         if kept is not None:  # kept compact: weights widened as posting_arrays gives them
             return kept[0], kept[1].astype(np.float64)
-        if (fieldname, btext) not in reader:
+        found = posting_arrays(reader, fieldname, btext)
+        if found is None:
             return None
-        docnums, weights = posting_arrays(reader, fieldname, btext)
+        docnums, weights = found
         if docnums is not None:
             compact = compact_postings(docnums, weights)
             self._segments.keep_postings(reader, fieldname, btext, compact)

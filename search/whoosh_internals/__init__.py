@@ -71,6 +71,8 @@ The public surface, what the rest of the code uses:
   arrays (``PositionValues``, ``MIN_DOCUMENTS``: what the pool hands the
   codec for them; ``position_keys``, ``ROW_SHIFT``: positions of several
   documents as one sorted array, as phrase checks take them).
+- ``remember_idf``: a term's idf handed to a searcher, worked out from the
+  document frequency its postings give (no look-up in every segment).
 - ``posting_arrays``, ``posting_values``, ``length_bytes``,
   ``numeric_column``, ``bytes_column``: a segment's postings, field lengths,
   numeric and bytes columns as arrays (or a list); ``field_documents``: the
@@ -96,7 +98,12 @@ from search.whoosh_internals.frequent import (
     PositionValues,
     position_keys,
 )
-from search.whoosh_internals.postings import field_documents, posting_arrays, posting_values
+from search.whoosh_internals.postings import (
+    field_documents,
+    posting_arrays,
+    posting_values,
+    remember_idf,
+)
 from search.whoosh_internals.terms_table import field_doc_frequencies, field_terms
 from search.whoosh_internals.toc import (
     GenerationIndex,
@@ -141,6 +148,7 @@ __all__ = [
     "position_keys",
     "posting_arrays",
     "posting_values",
+    "remember_idf",
     "segment_file_pattern",
     "toc_filename",
     "toc_pattern",

@@ -17,8 +17,9 @@ from io import BytesIO
 from pickle import load, loads
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3LeafMatcher, W3TermsReader
 from whoosh.matching import FilterMatcher
+from whoosh.reading import TermNotFound
 
 from search.whoosh_internals import version
 from search.whoosh_internals.terms_table import FieldTermInfos, _text, field_term_infos
@@ -26,20 +27,41 @@ from search.whoosh_internals.terms_table import FieldTermInfos, _text, field_ter
 _BLOCK_SIZE = struct.Struct("!i")  # a block's length, as W3 writes it (pack_int)
 
 
-def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple:
-    """A segment's whole posting list for a term: (docnums, weights).
+def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple | None:
+    """A segment's whole posting list for a term: (docnums, weights); None when the
+    segment lacks the term.
 
     Deleted documents included. Reads Whoosh's W3 blocks directly (a pickled
     tuple of id deltas, weights and values each), the whole list in one read
     (Whoosh's matcher seeks and reads twice per block, and unpickles each
     block's header from the file: most of the time for a common word's
-    thousands of blocks); (None, None) for any other kind of list, and when
-    the fast paths are off: the caller then walks Whoosh's own matcher.
+    thousands of blocks), found with one look-up of the terms table (asking
+    whether the segment has the term, then for its matcher, took two, and the
+    matcher reads the first block's header); (None, None) for any other kind
+    of list, and when the fast paths are off: the caller then walks Whoosh's
+    own matcher.
     """
-    matcher = _leaf_matcher(reader, fieldname, btext)
-    if not version.FAST_PATHS or type(matcher) is not W3LeafMatcher:
+    terms = getattr(reader, "_terms", None)
+    if not version.FAST_PATHS or not isinstance(terms, W3TermsReader):
+        return (None, None) if (fieldname, btext) in reader else None
+    try:
+        info = terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return None
+    if info.is_inlined():
         return None, None
-    return _read_blocks(_whole_list(matcher))
+    postfile, start = terms._postfile, info._offset
+    if postfile.get(start, len(WHOOSH3_HEADER_MAGIC)) != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"no W3 posting list at {start} for {fieldname}:{btext!r}")
+    start += len(WHOOSH3_HEADER_MAGIC)
+    return _read_blocks(BytesIO(postfile.get(start, info._offset + _length(info) - start)))
+
+
+def remember_idf(searcher, fieldname: str, btext: bytes, idf: float) -> None:
+    """Give ``searcher`` (a top-level one) a term's idf, as its own ``idf`` would remember it:
+    the scorers made for the term then take it from there, where working it out asks every
+    segment's terms table for the term's document frequency."""
+    searcher._idf_cache.setdefault((fieldname, btext), idf)
 
 
 def _leaf_matcher(reader, fieldname: str, btext: bytes):
