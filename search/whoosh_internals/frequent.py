@@ -29,10 +29,13 @@ byte sizes of its counts and positions)}; then the index's offset, 8 bytes.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import struct
+import weakref
 
 import numpy as np
+from whoosh.filedb.compound import SubFile
 
 from search.whoosh_internals import version
 
@@ -116,11 +119,51 @@ def _smallest(values: np.ndarray) -> np.ndarray:
     return values.astype("<u8")
 
 
+class _Region:
+    """Where a segment's file is on disk (a part of the segment's compound file, or a
+    file of its own), read with ``os.pread`` on a descriptor of its own.
+
+    Whoosh's compound storage reads a part through a file object made for it,
+    a seek and a read on the shared compound file (about 120 µs for a term's
+    two arrays, a cold word's 20 segments 2.4 ms); a pread is one system call
+    and moves no shared file position. A segment's files are written once and
+    never changed; a descriptor keeps reading the one it opened even after a
+    merge deletes it.
+    """
+
+    def __init__(self, path: str, start: int):
+        self._start = start
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    @classmethod
+    def of(cls, file) -> _Region | None:
+        """The region of a file Whoosh opened (a StructFile), None where it is not on disk."""
+        inner = file.file
+        if isinstance(inner, SubFile):  # a part of the segment's compound file
+            outer = inner._file  # the compound file (a StructFile's file, or the file)
+            path = getattr(getattr(outer, "file", outer), "name", None)
+            start = inner._offset
+        else:
+            path, start = getattr(inner, "name", None), 0
+        if not isinstance(path, str) or not os.path.isfile(path):
+            return None
+        return cls(path, start)
+
+    def read(self, at: int, count: int, dtype: np.dtype) -> np.ndarray:
+        size = count * dtype.itemsize
+        data = os.pread(self._fd, size, self._start + at)
+        if len(data) != size:
+            raise OSError(f"read {len(data)} of {size} bytes of a frequent-terms file")
+        return np.frombuffer(data, dtype=dtype)
+
+
 class FrequentPostings:
     """A segment's frequent-terms index, read once; ``arrays`` reads a term's postings."""
 
-    def __init__(self, index: dict[str, tuple[np.ndarray, ...]]):
+    def __init__(self, index: dict[str, tuple[np.ndarray, ...]], region: _Region | None = None):
         self._index = index  # fieldname -> (terms, then one column per term; see the module)
+        self._region = region  # where the file is on disk, when it is
 
     @classmethod
     def open(cls, reader) -> FrequentPostings | None:
@@ -133,9 +176,18 @@ class FrequentPostings:
         try:
             size = storage.file_length(name)
             (at,) = _FOOTER.unpack(file.get(size - _FOOTER.size, _FOOTER.size))
-            return cls(pickle.loads(file.get(at, size - _FOOTER.size - at)))
+            return cls(pickle.loads(file.get(at, size - _FOOTER.size - at)), _Region.of(file))
         finally:
             file.close()
+
+    @contextlib.contextmanager
+    def _opened(self, reader):
+        """A function reading ``count`` values of a dtype at an offset of the file."""
+        if self._region is not None:
+            yield self._region.read
+        else:
+            with _opened(reader) as read:
+                yield read
 
     def _term(self, fieldname: str, btext: bytes) -> tuple[int, ...] | None:
         """(start, documents, positions, count size, position size) of a term; None if absent."""
@@ -155,7 +207,7 @@ class FrequentPostings:
         if term is None:
             return None
         start, count = term[:2]
-        with _opened(reader) as read:
+        with self._opened(reader) as read:
             docnums = read(start, count, _DOCNUM)
             weights = read(start + count * _DOCNUM.itemsize, count, _WEIGHT)
         return docnums.astype(np.int32), weights.astype(np.float64)
@@ -168,7 +220,7 @@ class FrequentPostings:
         if term is None or term[2] < 0:
             return None
         start, count, total, count_size, position_size = term
-        with _opened(reader) as read:
+        with self._opened(reader) as read:
             docnums = read(start, count, _DOCNUM)
             at = start + count * (_DOCNUM.itemsize + _WEIGHT.itemsize)
             counts = read(at, count, _unsigned(count_size)).astype(np.int64)
