@@ -60,6 +60,7 @@ class TermPostings:
         self.schema = searcher.schema
         self._weighting = searcher.weighting
         self._live = live
+        self._with_deletions = {number for number, mask in enumerate(live) if not mask.all()}
         self._segments = segments
         self._cache = cache
 
@@ -105,8 +106,8 @@ class TermPostings:
                 all_docnums.append(found.docnums + offset)
                 all_scores.append(found.scores)
                 continue
-            keep = self._live[number][docnums]
-            if not keep.all():
+            if number in self._with_deletions:
+                keep = self._live[number][docnums]
                 docnums, weights = docnums[keep], weights[keep]
             if type(scorer) is BM25FScorer:
                 scores = _bm25(scorer, weights, self._field_lengths(number, fieldname)[docnums])

@@ -45,6 +45,7 @@ MIN_DOCUMENTS = 64
 _FOOTER = struct.Struct("<q")
 _DOCNUM = np.dtype("<i4")
 _WEIGHT = np.dtype("<f4")
+_BYTE = np.dtype("u1")
 
 
 # A position key: the document's row (its place among those asked about) above its position.
@@ -207,9 +208,10 @@ class FrequentPostings:
         if term is None:
             return None
         start, count = term[:2]
-        with self._opened(reader) as read:
-            docnums = read(start, count, _DOCNUM)
-            weights = read(start + count * _DOCNUM.itemsize, count, _WEIGHT)
+        with self._opened(reader) as read:  # docnums then weights, in one read
+            both = read(start, count * (_DOCNUM.itemsize + _WEIGHT.itemsize), _BYTE)
+        split = count * _DOCNUM.itemsize
+        docnums, weights = both[:split].view(_DOCNUM), both[split:].view(_WEIGHT)
         return docnums.astype(np.int32), weights.astype(np.float64)
 
     def positions(self, reader, fieldname: str, btext: bytes, wanted: np.ndarray):
