@@ -5,11 +5,16 @@ question: its first FUSION_DEPTH articles (after every filter) are ordered by
 their word score plus BLEND_WEIGHT times their vector's cosine with the
 query's, each scaled to 0..1 over those articles (the lowest 0, the highest 1:
 a hundredth word score is not 0, so dividing by the best alone let the words'
-spread decide how much meaning counted); the word ranking decides the rest.
+spread decide how much meaning counted), plus NEIGHBOUR_WEIGHT times the mean
+of that blend over the article's NEIGHBOURS nearest in meaning among them: an
+article about what the other good matches are about moves up, one that
+matched the words by chance moves down (the cluster hypothesis; in IR
+literature, score regularisation). The word ranking decides the rest.
 So the set of results, their total and the facet counts stay the word
 query's. The model is weaker than the words on its own (bench/RELEVANCE.md),
 hence meaning's half share. An article without a vector yet
-(the second pass has not reached its segment) counts as the least alike.
+(the second pass has not reached its segment) counts as the least alike and
+neither gives nor gets its neighbours' support.
 A short query's word ranking is left as it is: it puts all the words first,
 then the words as typed, then completions, then corrections (README,
 "Searching"), promises a blend would break; measured, a rank fusion there
@@ -36,6 +41,8 @@ _SYNTAX = re.compile(rf'"|\b(?:{"|".join(FIELD_PREFIXES)}):|(?:^|\s)-\S', re.IGN
 _PUNCTUATION = re.compile(r"[^\w'’-]+|(?<!\w)['’-]+|['’-]+(?!\w)")
 FUSION_DEPTH = 100
 BLEND_WEIGHT = 0.5
+NEIGHBOURS = 8
+NEIGHBOUR_WEIGHT = 0.6
 # Nonsense still has a nearest article (0.13 to 0.15 on the demo archive, where a real
 # subject's nearest are 0.25 to 0.3): below the floor, or far below the best, is not near.
 NEAREST_RESULTS = 20
@@ -83,27 +90,41 @@ def query_vector(embedder, words: list[str]) -> np.ndarray | None:
 def rerank(
     query: np.ndarray, vectors: GenerationVectors, docnums: np.ndarray, scores: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The word ranking's ``docnums`` (best first, with ``scores``) in blended order, with
-    their blended scores."""
-    return blend(docnums, scores, vectors.similarities(query, docnums))
-
-
-def blend(
-    docnums: np.ndarray, scores: np.ndarray, similarities: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``docnums`` by their word score plus BLEND_WEIGHT times their similarity, each
-    scaled to 0..1 over the candidates (an article without a vector: the lowest)."""
-    if not len(docnums):
+    """The word ranking's ``docnums`` (best first, with ``scores``) in the order of their
+    blend with meaning and their neighbours' support, with those scores."""
+    similarities = vectors.similarities(query, docnums)
+    if np.isnan(similarities).all():  # no candidate has a vector yet: by words
         return docnums, scores
+    blended = blend(scores, similarities)
+    blended = blended + NEIGHBOUR_WEIGHT * neighbours_support(blended, vectors.rows(docnums))
+    order = np.argsort(-blended, kind="stable")
+    return docnums[order], blended[order]
+
+
+def blend(scores: np.ndarray, similarities: np.ndarray) -> np.ndarray:
+    """Each candidate's word score plus BLEND_WEIGHT times its similarity, each scaled to
+    0..1 over the candidates (an article without a vector, NaN: the least alike)."""
     known = similarities[~np.isnan(similarities)]
-    if not len(known):
-        return docnums, scores
     low, high = float(known.min()), float(known.max())
     alike = (np.nan_to_num(similarities, nan=low) - low) / ((high - low) or 1)
     words = (scores - float(scores.min())) / ((float(scores.max() - scores.min())) or 1)
-    blended = words + BLEND_WEIGHT * alike
-    order = np.argsort(-blended, kind="stable")
-    return docnums[order], blended[order]
+    return words + BLEND_WEIGHT * alike
+
+
+def neighbours_support(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each candidate (its vector a row of ``rows``), the mean of ``scores`` over its
+    NEIGHBOURS nearest candidates by cosine; 0 for a candidate without a vector (NaN)."""
+    support = np.zeros(len(scores))
+    present = ~np.isnan(rows).any(axis=1)
+    count = min(NEIGHBOURS, int(present.sum()) - 1)
+    if count < 1:
+        return support
+    known = rows[present]
+    alike = known @ known.T
+    np.fill_diagonal(alike, -np.inf)  # not its own neighbour
+    nearest = np.argpartition(-alike, count - 1, axis=1)[:, :count]
+    support[present] = scores[present][nearest].mean(axis=1)
+    return support
 
 
 def nearest(

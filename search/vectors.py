@@ -153,17 +153,17 @@ class GenerationVectors:
                 found[mine] = vectors.similarities(query, docnums[mine] - first)
         return found
 
-    def centroid(self, docnums: np.ndarray) -> np.ndarray | None:
-        """The mean of the vectors of ``docnums`` that have one; None if none has."""
-        total, count = None, 0
+    def rows(self, docnums: np.ndarray) -> np.ndarray:
+        """The vectors of ``docnums`` as float32 rows; a row of NaN where a docnum has none."""
+        dims = next((v.codes.shape[1] for _, _, v in self._segments if v is not None), 0)
+        found = np.full((len(docnums), dims), np.nan, dtype=np.float32)
         where = np.searchsorted(self.starts, docnums, side="right") - 1
         for index, (first, _, vectors) in enumerate(self._segments):
-            rows = docnums[where == index] - first
-            if vectors is None or not len(rows):
-                continue
-            part = (vectors.codes[rows].astype(np.float32) * vectors.scales[rows, None]).sum(0)
-            total, count = (part if total is None else total + part), count + len(rows)
-        return None if total is None else total / count
+            mine = np.flatnonzero(where == index)
+            if vectors is not None and len(mine):
+                rows = docnums[mine] - first
+                found[mine] = vectors.codes[rows].astype(np.float32) * vectors.scales[rows, None]
+        return found
 
     def nearest(
         self, query: np.ndarray, allowed: np.ndarray, count: int

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from index.indexer import index_paths
+from search import hybrid
 from search.embedding import article_text, load_embedder
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.storage.index_folder import INDEX_NAME, IndexFolder
 from search.storage.manifest import Manifest
-from search.vectors import EXT, SegmentVectors
+from search.vectors import EXT, GenerationVectors, SegmentVectors, quantise
 from tests.conftest import DEMO_ARTICLES, article_search_command
 
 pytestmark = pytest.mark.slow
@@ -305,3 +306,48 @@ def test_requests_in_other_words_find_their_articles(demo_index):
     assert all(rank >= 1 / 10 for rank in hybrid)  # each in the first ten
     assert all(h >= w for h, w in zip(hybrid, words, strict=True))  # never lower than words
     assert sum(hybrid) > sum(words)
+
+
+def _two_subjects(per_subject: int = 10) -> tuple[np.ndarray, GenerationVectors]:
+    """A query as like one subject as the other, and candidates about either: docnums
+    0..per_subject - 1 about the first, the rest about the second (each row a subject's
+    direction plus a little of its own)."""
+    rows = np.zeros((2 * per_subject, 256), dtype=np.float32)
+    for n in range(2 * per_subject):
+        rows[n, n // per_subject] = 1.0
+        rows[n, 2 + n] = 0.1
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    query = np.zeros(256, dtype=np.float32)
+    query[:2] = np.sqrt(0.5)
+    scales, codes = quantise(rows)
+    return query, GenerationVectors([(0, len(rows), SegmentVectors(scales, codes))])
+
+
+def test_a_chance_match_unlike_the_other_good_matches_moves_down(monkeypatch):
+    query, vectors = _two_subjects()
+    # The words rank the first subject's articles high, but one of the other subject's
+    # second; meaning alone cannot tell them apart (the query is as like both).
+    scores = np.array([10.0, *np.linspace(8.0, 7.0, 9), 9.0, *np.linspace(1.0, 0.1, 9)])
+    chance = 10
+    order = np.argsort(-scores, kind="stable")
+    docnums, scores = np.arange(len(scores))[order], scores[order]
+    monkeypatch.setattr(hybrid, "NEIGHBOUR_WEIGHT", 0.0)
+    by_blend, _ = hybrid.rerank(query, vectors, docnums, scores)
+    assert list(by_blend).index(chance) == 1
+    monkeypatch.undo()
+    ranked, blended = hybrid.rerank(query, vectors, docnums, scores)
+    assert list(ranked[:10]) == list(range(10))  # every article of the first subject first
+    assert list(ranked).index(chance) == 10
+    assert np.all(np.diff(blended) <= 0)  # the scores given are the order's
+
+
+def test_an_article_without_a_vector_neither_gives_nor_gets_support():
+    _, vectors = _two_subjects(per_subject=3)
+    rows = vectors.rows(np.arange(6))
+    rows[0] = np.nan  # no vector yet
+    scores = np.array([5.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+    support = hybrid.neighbours_support(scores, rows)
+    assert support[0] == 0
+    # Fewer than NEIGHBOURS others have a vector: each one's neighbours are all of them.
+    assert hybrid.NEIGHBOURS >= 4
+    assert support[1:] == pytest.approx([0.25, 0.25, 0.5, 0.5, 0.5])
