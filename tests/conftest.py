@@ -41,6 +41,29 @@ def shared_dir() -> Path:
     return SHARED_DIR
 
 
+# --- Editors' secrets: hashed cheaply in this process ---
+
+CHEAP_SCRYPT_N = 2**10
+
+
+@pytest.fixture(autouse=True, scope="session")
+def production_scrypt_n() -> Iterator[int]:
+    """Editors' passwords and tokens hashed at scrypt N = 2**10 in the test process.
+
+    At the production cost (search.secret_hash.SCRYPT_N, about 0.2 s a hash) the
+    desk's sign-in tests spent most of their time hashing. A stored hash names its
+    own cost, so checking works the same at any; tests/test_secret_hash.py checks
+    the production cost itself, and servers and commands the tests start use it.
+    Yields the production N.
+    """
+    from search import secret_hash
+
+    production = secret_hash.SCRYPT_N
+    secret_hash.SCRYPT_N = CHEAP_SCRYPT_N
+    yield production
+    secret_hash.SCRYPT_N = production
+
+
 # --- Web front end: a real index of the demo articles, built once per session ---
 
 DEMO_ARTICLES = Path(__file__).resolve().parents[1] / "demo" / "articles"
@@ -87,8 +110,10 @@ def reuters_dir(shared_dir) -> Path:
     return path
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def app(demo_index):
+    """One app on the demo index for the session, as one worker serves many requests: its
+    engine opened once. Each test gets its own ``client`` (no cookies carried over)."""
     from web import create_app
 
     return create_app({"INDEX_DIR": demo_index, "TESTING": True})

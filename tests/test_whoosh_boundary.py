@@ -62,11 +62,16 @@ def _whoosh_names_of(cls: type) -> set[str]:
     """The private names of the Whoosh classes ``cls`` inherits from (methods, attributes)."""
     names = set()
     for base in cls.__mro__:
-        if base.__module__.split(".")[0] != "whoosh":
-            continue
-        names.update(name for name in vars(base) if _private(name))
-        names.update(re.findall(r"self\.(_[A-Za-z]\w*)", inspect.getsource(base)))
+        if base.__module__.split(".")[0] == "whoosh":
+            names |= _private_names_of_whoosh_class(base)
     return names
+
+
+@cache
+def _private_names_of_whoosh_class(base: type) -> frozenset[str]:
+    names = {name for name in vars(base) if _private(name)}
+    names.update(re.findall(r"self\.(_[A-Za-z]\w*)", inspect.getsource(base)))
+    return frozenset(names)
 
 
 def _module_name(path: Path) -> str:
@@ -83,23 +88,29 @@ def _checked_files() -> list[Path]:
 
 
 def _problems(path: Path, module_name: str | None = None) -> list[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
     where = path.name if module_name else path.relative_to(ROOT)
     problems = []
     modules = set()  # names bound to imported modules other than whoosh's
-    for node in ast.walk(tree):
+    classes_and_attributes = []  # in the order ast.walk meets them
+    for node in ast.walk(tree):  # once over the tree: it is most of the check's time
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("whoosh"):
             problems += [
                 f"{where}:{node.lineno} imports {a.name}" for a in node.names if _private(a.name)
             ]
-        if isinstance(node, ast.Import):
+        elif isinstance(node, ast.Import):
             modules.update(
                 (a.asname or a.name).split(".")[0]
                 for a in node.names
                 if not a.name.startswith("whoosh")
             )
+        elif isinstance(node, ast.ClassDef) or (
+            isinstance(node, ast.Attribute) and _private(node.attr)
+        ):
+            classes_and_attributes.append(node)
     whoosh_classes = {}
-    if "whoosh" in path.read_text(encoding="utf-8") and path.parts[-2] != "bench":
+    if "whoosh" in text and path.parts[-2] != "bench":
         module = importlib.import_module(module_name or _module_name(path))
         for node in tree.body:
             cls = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
@@ -120,19 +131,19 @@ def _problems(path: Path, module_name: str | None = None) -> list[str]:
                 and child.value.id in ("self", "cls")
             ):
                 problems.append(f"{where}:{child.lineno} uses Whoosh's self.{child.attr}")
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node not in whoosh_classes:
-            problems += [
-                f"{where}:{child.lineno} defines Whoosh's {child.name}"
-                for child in node.body
-                if isinstance(child, ast.FunctionDef)
-                and child.name in whoosh_private_methods() - OWN_METHODS_NAMED_AS_WHOOSH
-            ]
-        if (
-            isinstance(node, ast.Attribute)
-            and _private(node.attr)
-            and node.attr in whoosh_private_names()
-            and node.attr not in our_private_names()
+    whoosh_methods = whoosh_private_methods() - OWN_METHODS_NAMED_AS_WHOOSH
+    whoosh_names, own_names = whoosh_private_names(), our_private_names()
+    for node in classes_and_attributes:
+        if isinstance(node, ast.ClassDef):
+            if node not in whoosh_classes:
+                problems += [
+                    f"{where}:{child.lineno} defines Whoosh's {child.name}"
+                    for child in node.body
+                    if isinstance(child, ast.FunctionDef) and child.name in whoosh_methods
+                ]
+        elif (
+            node.attr in whoosh_names
+            and node.attr not in own_names
             and not (isinstance(node.value, ast.Name) and node.value.id in modules)
             and id(node) not in inside
         ):
