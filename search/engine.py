@@ -63,7 +63,7 @@ from search.facets import (
     load_values,
     require_indexed,
 )
-from search.feedback import feedback_terms, with_feedback
+from search.feedback import feedback_terms, reranks, with_feedback
 from search.highlight import mark_all, snippet
 from search.hybrid import (
     FUSION_DEPTH,
@@ -426,7 +426,7 @@ class SearchEngine:
             deadline = Deadline.after(self.search_seconds, started)
             try:
                 found = gen.matcher.evaluate(parsed.query, deadline)
-                if parsed.feedback and request.sort == "relevance" and len(found):
+                if reranks(parsed, request) and len(found):
                     # A long query is re-ranked by its first results (search.feedback).
                     top = found.top(FEEDBACK_DOCS)
                     terms = feedback_terms(gen.searcher, gen.builder.analyzer, parsed, *top)

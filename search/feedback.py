@@ -21,9 +21,16 @@ from whoosh.searching import Searcher
 
 from search.query import ParsedQuery
 from search.ranking import FEEDBACK_DOCS, FEEDBACK_TERMS, FEEDBACK_WEIGHT
+from search.results import SearchRequest
 
 FEEDBACK_FIELD = "body"
 MAX_ANALYSED_CHARS = 20_000  # of each feedback article: its opening is what counts
+
+
+def reranks(parsed: ParsedQuery, request: SearchRequest) -> bool:
+    """Whether a search is re-ranked by its first results: a long query in relevance
+    order. A date order would only pay for terms that change no article's place."""
+    return parsed.feedback and request.sort == "relevance"
 
 
 def feedback_terms(

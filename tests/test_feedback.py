@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from whoosh import query as wq
 
-import search.engine as engine_module
 from search.engine import SearchEngine
-from search.feedback import feedback_terms, with_feedback
+from search.feedback import feedback_terms, reranks, with_feedback
 from search.matching import ArrayMatcher
 from search.query import QueryBuilder
 from search.ranking import weighting
@@ -63,20 +62,13 @@ def test_feedback_reorders_without_changing_the_results(engine, searcher, builde
     assert with_it.hits[0].id == "2019-10-15-rural-households-heat-pump-grants.txt"
 
 
-def test_other_sorts_skip_feedback(demo_index, monkeypatch):
-    """The real feedback_terms, counted: a sort by date has no use for its terms."""
-    calls = []
-
-    def counted(*args):
-        calls.append(args)
-        return feedback_terms(*args)
-
-    monkeypatch.setattr(engine_module, "feedback_terms", counted)
-    engine = SearchEngine(demo_index)  # its own: no earlier search of LONG remembered
-    assert engine.search(SearchRequest(q=LONG, sort="newest")).hits
-    assert calls == []
-    assert engine.search(SearchRequest(q=LONG)).hits
-    assert len(calls) == 1
+def test_only_relevance_order_is_reranked(builder):
+    """A date order has no use for feedback's terms: they would move no article."""
+    long, short = builder.parse(LONG), builder.parse("heat pump grants")
+    assert reranks(long, SearchRequest(q=LONG))
+    assert not reranks(long, SearchRequest(q=LONG, sort="newest"))
+    assert not reranks(long, SearchRequest(q=LONG, sort="oldest"))
+    assert not reranks(short, SearchRequest(q="heat pump grants"))
 
 
 def test_array_matcher_scores_and_maybe_as_whoosh_does(searcher, builder):
