@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import children
 from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
@@ -285,30 +286,49 @@ def test_sigkill_at_every_stage_of_a_run_never_loses_or_corrupts(tmp_path):
     print(f"\nSIGKILL trials (seed {seed}): {outcomes}", file=sys.stderr)
 
 
-def test_a_rebuild_whose_worker_processes_die_is_thrown_away_not_swapped_in(
-    tmp_path, monkeypatch, capsys
-):
+def forked_children(pid: int) -> list[int]:
+    """The processes ``pid`` forked that run its own program (not a command it ran)."""
+    with contextlib.suppress(OSError):
+        program = Path(f"/proc/{pid}/cmdline").read_bytes()
+        found = []
+        for child in children(pid):
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{child}/cmdline").read_bytes() == program:
+                    found.append(child)
+        return found
+    return []
+
+
+def test_a_rebuild_whose_worker_processes_die_is_thrown_away_not_swapped_in(tmp_path):
     """Whoosh's writer commits whatever its subprocesses returned, even nothing: an
     indexing process that crashes, or is killed by the OOM killer, must not make an
-    incomplete (or empty) index live."""
-    from index.cli import main
-    from index.segment_writer import ArticleSubWriterTask
+    incomplete (or empty) index live.
 
+    The real rebuild's two indexing processes are SIGKILLed together once both have
+    started (one killed alone while it held the job queue's lock would leave the
+    other waiting for it)."""
     folder, index_dir = tmp_path / "import", tmp_path / "index"
     write_articles(folder, 400, paragraphs=PARAGRAPHS)
-    assert main(["index", str(folder), "--index", str(index_dir), "--procs", "1"]) == 0
+    complete_run(index_dir, folder, "--procs", "1", log=tmp_path / "first.log")
     live = (index_dir / "current").resolve()
-    capsys.readouterr()
 
-    monkeypatch.setattr(ArticleSubWriterTask, "run", lambda self: os._exit(9))  # dies in the child
-    status = main(["index", "--rebuild", str(folder), "--index", str(index_dir), "--procs", "2"])
+    log = tmp_path / "rebuild.log"
+    indexer = run_indexer(index_dir, folder, "--rebuild", "--procs", "2", log=log)
+    deadline = time.monotonic() + TRIAL_SECONDS
+    while len(workers := forked_children(indexer.pid)) < 2:
+        assert indexer.poll() is None, f"the rebuild ended first: {log.read_text()}"
+        assert time.monotonic() < deadline, "the rebuild never started its two processes"
+        time.sleep(POLL_SECONDS)
+    for worker in workers:
+        os.kill(worker, signal.SIGKILL)
 
-    assert status == 2
-    err = capsys.readouterr().err
-    assert err.startswith("article-search: the new index came out with ")
+    assert indexer.wait(timeout=300) == 2, log.read_text()
+    err = log.read_text()
+    assert "article-search: the new index came out with " in err
     assert err.rstrip().endswith(
         "of the 400 articles written; it was thrown away and the live index left as it was"
     )
     assert (index_dir / "current").resolve() == live
     assert [p for p in (index_dir / "builds").iterdir()] == [live]
     assert indexed_ids(index_dir) == {article_id(n) for n in range(400)}
+    assert wait_until_gone(index_dir) == []
