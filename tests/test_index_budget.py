@@ -3,6 +3,8 @@ segments merged a bounded number at a time, the budget from arguments and the en
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from index import merge_policy, segment_writer
@@ -62,23 +64,35 @@ def test_a_used_budget_writes_more_segments_holding_the_same_index(tmp_path, art
     assert _answers(cut) == _answers(whole)
 
 
+MB = 1024 * 1024
+
+
 def test_later_segments_are_cut_at_the_first_ones_size(tmp_path, articles, monkeypatch):
     """Memory freed by a written segment no longer shows as growth: a process that
-    cut its first segment by memory cuts the next ones at the same number of articles."""
-    cuts = []
+    cut its first segment by memory cuts the next ones at the same number of articles.
 
-    def full_once(self, documents: int, held_at_start: int) -> bool:
-        # As resident memory behaves: it grows up to the first cut, not after it.
-        if documents >= 150 and not cuts:
-            cuts.append(documents)
-            return True
-        return False
+    The real budget decides; what it reads of the processes' memory is a model of
+    it: the main process holds 500 MB, an indexing process grows by 10 MB up to its
+    first check and no further, as memory kept by the allocator after a segment is
+    written behaves. Its 524 MB share is used at the first check (494 MB at the
+    segment's start, 5 x 10 MB more to write it) and never after (504 MB, flat), so
+    the later cuts are the first one's number, not the budget's."""
+    main_pid, readings = os.getpid(), [0]
 
-    monkeypatch.setattr(segment_writer.MemoryBudget, "segment_full", full_once)
+    def modelled_memory(pid: int | str = "self") -> int:
+        if os.getpid() == main_pid:
+            return 500 * MB
+        readings[0] += 1  # in the indexing process: its own copy of the count
+        return (484 + 10 * min(readings[0], 2)) * MB
+
+    monkeypatch.setattr(segment_writer, "resident_bytes", modelled_memory)
+    monkeypatch.setattr(segment_writer, "MIN_SEGMENT_DOCUMENTS", 150)
+    assert segment_writer.WRITE_PEAK == 5.0  # the figures above are worked out with it
     index_dir = tmp_path / "cut"
-    index_paths(index_dir, [articles], procs=1)
+    index_paths(index_dir, [articles], procs=1, memory_mb=1024)
     sizes = _segment_sizes(index_dir)
     assert sum(sizes) == ARTICLES
+    assert len(sizes) >= 3
     assert sizes[:-1] == [200] * (len(sizes) - 1)  # jobs come 100 articles at a time
     assert 0 < sizes[-1] <= 200
 
