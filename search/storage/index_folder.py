@@ -1,17 +1,5 @@
-"""Where the live index lives inside an index folder, which generation is served, and swaps.
-
-An index folder holds ``builds/<name>/`` (complete Whoosh indexes), a
-``current`` symlink naming the live one and a ``previous`` symlink naming the
-one it replaced. A rebuild writes a new build beside the live one and
-replaces the symlink atomically, so a reader always opens a complete index:
-the old one or the new one.
-
-Within a build, each commit is a Whoosh generation (a TOC file) with a
-manifest (search.storage.manifest). Readers open the newest generation whose files
-match its manifest: the live build's newest, else an older one of it (a
-commit keeps the generation before it), else the previous build's. A build
-written before manifests existed is served as it is, unverified.
-"""
+"""The index folder (IndexFolder): its builds, the links naming the live one and the one
+before it, and which of their generations is served."""
 
 from __future__ import annotations
 
@@ -125,9 +113,20 @@ def generation_problems(generation: Generation, checked: bool) -> list[str]:
 class IndexFolder:
     """An index folder, and everything that can be done with the generations it holds.
 
-    The one place that knows the folder's layout (``builds/``, the ``current``
-    and ``previous`` links, each build's generations and manifests, the run
-    record): the indexer, the repair, publishing and the engine ask it.
+    It holds ``builds/<name>/`` (complete Whoosh indexes), a ``current`` symlink
+    naming the live one, a ``previous`` symlink naming the one it replaced, and
+    the indexer's run record. A rebuild writes a new build beside the live one and
+    replaces the symlink atomically, so a reader always opens a complete index:
+    the old one or the new one.
+
+    Within a build, each commit is a Whoosh generation (a TOC file) with a
+    manifest (search.storage.manifest). Readers open the newest generation whose
+    files match its manifest: the live build's newest, else an older one of it (a
+    commit keeps the generation before it), else the previous build's. A build
+    written before manifests existed is served as it is, unverified.
+
+    This is the one place that knows the layout: the indexer, the repair,
+    publishing and the engine ask it.
     """
 
     def __init__(self, path: Path | str):
@@ -141,24 +140,30 @@ class IndexFolder:
         """The indexer's record of its last run (started, finished, outcome)."""
         return RunRecord(self.path / RUN_RECORD_FILE)
 
-    def _linked(self, link_name: str) -> Path | None:
+    def _target(self, link_name: str) -> Path | None:
+        """Where the link points, resolved (the folder may be gone); None without the link."""
         link = self.path / link_name
         try:
-            target = (link.parent / os.readlink(link)).resolve()
-        except (FileNotFoundError, NotADirectoryError, OSError):
+            return (link.parent / os.readlink(link)).resolve()
+        except (FileNotFoundError, NotADirectoryError):
             return None
-        return target if target.is_dir() else None
+
+    def _linked(self, link_name: str) -> Path | None:
+        """The folder the link names; None without the link or the folder."""
+        try:
+            target = self._target(link_name)
+        except OSError:
+            return None
+        return target if target is not None and target.is_dir() else None
 
     def live_build(self) -> Path:
         """The folder of the live build, resolved once (the link can change later)."""
-        link = self.path / CURRENT_LINK
-        try:
-            target = os.readlink(link)
-        except (FileNotFoundError, NotADirectoryError):
+        target = self._target(CURRENT_LINK)
+        if target is None:
             raise IndexNotFoundError(
                 f"no index in {self.path}: run 'article-search index PATH' first"
-            ) from None
-        return (link.parent / target).resolve()
+            )
+        return target
 
     def previous_build(self) -> Path | None:
         """The build the live one replaced, while it is kept; None otherwise."""
