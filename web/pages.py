@@ -10,9 +10,9 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from web import engine, facet_names
 from web.errors import is_partial
 from web.feed import atom_feed
-from web.live import search_form_settings
 from web.params import parse_int, parse_search_request, request_query
 from web.recording import recorder, search_event_data
+from web.search_form import search_form_settings
 from web.view import article_page, page_title, search_page, search_url
 
 blueprint = Blueprint("pages", __name__)

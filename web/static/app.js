@@ -1,7 +1,7 @@
 /* article-search: what the search page adds to htmx, and the completions list.
  *
  * Without script everything works with plain form submissions and links. With
- * htmx (attributes in web/templates/search.html, settings from web/live.py) the
+ * htmx (attributes in web/templates/search.html, settings from web/search_form.py) the
  * results region is fetched as the reader types or changes a filter, morphed in
  * (idiomorph keeps focus and the live region), and the URL follows. This file
  * adds the rules htmx has no attribute for:
@@ -464,7 +464,7 @@
     }
   }
 
-  /* The server says what choosing a suggestion puts in the box (web/live.py). */
+  /* The server says what choosing a suggestion puts in the box (web/search_form.py). */
   function choose(index) {
     var suggestion = options[index];
     if (!suggestion) {

@@ -33,7 +33,7 @@ HTMX_CONFIG = {
 
 
 def search_form_settings(events_url: str | None = None) -> dict:
-    """The template context the search form's live behaviour is rendered from.
+    """The template context the search form's behaviour as the reader types is rendered from.
 
     ``events_url``: where the page reports the searches it settles on (None: it
     does not); a search counts as settled once shown for TYPING_PAUSE_MS, the
