@@ -9,8 +9,6 @@ rank a completion by the articles holding it and every word before it.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from cachetools import LRUCache
 from whoosh import query as wq
@@ -25,14 +23,14 @@ HEADS_REMEMBERED = 8
 
 
 class CoOccurrence:
-    """Counts the articles holding a word together with the words before it (thread-safe).
+    """Counts the articles holding a word together with the words before it.
 
-    Belongs to one index generation, as its matcher does.
+    Belongs to one index generation, as its matcher does, and is called under the
+    engine's lock as the matcher is (search.engine's threading rule).
     """
 
     def __init__(self, matcher: ArrayMatcher):
         self.matcher = matcher
-        self._lock = threading.Lock()
         self._heads: LRUCache[tuple[str, ...], np.ndarray] = LRUCache(HEADS_REMEMBERED)
 
     def _docnums(self, term: str) -> np.ndarray:
@@ -40,16 +38,14 @@ class CoOccurrence:
 
     def _holding(self, head: tuple[str, ...]) -> np.ndarray:
         """A mask of the articles holding every term of ``head``."""
-        with self._lock:
-            found = self._heads.get(head)
+        found = self._heads.get(head)
         if found is None:
             found = np.ones(self.matcher.size, dtype=bool)
             for term in head:
                 holding = np.zeros(self.matcher.size, dtype=bool)
                 holding[self._docnums(term)] = True
                 found &= holding
-            with self._lock:
-                self._heads[head] = found
+            self._heads[head] = found
         return found
 
     def counts(self, head: tuple[str, ...], terms: list[str]) -> list[int]:

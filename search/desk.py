@@ -723,7 +723,8 @@ def _put_back(db: sqlite3.Connection, kind: str, id: int, body: dict) -> None:
 
 class LiveDesk:
     """A searching process's view of the desk: ``current()`` re-reads the desk only when it
-    changed, asking at most every ``CHECK_SECONDS``.
+    changed, asking at most every ``CHECK_SECONDS``. Called under the engine's lock
+    (search.engine's threading rule).
 
     SQLite's ``PRAGMA data_version`` tells a connection, for the cost of a page
     read, whether another connection committed since it last looked; a new
@@ -733,7 +734,6 @@ class LiveDesk:
     def __init__(self, index_dir: Path | str, *, check_seconds: float = CHECK_SECONDS) -> None:
         self.path = Path(index_dir) / DESK_FILE
         self._check_seconds = check_seconds
-        self._lock = threading.Lock()
         self._state = DeskState()
         self._seen: tuple | None = None  # (inode, data_version) of what _state was read from
         self._checked = -math.inf
@@ -741,14 +741,10 @@ class LiveDesk:
         self._inode: int | None = None
 
     def current(self) -> DeskState:
-        now = time.monotonic()
-        if now - self._checked < self._check_seconds:
-            return self._state
-        with self._lock:
-            if now - self._checked >= self._check_seconds:
-                self._refresh()
-                self._checked = time.monotonic()
-            return self._state
+        if time.monotonic() - self._checked >= self._check_seconds:
+            self._refresh()
+            self._checked = time.monotonic()
+        return self._state
 
     def _refresh(self) -> None:
         try:

@@ -20,8 +20,10 @@ The threading rule (the one place it is written):
   searcher and its readers, the matcher (search.matching.ArrayMatcher: its
   cache, its last answer, the parts of the query being evaluated), the pieces
   kept per segment (search.storage.segments.SegmentPieces), the facet values,
-  the completer and the desk in use. These have no lock of their own and are
-  called only from within the engine's methods.
+  the completer, the counts of words read with the words before them
+  (search.context.CoOccurrence), the desk in use and the process's view of the
+  desk (search.desk.LiveDesk). These have no lock of their own and are called
+  only from within the engine's methods.
 - A lock of its own is kept only where a thread other than the searching one
   touches the state: the vocabulary built in the background
   (search.expansion.WordExpander), the synonym tables built in the background
