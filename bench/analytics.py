@@ -222,9 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="analytics-bench-") as tmp:
         workdir = Path(tmp)
-        index_dir = Path(args.index) if args.index else workdir / "index"
-        if not args.index:
-            index_corpus(REUTERS, index_dir)
+        index_dir = index_corpus(REUTERS, args.index, workdir)
         print(
             f"{args.runs} runs each way, {args.clients} clients, {args.seconds:.0f} s a run, "
             f"{args.workers} workers; load average before: {os.getloadavg()}",

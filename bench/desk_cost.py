@@ -157,8 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     typing += [q for line in read_query_log(TYPING_LOG) for q, _ in typo_variants(line)]
     typed = [urlencode({"q": q}) for q in typing]
     with tempfile.TemporaryDirectory(prefix="desk-bench-") as work:
-        index_dir = args.index or Path(work) / "index"
-        index_corpus(args.corpus, index_dir)
+        index_dir = index_corpus(args.corpus, args.index, Path(work))
         desk = Desk(index_dir)
         if desk.history():
             desk.restore(0, EDITOR)

@@ -61,12 +61,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def index_corpus(corpus: Path, index_dir: Path) -> None:
-    """Index ``corpus`` into ``index_dir`` with ``article-search index``, unless done before."""
-    if not (Path(index_dir) / "current").exists():
+def index_corpus(corpus: Path, given: Path | str | None, workdir: Path) -> Path:
+    """The index a script measures: ``given`` (its ``--index``), else ``workdir``/index;
+    ``corpus`` indexed into it with ``article-search index`` unless done before."""
+    index_dir = Path(given) if given else Path(workdir) / "index"
+    if not (index_dir / "current").exists():
         log(f"indexing {corpus} into {index_dir}")
         command = [*ARTICLE_SEARCH, "index", str(corpus), "--index", str(index_dir)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return index_dir
 
 
 # --- memory ----------------------------------------------------------------------------

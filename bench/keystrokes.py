@@ -108,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus = args.corpus
         if args.size:
             corpus = write_corpus(corpus, args.size, work / f"corpus-{args.size}.jsonl")
-        index_dir = args.index or work / "index"
-        index_corpus(corpus, index_dir)
+        index_dir = index_corpus(corpus, args.index, work)
         load_before = os.getloadavg()[0]
         server = Server.article_search(index_dir, args.workers)
         server.wait_healthy()

@@ -156,9 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="slow-clients-") as tmp:
         workdir = Path(tmp)
-        index_dir = Path(args.index) if args.index else workdir / "index"
-        if not args.index:
-            index_corpus(DEMO, index_dir)
+        index_dir = index_corpus(DEMO, args.index, workdir)
         figures = measure(index_dir, args, workdir)
     print(
         f"{figures['searches']} searches, one at a time: median {figures['unloaded_median_ms']} ms "

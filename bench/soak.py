@@ -261,9 +261,7 @@ def prepare_index(args: argparse.Namespace, workdir: Path) -> tuple[Path, str]:
     if args.index:
         return Path(args.index), f"the index in {args.index}"
     source = REUTERS if REUTERS.exists() and not args.demo else DEMO
-    index_dir = workdir / "index"
-    index_corpus(source, index_dir)
-    return index_dir, str(source)
+    return index_corpus(source, None, workdir), str(source)
 
 
 def main(argv: list[str] | None = None) -> int:
