@@ -120,7 +120,9 @@ def neighbours_support(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     if count < 1:
         return support
     known = rows[present]
-    alike = known @ known.T
+    # Not known @ known.T: BLAS splits a product this size across threads, which on a
+    # busy machine wait for each other (13 ms median where this takes under one).
+    alike = np.einsum("ik,jk->ij", known, known)
     np.fill_diagonal(alike, -np.inf)  # not its own neighbour
     nearest = np.argpartition(-alike, count - 1, axis=1)[:, :count]
     support[present] = scores[present][nearest].mean(axis=1)

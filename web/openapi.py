@@ -129,11 +129,14 @@ PARAMETERS = {
         "name": "semantic",
         "in": "query",
         "required": False,
-        "description": "1: relevance order fuses the word ranking with the articles' "
-        "similarity in meaning (a small embedding model shipped with the service), and a "
-        "search whose words match no article answers with the articles nearest in meaning "
-        "(`meaning_only`); 0: words only. Off for the whole service with "
-        "ARTICLE_SEARCH_SEMANTIC=0. Totals and facet counts are the word query's either way.",
+        "description": "1: in relevance order, the first 100 word matches of a query of "
+        "more than four words, or of a question, are re-ordered by their likeness in meaning "
+        "to the query and to each other (a small embedding model shipped with the service; "
+        "under a millisecond more per search), and a search whose words match no article "
+        "answers with the articles nearest in meaning (`meaning_only`); 0: words only. A "
+        "shorter query, and date order, rank by words either way. Off for the whole service "
+        "with ARTICLE_SEARCH_SEMANTIC=0. Totals and facet counts are the word query's either "
+        "way.",
         "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
     },
 }
