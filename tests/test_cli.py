@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,15 +13,7 @@ from index.lock import indexer_lock
 from search.engine import SearchEngine
 from search.results import SearchRequest
 from search.storage.index_folder import IndexFolder
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEMO_ARTICLES = PROJECT_ROOT / "demo" / "articles"
-
-
-def article_search_command() -> str:
-    """The project's .venv/bin/article-search, else the one beside this Python."""
-    venv = PROJECT_ROOT / ".venv" / "bin" / "article-search"
-    return str(venv if venv.exists() else Path(sys.executable).with_name("article-search"))
+from tests.conftest import DEMO_ARTICLES, article_search_command
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

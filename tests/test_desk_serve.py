@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from bench.harness import children
 from index.indexer import index_paths
 from index.publish import publish
 from search.desk import Desk
@@ -66,11 +67,6 @@ def desk(index_dir):
     desk.restore(0, "test")
 
 
-def _worker_pids(master: int) -> set[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return {int(pid) for pid in children}
-
-
 def _owner(pids: set[int], server_port: int, client_port: int) -> int | None:
     """The worker holding the server's side of the connection from ``client_port``."""
     inodes = set()
@@ -96,7 +92,7 @@ class Workers:
     def __init__(self, server, workers: int = 2):
         self.server = server
         self.host, self.port = urlsplit(server.url).hostname, urlsplit(server.url).port
-        self.pids = _worker_pids(server.process.pid)
+        self.pids = set(children(server.process.pid))
         assert len(self.pids) == workers, self.pids
         self.connections: dict[int, http.client.HTTPConnection] = {}
         for _ in range(40):
