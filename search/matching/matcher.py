@@ -25,6 +25,10 @@ from search.storage.segments import SegmentPieces
 # takes 130 MB (the commonest word alone 9 MB); at 64 MB the long queries'
 # common words pushed each other out and were read again from disk each time.
 CACHE_BYTES = 200 * 1024 * 1024
+# The alignments of a completion's fields and of a prefix's completions (Aligned), kept
+# apart from the matches so that they never push a term's matches out: sharing the 200 MB,
+# they took half of it over the typing log, whose terms were then read again and again.
+ALIGNED_BYTES = 32 * 1024 * 1024
 # Or and And of matches this many times fewer than the index's documents are
 # summed over the matches alone, not over arrays of every document.
 SPARSE_RATIO = 16
@@ -59,6 +63,7 @@ class ArrayMatcher:
             live[offset : offset + leaf.reader().doc_count_all()] for leaf, offset in self.leaves
         ]
         self._cache = MatchCache(cache_bytes)
+        self._alignments = MatchCache(ALIGNED_BYTES)
         self._terms = TermPostings(searcher, self._live, segments, self._cache)
         self._phrases = PhraseFinder(self._terms, segments, self._cache)
         # Check proximity phrases only where they can change the top (PendingMatches).
@@ -201,14 +206,19 @@ class ArrayMatcher:
         their documents, aligned once and kept in the cache, not over whole-index arrays."""
         terms = [(q.fieldname, q.text) for q in query.subqueries]
         parts = [self._terms.matches(*term) for term in terms]
-        key = ("aligned", *terms)
-        aligned = self._cache.get(key)
-        if aligned is None:
-            aligned = Aligned.of([part.docnums for part in parts], self.size)
-            self._cache.remember(key, aligned)
+        aligned = self._aligned(("or", *terms), parts)
         boosts = [q.boost for q in query.subqueries]
         scores = [part.boosted(boost).scores for part, boost in zip(parts, boosts, strict=True)]
         return Matches(aligned.docnums, aligned.summed(scores)).boosted(query.boost)
+
+    def _aligned(self, key: tuple, parts: list[Matches]) -> Aligned:
+        """The parts' documents aligned in their union, kept under ``key`` (what the parts
+        are, boosts aside: their documents are the same at every keystroke)."""
+        aligned = self._alignments.get(key)
+        if aligned is None:
+            aligned = Aligned.of([part.docnums for part in parts], self.size)
+            self._alignments.remember(key, aligned)
+        return aligned
 
     def _best_of(self, query: wq.DisjunctionMax, deadline: Deadline) -> Matches:
         """Every document matching a part, scored by its best part (Whoosh's DisjunctionMax).
@@ -220,11 +230,7 @@ class ArrayMatcher:
         parts = [self.evaluate(q, deadline) for q in query.subqueries]
         shapes = [_terms_of(q) for q in query.subqueries]
         if self.shared_parts and all(shapes):
-            key = ("best", *shapes)
-            aligned = self._cache.get(key)
-            if aligned is None:
-                aligned = Aligned.of([part.docnums for part in parts], self.size)
-                self._cache.remember(key, aligned)
+            aligned = self._aligned(("best", *shapes), parts)
             best = np.full(len(aligned.docnums), -np.inf)
             for places, part in zip(aligned.places, parts, strict=True):
                 best[places] = np.maximum(best[places], part.scores)

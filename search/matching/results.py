@@ -95,9 +95,9 @@ class Aligned:
 
 
 class MatchCache:
-    """Matches by key (a term, a word in its fields, a phrase), and the alignment of a
-    word's matches in its fields, bounded in bytes, least recently used dropped first; it
-    belongs to one matcher, so to one generation."""
+    """Matches by key (a term, a word in its fields, a phrase), or alignments of them,
+    bounded in bytes, least recently used dropped first; it belongs to one matcher, so
+    to one generation."""
 
     def __init__(self, max_bytes: int):
         self._kept: LRUCache[Hashable, Matches | Aligned] = LRUCache(
@@ -106,7 +106,7 @@ class MatchCache:
 
     @property
     def nbytes(self) -> int:
-        """The bytes of the matches kept."""
+        """The bytes of what is kept."""
         return self._kept.currsize
 
     def get(self, key: Hashable) -> Matches | Aligned | None:
