@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 from whoosh.index import FileIndex
 
-from search.storage.docsets import live_mask
+from search.storage.docsets import undeleted_mask
 from search.whoosh_internals import bytes_column
 
 
@@ -38,14 +38,14 @@ class IndexedArticles:
         file_table: dict[bytes, int] = {}
         stamp_table: dict[bytes, int] = {}
         docnums, files, stamps = [], [], []
-        # (segment reader, its live documents' numbers within the segment)
+        # (segment reader, its undeleted documents' numbers within the segment)
         self._segments: list[tuple[object, np.ndarray]] = []
         for leaf, offset in self._leaves():
-            live = np.flatnonzero(live_mask(leaf))
-            self._segments.append((leaf, live))
-            docnums.append(live + offset)
-            files.append(_codes(bytes_column(leaf, "source_file"), file_table)[live])
-            stamps.append(_codes(bytes_column(leaf, "source_stamp"), stamp_table)[live])
+            undeleted = np.flatnonzero(undeleted_mask(leaf))
+            self._segments.append((leaf, undeleted))
+            docnums.append(undeleted + offset)
+            files.append(_codes(bytes_column(leaf, "source_file"), file_table)[undeleted])
+            stamps.append(_codes(bytes_column(leaf, "source_stamp"), stamp_table)[undeleted])
         self.docnums = np.concatenate(docnums) if docnums else np.zeros(0, dtype=np.int64)
         self.file_codes = np.concatenate(files) if files else np.zeros(0, dtype=np.int32)
         self._stamp_codes = np.concatenate(stamps) if stamps else np.zeros(0, dtype=np.int32)
@@ -132,7 +132,7 @@ class IndexedArticles:
 
     def _sort_ids(self) -> None:
         ids = np.concatenate(
-            [np.array(bytes_column(leaf, "id"))[live] for leaf, live in self._segments]
+            [np.array(bytes_column(leaf, "id"))[kept] for leaf, kept in self._segments]
         )
         self._id_rows = np.argsort(ids, kind="stable")
         self._sorted_ids = ids[self._id_rows]

@@ -48,7 +48,7 @@ Public API (``web/`` and ``index/`` use these, nothing else):
   ``synonyms_applied`` (``AppliedSynonym``: id, word, read_as) and
   ``rules_applied`` (rule ids) say what fired, each ``Hit.pinned`` whether a
   rule put it there.
-- ``LiveDesk(index_dir)``: what a searching process holds; ``current()``
+- ``DeskWatcher(index_dir)``: what a searching process holds; ``current()``
   returns the desk's state, re-read only when it changed (checked at most
   every ``CHECK_SECONDS``), so a change is live everywhere within a second.
 """
@@ -721,7 +721,7 @@ def _put_back(db: sqlite3.Connection, kind: str, id: int, body: dict) -> None:
     db.execute(f"INSERT OR REPLACE INTO {_TABLES[kind]} (id, body) VALUES (?, ?)", (id, stored))
 
 
-class LiveDesk:
+class DeskWatcher:
     """A searching process's view of the desk: ``current()`` re-reads the desk only when it
     changed, asking at most every ``CHECK_SECONDS``. Called under the engine's lock
     (search.engine's threading rule).

@@ -22,7 +22,7 @@ The threading rule (the one place it is written):
   kept per segment (search.storage.segments.SegmentPieces), the facet values,
   the completer, the counts of words read with the words before them
   (search.context.CoOccurrence), the desk in use and the process's view of the
-  desk (search.desk.LiveDesk). These have no lock of their own and are called
+  desk (search.desk.DeskWatcher). These have no lock of their own and are called
   only from within the engine's methods.
 - A lock of its own is kept only where a thread other than the searching one
   touches the state: the vocabulary built in the background
@@ -53,7 +53,7 @@ from search.article import Article
 from search.context import CoOccurrence
 from search.deadline import Deadline
 from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
-from search.desk import DeskState, LiveDesk
+from search.desk import DeskState, DeskWatcher
 from search.embedding import load_embedder, semantic_enabled
 from search.expansion import WordExpander
 from search.facets import (
@@ -89,7 +89,7 @@ from search.results import (
 from search.rules import FiredRules, RuleBook
 from search.schema import stored_article
 from search.spelling import SpellingCorrector
-from search.storage.docsets import DocSet, live_mask
+from search.storage.docsets import DocSet, undeleted_mask
 from search.storage.index_folder import IndexFolder, ServedGeneration
 from search.storage.segments import SegmentPieces
 from search.suggest import Completer
@@ -154,7 +154,7 @@ def _segment_dates(leaf) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass
-class _Generation:
+class _OpenedGeneration:
     """Everything opened for one index generation, reused by every search."""
 
     searcher: Searcher
@@ -163,7 +163,7 @@ class _Generation:
     build: Path
     generation: str
     size: int
-    live: DocSet
+    undeleted: DocSet
     values: dict[str, ValueSets]
     day: np.ndarray  # date as a proleptic ordinal per docnum, 0 when undated
     month: np.ndarray  # year * 12 + month - 1 per docnum, -1 when undated
@@ -183,9 +183,9 @@ class _Generation:
         folder: IndexFolder,
         facets: tuple[FacetDefinition, ...],
         served: ServedGeneration | None = None,
-        previous: _Generation | None = None,
+        previous: _OpenedGeneration | None = None,
         segments: SegmentPieces | None = None,
-    ) -> _Generation:
+    ) -> _OpenedGeneration:
         """The generation to serve; ``previous`` lends its words until this one's are built.
 
         Every indexed value field's values are read (names and counts: for lookups
@@ -202,12 +202,12 @@ class _Generation:
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
         size = reader.doc_count_all()
-        alive = live_mask(reader)
-        live = DocSet.from_mask(alive)
+        mask = undeleted_mask(reader)
+        undeleted = DocSet.from_mask(mask)
         day, month = _date_columns(reader, segments)
-        values = load_values(FacetSource(reader, alive, month, segments), ix.schema, facets)
+        values = load_values(FacetSource(reader, mask, month, segments), ix.schema, facets)
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
-        matcher = ArrayMatcher(searcher, segments=segments, live=alive)
+        matcher = ArrayMatcher(searcher, segments=segments, undeleted=mask)
         expander = WordExpander(
             reader,
             analyzer,
@@ -229,7 +229,7 @@ class _Generation:
             build=build,
             generation=served.generation.name,
             size=size,
-            live=live,
+            undeleted=undeleted,
             values=values,
             day=day,
             month=month,
@@ -263,7 +263,7 @@ class _DeskInUse:
     synonyms: SynonymTable | None
     rules: RuleBook
 
-    def fresh(self, gen: _Generation, found: Matches) -> Matches:
+    def fresh(self, gen: _OpenedGeneration, found: Matches) -> Matches:
         """``found`` with its scores decayed by age, when the desk's freshness is on."""
         freshness = self.state.freshness
         if not freshness.weight or not len(found):
@@ -328,15 +328,15 @@ class SearchEngine:
         self._lock = threading.Lock()
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
-        self._current = _Generation.open(self.folder, self.facets, segments=self._segments)
-        self._desk = LiveDesk(self.index_dir, check_seconds=desk_check_seconds)
+        self._current = _OpenedGeneration.open(self.folder, self.facets, segments=self._segments)
+        self._desk = DeskWatcher(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
         self._synonym_tables = SynonymTables(desk_build_seconds)
         self._checked_at = time.monotonic()
         self._reported_damage: tuple[str, ...] = ()
         self._report_damage()
 
-    def _generation(self, now: bool = False) -> _Generation:
+    def _generation(self, now: bool = False) -> _OpenedGeneration:
         """The open generation, replaced (and the old one closed) when the index has moved on;
         checked at once if ``now``.
 
@@ -352,7 +352,7 @@ class SearchEngine:
             if served.generation == current.served.generation:
                 current.served, current.fingerprint = served, fingerprint
             else:
-                self._current = _Generation.open(
+                self._current = _OpenedGeneration.open(
                     self.folder, self.facets, served, previous=current, segments=self._segments
                 )
                 current.searcher.close()
@@ -384,7 +384,7 @@ class SearchEngine:
             damaged=gen.served.damaged,
         )
 
-    def _desk_for(self, gen: _Generation, request: SearchRequest) -> _DeskInUse | None:
+    def _desk_for(self, gen: _OpenedGeneration, request: SearchRequest) -> _DeskInUse | None:
         """The desk to apply (None: an empty desk, or a request without it), made ready
         once per desk change and analyzer."""
         state = self._desk.current()
@@ -419,7 +419,7 @@ class SearchEngine:
         fired = FiredRules()
         if desk is not None and not parsed.is_browse:
             fired = desk.rules.fire(parsed.text_terms, request.filters, dt.datetime.now(dt.UTC))
-        matched = gen.live
+        matched = gen.undeleted
         # A browse may still exclude words ("-sport"): only Every matches everything.
         found = None
         partial = False
@@ -435,7 +435,7 @@ class SearchEngine:
                     found = gen.matcher.evaluate(with_feedback(parsed.query, terms), deadline)
             except SearchTimedOut:
                 found, partial = Matches.empty(), True
-            matched = DocSet.from_docnums(found.docnums, gen.size) & gen.live
+            matched = DocSet.from_docnums(found.docnums, gen.size) & gen.undeleted
         pinned = self._docnums(gen, fired.pin)
         if fired.hide:
             matched = matched - DocSet.from_docnums(self._docnums(gen, fired.hide), gen.size)
@@ -447,10 +447,10 @@ class SearchEngine:
         meaning = (
             self._query_vector(gen, request, parsed) if wants_meaning and not partial else None
         )
-        dated = gen.live
+        dated = gen.undeleted
         if request.date_from or request.date_to:
             dated = dated & gen.date_range(request.date_from, request.date_to)
-        base = matched if dated is gen.live else matched & dated
+        base = matched if dated is gen.undeleted else matched & dated
         plain = meaning is not None and plain_words(request.q)
         # Not with typos=0: the reader asked for the words exactly as typed.
         meaning_only = (
@@ -520,20 +520,23 @@ class SearchEngine:
         )
 
     @staticmethod
-    def _docnums(gen: _Generation, article_ids) -> list[int]:
-        """The live docnums of the articles with these ids, in their order (unknown ones out)."""
+    def _docnums(gen: _OpenedGeneration, article_ids) -> list[int]:
+        """The docnums of the articles with these ids, in their order (unknown or deleted ones
+        out)."""
         known = gen.docnums_of_ids
         for article_id in article_ids:
             if article_id not in known:
                 if len(known) >= MAX_REMEMBERED_IDS:
                     known.clear()
                 docnum = gen.searcher.document_number(id=article_id)
-                known[article_id] = docnum if docnum is not None and docnum in gen.live else None
+                known[article_id] = (
+                    docnum if docnum is not None and docnum in gen.undeleted else None
+                )
         found = (known[article_id] for article_id in article_ids)
         return [docnum for docnum in found if docnum is not None]
 
     def _query_vector(
-        self, gen: _Generation, request: SearchRequest, parsed: ParsedQuery
+        self, gen: _OpenedGeneration, request: SearchRequest, parsed: ParsedQuery
     ) -> np.ndarray | None:
         """The query's vector when its relevance order uses meaning (search.hybrid), else None."""
         if not (self._embedder and request.semantic and request.sort == "relevance"):
@@ -547,7 +550,7 @@ class SearchEngine:
 
     def _page(
         self,
-        gen: _Generation,
+        gen: _OpenedGeneration,
         parsed: ParsedQuery,
         request: SearchRequest,
         final: DocSet,
@@ -601,7 +604,7 @@ class SearchEngine:
 
     @staticmethod
     def _hit(
-        gen: _Generation,
+        gen: _OpenedGeneration,
         docnum: int,
         parsed: ParsedQuery,
         score: float | None,
@@ -625,7 +628,7 @@ class SearchEngine:
             return []
         return gen.completer.complete(prefix, limit, Deadline.after(self.search_seconds))
 
-    def _docnum(self, gen: _Generation, article_id: str) -> int | None:
+    def _docnum(self, gen: _OpenedGeneration, article_id: str) -> int | None:
         return gen.searcher.document_number(id=article_id)
 
     @_one_thread_at_a_time
@@ -645,7 +648,7 @@ class SearchEngine:
         empty = ParsedQuery(query=None)  # nothing to mark
         vector = gen.vectors.vector(docnum) if self._embedder else None
         if vector is not None and vector.any():
-            allowed = gen.live.mask()
+            allowed = gen.undeleted.mask()
             allowed[docnum] = False
             docnums, alike = gen.vectors.nearest(vector / np.linalg.norm(vector), allowed, limit)
             order = np.lexsort((docnums, -alike))

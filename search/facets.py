@@ -34,7 +34,7 @@ from search.article import NAME_FIELDS, Names
 from search.deadline import Deadline
 from search.results import Facet, FacetValue
 from search.schema import indexed_value_fields
-from search.storage.docsets import DocSet, live_mask
+from search.storage.docsets import DocSet, undeleted_mask
 from search.storage.index_folder import IndexNotFoundError
 from search.storage.segments import SegmentPieces
 from search.whoosh_internals import field_doc_frequencies, field_documents
@@ -59,7 +59,7 @@ class FacetSource:
     """What one index generation's facet values are loaded from."""
 
     reader: IndexReader
-    live: np.ndarray  # the reader's live_mask
+    undeleted: np.ndarray  # the reader's undeleted_mask
     month: np.ndarray  # year * 12 + month - 1 per docnum, -1 when undated
     segments: SegmentPieces | None = None  # where each segment's part is kept, if anywhere
 
@@ -98,7 +98,9 @@ class FacetDefinition:
 
     def load(self, source: FacetSource) -> ValueSets:
         """This facet's values in one generation, with the documents of each."""
-        return ValueSets.load(source.reader, self.field, segments=source.segments, live=source.live)
+        return ValueSets.load(
+            source.reader, self.field, segments=source.segments, undeleted=source.undeleted
+        )
 
     def values_of(self, item) -> tuple[str, ...]:
         """This facet's values of an Article or a Hit."""
@@ -185,7 +187,11 @@ def load_values(
     faceted = {facet.field for facet in facets}
     values = {
         name: ValueSets.load(
-            source.reader, name, documents=False, segments=source.segments, live=source.live
+            source.reader,
+            name,
+            documents=False,
+            segments=source.segments,
+            undeleted=source.undeleted,
         )
         for name in indexed_value_fields(schema)
         if name not in faceted
@@ -274,13 +280,13 @@ class ValueSets:
         *,
         documents: bool = True,
         segments: SegmentPieces | None = None,
-        live: np.ndarray | None = None,
+        undeleted: np.ndarray | None = None,
     ) -> ValueSets:
         """Read ``field``'s values; with ``documents`` False, only their names and counts.
 
         Segment by segment (the combined reader looks each term up in every
         segment), each segment's part kept in ``segments`` if given, for the
-        generations after this one. ``live``: the reader's ``live_mask``, if known.
+        generations after this one. ``undeleted``: the reader's ``undeleted_mask``, if known.
         """
         read = functools.partial(ValuePart.read, field=field, documents=documents)
         piece = ("values", field, documents)
@@ -288,22 +294,22 @@ class ValueSets:
             (segments.piece(leaf, piece, read) if segments else read(leaf), offset)
             for leaf, offset in reader.leaf_readers()
         ]
-        if live is None:
-            live = live_mask(reader)
-        return cls.combine(field, parts, live, documents=documents)
+        if undeleted is None:
+            undeleted = undeleted_mask(reader)
+        return cls.combine(field, parts, undeleted, documents=documents)
 
     @classmethod
     def combine(
         cls,
         field: str,
         parts: Sequence[tuple[ValuePart, int]],
-        live: np.ndarray,
+        undeleted: np.ndarray,
         *,
         documents: bool,
     ) -> ValueSets:
         """One generation's values from its segments' parts (each with its docnum offset).
 
-        ``live`` says which documents are not deleted: only their pairs are kept.
+        ``undeleted`` says which documents are not deleted: only their pairs are kept.
         """
         if not documents:
             counted: dict[str, int] = {}
@@ -323,9 +329,9 @@ class ValueSets:
             docs.append(part.pair_docs + np.int32(offset))
             values.append(codes[part.pair_values])
         pair_docs, pair_values = np.concatenate(docs), np.concatenate(values)
-        alive = live[pair_docs]
-        if not alive.all():
-            pair_docs, pair_values = pair_docs[alive], pair_values[alive]
+        kept = undeleted[pair_docs]
+        if not kept.all():
+            pair_docs, pair_values = pair_docs[kept], pair_values[kept]
         if len(parts) > 1:
             # Grouped by value, each value's documents in docnum order: segments come
             # in docnum order and each part's pairs are in docnum order within a value.

@@ -8,7 +8,7 @@ is one of the segment's files: the next commit's manifest lists it with its
 size and checksum, a replica's copy carries it, and it is deleted with the
 segment (``index.durable_commit.remove_unneeded_files``). Whoosh never
 rewrites a segment, so neither is the file; a deleted document keeps its row,
-left out by the generation's live mask. A segment without the file (an index
+left out by the generation's undeleted mask. A segment without the file (an index
 written before vectors, or a commit the second pass has not reached yet)
 ranks by words only.
 

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from search.desk import Desk, DeskError, DeskNotFoundError, LiveDesk, is_replica
+from search.desk import Desk, DeskError, DeskNotFoundError, DeskWatcher, is_replica
 
 
 def test_shapes_round_trip(tmp_path):
@@ -178,7 +178,7 @@ def test_several_processes_write_without_losing_a_change(tmp_path):
 
 
 def test_live_desk_sees_changes_and_replaced_files(tmp_path):
-    live = LiveDesk(tmp_path, check_seconds=0)
+    live = DeskWatcher(tmp_path, check_seconds=0)
     assert live.current().empty  # no file yet, and reading makes none
     assert not (tmp_path / "desk.sqlite").exists()
     desk = Desk(tmp_path)

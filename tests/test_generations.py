@@ -72,7 +72,7 @@ def _answers(engine: SearchEngine) -> list[tuple]:
 def _arrays(engine: SearchEngine) -> dict:
     """Everything the generation worked out per document and per facet value, as lists."""
     gen = engine._generation(now=True)
-    arrays = {"size": gen.size, "live": gen.live.mask().tolist()}
+    arrays = {"size": gen.size, "undeleted": gen.undeleted.mask().tolist()}
     arrays |= {"day": gen.day.tolist(), "month": gen.month.tolist()}
     for field, values in sorted(gen.values.items()):
         arrays[field] = [values.names, values.frequencies.tolist()]
@@ -89,7 +89,7 @@ def _as_stored(engine: SearchEngine) -> dict:
     pairs: dict[str, set] = {facet.field: set() for facet in FACETS if facet.terms_field}
     days = np.zeros(gen.size, dtype=np.int64)
     months = np.full(gen.size, -1, dtype=np.int64)
-    for docnum in gen.live.docnums().tolist():
+    for docnum in gen.undeleted.docnums().tolist():
         article = stored_article(gen.searcher.stored_fields(docnum))
         days[docnum] = article.date.toordinal() if article.date else 0
         if article.date:
@@ -97,7 +97,7 @@ def _as_stored(engine: SearchEngine) -> dict:
         for facet in FACETS:
             if facet.terms_field:
                 pairs[facet.field].update((docnum, v) for v in facet.values_of(article))
-    live = gen.live.mask()
+    live = gen.undeleted.mask()
     return {"pairs": pairs, "day": days[live].tolist(), "month": months[live].tolist()}
 
 
@@ -113,7 +113,7 @@ def _as_arrays(engine: SearchEngine) -> dict:
         for field, values in gen.values.items()
         if field in {facet.field for facet in FACETS if facet.terms_field}
     }
-    live = gen.live.mask()
+    live = gen.undeleted.mask()
     return {"pairs": pairs, "day": gen.day[live].tolist(), "month": gen.month[live].tolist()}
 
 
@@ -211,4 +211,4 @@ def test_a_rebuild_reads_every_segment_afresh(tmp_path):
     assert answers == _answers(_engine(index_dir))
     assert _arrays(serving) == _arrays(_engine(index_dir))
     assert reader.doc_count() == 40
-    assert np.all(serving._generation().live.mask())
+    assert np.all(serving._generation().undeleted.mask())

@@ -47,7 +47,7 @@ def _check_every_row(index_dir: Path) -> int:
             assert vectors.codes.shape == (leaf.doc_count_all(), 256)
             for docnum in range(leaf.doc_count_all()):
                 row = vectors.codes[docnum].astype(np.float32) * vectors.scales[docnum]
-                if leaf.is_deleted(docnum):  # kept its row; the live mask leaves it out
+                if leaf.is_deleted(docnum):  # kept its row; the undeleted mask leaves it out
                     continue
                 stored = leaf.stored_fields(docnum)
                 expected = embedder.embed([article_text(stored["title"], stored["body"])])[0]

@@ -43,7 +43,7 @@ from index.segment_writer import ArticleSegmentWriter
 from index.sources import file_stamp
 from search.analysis import FastAnalyzer, fast_analyzer
 from search.article import Article
-from search.engine import SearchEngine, _Generation
+from search.engine import SearchEngine, _OpenedGeneration
 from search.facets import KNOWN_FACETS, ValueSets, configured_facets
 from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
@@ -135,7 +135,7 @@ def untimed_engine(index_dir: Path) -> SearchEngine:
 
 @pytest.fixture(scope="module")
 def generation(index_dir):
-    gen = _Generation.open(IndexFolder(index_dir), configured_facets(""))
+    gen = _OpenedGeneration.open(IndexFolder(index_dir), configured_facets(""))
     yield gen
     gen.searcher.close()
 
@@ -452,7 +452,7 @@ def test_keystroke_states_answer_as_without_shared_parts(several_segments):
     without the word); each evaluated once, and the sums of an Or whose parts hold the same
     documents, give the answer every part evaluated afresh gives: the same matches, the same
     scores to the bit, the same top 10. Several segments and deletions: one scorer a term."""
-    gen = _Generation.open(IndexFolder(several_segments), configured_facets(""))
+    gen = _OpenedGeneration.open(IndexFolder(several_segments), configured_facets(""))
     completed = 0
     for text in TYPED:
         parsed = gen.builder.parse(text)
@@ -657,7 +657,7 @@ KEYWORD_FIELDS = ("authors", "regions", "themes", "reports", "source")
 
 
 def whoosh_own_documents(leaf, field: str) -> list[tuple[str, list[int]]]:
-    """Each term of ``field`` in one segment with its live documents, through Whoosh's matcher."""
+    """Each term of ``field`` in one segment with its undeleted documents (Whoosh's matcher)."""
     return [
         (term.decode(), sorted(leaf.postings(field, term).all_ids()))
         for term in leaf.lexicon(field)

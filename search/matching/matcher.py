@@ -18,7 +18,7 @@ from search.matching.results import (
     sparse_combine,
 )
 from search.matching.terms import TermPostings, walked
-from search.storage.docsets import live_mask
+from search.storage.docsets import undeleted_mask
 from search.storage.segments import SegmentPieces
 
 # Every term list the benchmark's 225-query log reads at a million articles
@@ -48,23 +48,24 @@ class ArrayMatcher:
         cache_bytes: int = CACHE_BYTES,
         *,
         segments: SegmentPieces | None = None,
-        live: np.ndarray | None = None,
+        undeleted: np.ndarray | None = None,
     ):
         """``segments``: per-segment field lengths and postings shared with other generations;
-        ``live``: the searcher's ``live_mask``, if known."""
+        ``undeleted``: the searcher's ``undeleted_mask``, if known."""
         self.searcher = searcher
         self.size = searcher.reader().doc_count_all()
         self.context = searcher.context()  # what searcher.search() gives the query
         self.leaves = list(searcher.leaf_searchers())
         segments = segments if segments is not None else SegmentPieces()
-        if live is None:
-            live = live_mask(searcher.reader())
-        self._live = [
-            live[offset : offset + leaf.reader().doc_count_all()] for leaf, offset in self.leaves
+        if undeleted is None:
+            undeleted = undeleted_mask(searcher.reader())
+        self._undeleted = [
+            undeleted[offset : offset + leaf.reader().doc_count_all()]
+            for leaf, offset in self.leaves
         ]
         self._cache = MatchCache(cache_bytes)
         self._alignments = MatchCache(ALIGNED_BYTES)
-        self._terms = TermPostings(searcher, self._live, segments, self._cache)
+        self._terms = TermPostings(searcher, self._undeleted, segments, self._cache)
         self._phrases = PhraseFinder(self._terms, segments, self._cache)
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
@@ -148,7 +149,7 @@ class ArrayMatcher:
         if query is wq.NullQuery:
             return Matches.empty()
         if kind is wq.Every and query.fieldname in (None, "", "*"):
-            docnums = np.flatnonzero(np.concatenate(self._live) if self._live else [])
+            docnums = np.flatnonzero(np.concatenate(self._undeleted) if self._undeleted else [])
             return Matches(docnums.astype(np.int64), np.full(len(docnums), float(query.boost)))
         return self._whoosh(query)
 

@@ -43,14 +43,14 @@ def walked(matcher) -> Matches:
 class TermPostings:
     """The matches of one term in one field, per searcher, cached in ``cache``.
 
-    ``live`` holds each segment's mask of documents not deleted, in the order of
+    ``undeleted`` holds each segment's mask of documents not deleted, in the order of
     the searcher's leaves.
     """
 
     def __init__(
         self,
         searcher: Searcher,
-        live: list[np.ndarray],
+        undeleted: list[np.ndarray],
         segments: SegmentPieces,
         cache: MatchCache,
     ):
@@ -59,13 +59,13 @@ class TermPostings:
         self._documents = searcher.doc_count_all()
         self.schema = searcher.schema
         self._weighting = searcher.weighting
-        self._live = live
-        self._with_deletions = {number for number, mask in enumerate(live) if not mask.all()}
+        self._undeleted = undeleted
+        self._with_deletions = {number for number, mask in enumerate(undeleted) if not mask.all()}
         self._segments = segments
         self._cache = cache
 
     def matches(self, fieldname: str, text) -> Matches:
-        """Every live document holding ``text`` in ``fieldname``, with its score (no boost)."""
+        """Every undeleted document holding ``text`` in ``fieldname``, with its score (no boost)."""
         key = (fieldname, text)
         found = self._cache.get(key)
         if found is None:
@@ -107,7 +107,7 @@ class TermPostings:
                 all_scores.append(found.scores)
                 continue
             if number in self._with_deletions:
-                keep = self._live[number][docnums]
+                keep = self._undeleted[number][docnums]
                 docnums, weights = docnums[keep], weights[keep]
             if type(scorer) is BM25FScorer:
                 scores = _bm25(scorer, weights, self._field_lengths(number, fieldname)[docnums])

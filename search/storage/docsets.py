@@ -7,11 +7,11 @@ from collections.abc import Iterable
 import numpy as np
 
 
-def live_mask(reader) -> np.ndarray:
+def undeleted_mask(reader) -> np.ndarray:
     """Per document number of ``reader`` (one segment or several): True unless deleted.
 
     From each segment's deletions: Whoosh's ``all_doc_ids`` yields a Python int
-    per live document (seconds at a million articles, at every generation opened).
+    per undeleted document (seconds at a million articles, at every generation opened).
     """
     mask = np.ones(reader.doc_count_all(), dtype=bool)
     for leaf, offset in reader.leaf_readers():
