@@ -97,7 +97,9 @@ def add_vectors(index_dir: Path, procs: int = 1) -> int:
         return 0
     jobs = [(build, number, segment_id) for segment_id in missing]
     if procs > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(min(procs, len(jobs))) as pool:
+        # Spawned, not forked: a forked process's resident memory counts the parent's
+        # (the first import's, a few hundred MB at a million) again in each process.
+        with multiprocessing.get_context("spawn").Pool(min(procs, len(jobs))) as pool:
             embedded = sum(pool.starmap(_embed_segment, jobs))
     else:
         embedded = sum(_embed_segment(*job) for job in jobs)
