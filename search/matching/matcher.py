@@ -24,11 +24,13 @@ from search.storage.segments import SegmentPieces
 # Every term list the benchmark's 225-query log reads at a million articles
 # takes 130 MB (the commonest word alone 9 MB); at 64 MB the long queries'
 # common words pushed each other out and were read again from disk each time.
-CACHE_BYTES = 200 * 1024 * 1024
+# With the alignments below, 200 MB in all: a worker at a million stays under 600 MB.
+CACHE_BYTES = 184 * 1024 * 1024
 # The alignments of a completion's fields and of a prefix's completions (Aligned), kept
-# apart from the matches so that they never push a term's matches out: sharing the 200 MB,
+# apart from the matches so that they never push a term's matches out: sharing the cache,
 # they took half of it over the typing log, whose terms were then read again and again.
-ALIGNED_BYTES = 32 * 1024 * 1024
+# 16 MB hold a few dozen prefixes' (32 MB took the largest worker at a million to 599 MB).
+ALIGNED_BYTES = 16 * 1024 * 1024
 # Or and And of matches this many times fewer than the index's documents are
 # summed over the matches alone, not over arrays of every document.
 SPARSE_RATIO = 16
