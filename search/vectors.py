@@ -144,26 +144,28 @@ class GenerationVectors:
     def similarities(self, query: np.ndarray, docnums: np.ndarray) -> np.ndarray:
         """Cosine of ``query`` with each of ``docnums``; NaN where a docnum has no vector."""
         found = np.full(len(docnums), np.nan, dtype=np.float32)
-        where = np.searchsorted(self.starts, docnums, side="right") - 1
-        for index, (first, _, vectors) in enumerate(self._segments):
-            if vectors is None:
-                continue
-            mine = np.flatnonzero(where == index)
-            if len(mine):
-                found[mine] = vectors.similarities(query, docnums[mine] - first)
+        for mine, rows, vectors in self._in_segments(docnums):
+            found[mine] = vectors.similarities(query, rows)
         return found
 
     def rows(self, docnums: np.ndarray) -> np.ndarray:
         """The vectors of ``docnums`` as float32 rows; a row of NaN where a docnum has none."""
         dims = next((v.codes.shape[1] for _, _, v in self._segments if v is not None), 0)
         found = np.full((len(docnums), dims), np.nan, dtype=np.float32)
+        for mine, rows, vectors in self._in_segments(docnums):
+            found[mine] = vectors.codes[rows].astype(np.float32) * vectors.scales[rows, None]
+        return found
+
+    def _in_segments(self, docnums: np.ndarray):
+        """Per segment with vectors that holds some of ``docnums``: their places in
+        ``docnums``, their rows in the segment, and the segment's vectors."""
         where = np.searchsorted(self.starts, docnums, side="right") - 1
         for index, (first, _, vectors) in enumerate(self._segments):
+            if vectors is None:
+                continue
             mine = np.flatnonzero(where == index)
-            if vectors is not None and len(mine):
-                rows = docnums[mine] - first
-                found[mine] = vectors.codes[rows].astype(np.float32) * vectors.scales[rows, None]
-        return found
+            if len(mine):
+                yield mine, docnums[mine] - first, vectors
 
     def nearest(
         self, query: np.ndarray, allowed: np.ndarray, count: int
