@@ -57,6 +57,7 @@ from search.vocabulary import Vocabulary
 from search.whoosh_internals import (
     ArticleCodec,
     FrequentPostings,
+    TermsLookup,
     field_doc_frequencies,
     field_documents,
     field_terms,
@@ -579,6 +580,35 @@ def test_terms_read_in_bulk_are_whoosh_own(several_segments, monkeypatch, fast):
                 assert list(zip(terms, counts.tolist(), strict=True)) == expected, field
                 assert field_terms(leaf, field) == [term for term, _ in expected], field
             assert max(field_doc_frequencies(leaf, "body")[1]) > 1
+
+
+def test_terms_looked_up_with_preads_are_whoosh_own(several_segments, monkeypatch):
+    """TermsLookup finds every term of every field as Whoosh's terms reader does (the
+    same term info, the same posting list), and no term a segment lacks."""
+    ix = IndexFolder(several_segments).served().open()  # as the engine opens it: no mmap
+    with ix.reader() as reader:
+        leaves = [leaf for leaf, _ in reader.leaf_readers()]
+        assert len(leaves) > 1
+        looked_up = 0
+        for leaf in leaves:
+            lookup = TermsLookup.open(leaf)
+            assert lookup is not None
+            for field in TEXT_FIELDS:
+                for term, info in leaf.iter_field(field):
+                    found = lookup.info(field, term)
+                    assert found is not None and vars(found) == vars(info), (field, term)
+                    looked_up += 1
+                rarest = [t for t, i in leaf.iter_field(field) if i.doc_frequency() == 1][:20]
+                for term in rarest:
+                    expected = posting_arrays(leaf, field, term)
+                    got = posting_arrays(leaf, field, term, lookup)
+                    assert [a.tolist() for a in got] == [a.tolist() for a in expected], term
+            for field, term in [("body", b"zzqqxx"), ("title", b"herring" * 3), ("nofield", b"a")]:
+                assert lookup.info(field, term) is None
+                assert posting_arrays(leaf, field, term, lookup) is None
+        assert looked_up > 10_000
+        monkeypatch.setattr(version, "FAST_PATHS", False)  # Whoosh's own readers
+        assert TermsLookup.open(leaves[0]) is None
 
 
 def test_positions_picked_from_blocks_are_whoosh_own(several_segments, monkeypatch):

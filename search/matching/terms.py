@@ -17,6 +17,7 @@ from search.matching.results import MatchCache, Matches
 from search.storage.segments import SegmentPieces, compact_postings
 from search.whoosh_internals import (
     FrequentPostings,
+    TermsLookup,
     length_bytes,
     posting_arrays,
     remember_idf,
@@ -63,6 +64,9 @@ class TermPostings:
         self._with_deletions = {number for number, mask in enumerate(undeleted) if not mask.all()}
         self._segments = segments
         self._cache = cache
+        # Per leaf, what its term look-ups use: its frequent-terms file and terms table
+        # (taken from ``segments`` once, not at every look-up).
+        self._readers: list[tuple | None] = [None] * len(self.leaves)
 
     def matches(self, fieldname: str, text) -> Matches:
         """Every undeleted document holding ``text`` in ``fieldname``, with its score (no boost)."""
@@ -86,7 +90,7 @@ class TermPostings:
             return Matches.empty()
         read = []
         for number, (leaf, offset) in enumerate(self.leaves):
-            postings = self._segment_postings(leaf.reader(), fieldname, btext)
+            postings = self._segment_postings(number, fieldname, btext)
             if postings is not None:
                 read.append((number, leaf, offset, postings))
         if read and all(postings[0] is not None for *_, postings in read):
@@ -134,15 +138,15 @@ class TermPostings:
             idf = idf_from(self._documents, frequency)
             remember_idf(self._searcher, fieldname, btext, idf)
 
-    def _segment_postings(self, reader, fieldname: str, btext: bytes) -> tuple | None:
-        """A segment's (docnums, weights) for a term, deleted documents included; (None,
-        None) where they cannot be read whole; None when the segment lacks the term.
+    def _segment_postings(self, number: int, fieldname: str, btext: bytes) -> tuple | None:
+        """Leaf ``number``'s (docnums, weights) for a term, deleted documents included;
+        (None, None) where they cannot be read whole; None when the segment lacks the term.
 
         A common term's come from the segment's frequent-terms file, the others' from
         W3, kept for every generation with the segment. The terms table (a few reads
         of its hash table a look-up) is asked only when neither has the term, once.
         """
-        frequent = self.frequent(reader)
+        reader, frequent, lookup = self._leaf_readers(number)
         if frequent is not None:
             arrays = frequent.arrays(reader, fieldname, btext)
             if arrays is not None:
@@ -150,7 +154,7 @@ class TermPostings:
         kept = self._segments.postings(reader, fieldname, btext)
         if kept is not None:  # kept compact: weights widened as posting_arrays gives them
             return kept[0], kept[1].astype(np.float64)
-        found = posting_arrays(reader, fieldname, btext)
+        found = posting_arrays(reader, fieldname, btext, lookup)
         if found is None:
             return None
         docnums, weights = found
@@ -158,6 +162,15 @@ class TermPostings:
             compact = compact_postings(docnums, weights)
             self._segments.keep_postings(reader, fieldname, btext, compact)
         return docnums, weights
+
+    def _leaf_readers(self, number: int) -> tuple:
+        """Leaf ``number``'s reader, frequent-terms file and TermsLookup (None: not read so)."""
+        found = self._readers[number]
+        if found is None:
+            reader = self.leaves[number][0].reader()
+            lookup = self._segments.piece(reader, "terms lookup", TermsLookup.open)
+            found = self._readers[number] = (reader, self.frequent(reader), lookup)
+        return found
 
     def _field_lengths(self, number: int, fieldname: str) -> np.ndarray:
         """A segment's field lengths per document, as Whoosh's scorer sees them."""

@@ -29,15 +29,13 @@ byte sizes of its counts and positions)}; then the index's offset, 8 bytes.
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 import struct
-import weakref
 
 import numpy as np
-from whoosh.filedb.compound import SubFile
 
 from search.whoosh_internals import version
+from search.whoosh_internals.region import FileRegion
 
 EXT = ".frq"
 # Fewer documents than this: the W3 list is quick to read, and not kept twice.
@@ -120,49 +118,10 @@ def _smallest(values: np.ndarray) -> np.ndarray:
     return values.astype("<u8")
 
 
-class _Region:
-    """Where a segment's file is on disk (a part of the segment's compound file, or a
-    file of its own), read with ``os.pread`` on a descriptor of its own.
-
-    Whoosh's compound storage reads a part through a file object made for it,
-    a seek and a read on the shared compound file (about 120 µs for a term's
-    two arrays, a cold word's 20 segments 2.4 ms); a pread is one system call
-    and moves no shared file position. A segment's files are written once and
-    never changed; a descriptor keeps reading the one it opened even after a
-    merge deletes it.
-    """
-
-    def __init__(self, path: str, start: int):
-        self._start = start
-        self._fd = os.open(path, os.O_RDONLY)
-        weakref.finalize(self, os.close, self._fd)
-
-    @classmethod
-    def of(cls, file) -> _Region | None:
-        """The region of a file Whoosh opened (a StructFile), None where it is not on disk."""
-        inner = file.file
-        if isinstance(inner, SubFile):  # a part of the segment's compound file
-            outer = inner._file  # the compound file (a StructFile's file, or the file)
-            path = getattr(getattr(outer, "file", outer), "name", None)
-            start = inner._offset
-        else:
-            path, start = getattr(inner, "name", None), 0
-        if not isinstance(path, str) or not os.path.isfile(path):
-            return None
-        return cls(path, start)
-
-    def read(self, at: int, count: int, dtype: np.dtype) -> np.ndarray:
-        size = count * dtype.itemsize
-        data = os.pread(self._fd, size, self._start + at)
-        if len(data) != size:
-            raise OSError(f"read {len(data)} of {size} bytes of a frequent-terms file")
-        return np.frombuffer(data, dtype=dtype)
-
-
 class FrequentPostings:
     """A segment's frequent-terms index, read once; ``arrays`` reads a term's postings."""
 
-    def __init__(self, index: dict[str, tuple[np.ndarray, ...]], region: _Region | None = None):
+    def __init__(self, index: dict[str, tuple[np.ndarray, ...]], region: FileRegion | None = None):
         self._index = index  # fieldname -> (terms, then one column per term; see the module)
         self._region = region  # where the file is on disk, when it is
 
@@ -177,7 +136,7 @@ class FrequentPostings:
         try:
             size = storage.file_length(name)
             (at,) = _FOOTER.unpack(file.get(size - _FOOTER.size, _FOOTER.size))
-            return cls(pickle.loads(file.get(at, size - _FOOTER.size - at)), _Region.of(file))
+            return cls(pickle.loads(file.get(at, size - _FOOTER.size - at)), FileRegion.of(file))
         finally:
             file.close()
 

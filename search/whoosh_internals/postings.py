@@ -22,12 +22,19 @@ from whoosh.matching import FilterMatcher
 from whoosh.reading import TermNotFound
 
 from search.whoosh_internals import version
-from search.whoosh_internals.terms_table import FieldTermInfos, _text, field_term_infos
+from search.whoosh_internals.terms_table import (
+    FieldTermInfos,
+    TermsLookup,
+    _text,
+    field_term_infos,
+)
 
 _BLOCK_SIZE = struct.Struct("!i")  # a block's length, as W3 writes it (pack_int)
 
 
-def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple | None:
+def posting_arrays(
+    reader, fieldname: str, btext: bytes, lookup: TermsLookup | None = None
+) -> tuple | None:
     """A segment's whole posting list for a term: (docnums, weights); None when the
     segment lacks the term.
 
@@ -37,24 +44,30 @@ def posting_arrays(reader, fieldname: str, btext: bytes) -> tuple | None:
     block's header from the file: most of the time for a common word's
     thousands of blocks), found with one look-up of the terms table (asking
     whether the segment has the term, then for its matcher, took two, and the
-    matcher reads the first block's header); (None, None) for any other kind
-    of list, and when the fast paths are off: the caller then walks Whoosh's
-    own matcher.
+    matcher reads the first block's header); with the segment's ``lookup``
+    (TermsLookup), both read with preads. (None, None) for any other kind of
+    list, and when the fast paths are off: the caller then walks Whoosh's own
+    matcher.
     """
     terms = getattr(reader, "_terms", None)
     if not version.FAST_PATHS or not isinstance(terms, W3TermsReader):
         return (None, None) if (fieldname, btext) in reader else None
-    try:
-        info = terms.term_info(fieldname, btext)
-    except TermNotFound:
+    if lookup is not None:
+        info, read = lookup.info(fieldname, btext), lookup.posting_bytes
+    else:
+        try:
+            info = terms.term_info(fieldname, btext)
+        except TermNotFound:
+            info = None
+        read = terms._postfile.get
+    if info is None:
         return None
     if info.is_inlined():
         return None, None
-    postfile, start = terms._postfile, info._offset
-    if postfile.get(start, len(WHOOSH3_HEADER_MAGIC)) != WHOOSH3_HEADER_MAGIC:
-        raise ValueError(f"no W3 posting list at {start} for {fieldname}:{btext!r}")
-    start += len(WHOOSH3_HEADER_MAGIC)
-    return _read_blocks(BytesIO(postfile.get(start, info._offset + _length(info) - start)))
+    stream = BytesIO(read(info._offset, _length(info)))
+    if stream.read(len(WHOOSH3_HEADER_MAGIC)) != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"no W3 posting list at {info._offset} for {fieldname}:{btext!r}")
+    return _read_blocks(stream)
 
 
 def remember_idf(searcher, fieldname: str, btext: bytes, idf: float) -> None:
