@@ -435,7 +435,7 @@ class SearchEngine:
                     found = gen.matcher.evaluate(with_feedback(parsed.query, terms), deadline)
             except SearchTimedOut:
                 found, partial = Matches.empty(), True
-            matched = DocSet.from_docnums(found.docnums, gen.size) & gen.undeleted
+            matched = DocSet.from_sorted(found.docnums, gen.size)  # no deleted ones
         pinned = self._docnums(gen, fired.pin)
         if fired.hide:
             matched = matched - DocSet.from_docnums(self._docnums(gen, fired.hide), gen.size)

@@ -858,6 +858,19 @@ def test_facet_counts_sum_each_values_run_of_pairs(seed):
         assert values.counts(docs).tolist() == [expected[v] for v in range(len(names))]
 
 
+def test_a_set_made_of_sorted_docnums_keeps_them_read_only():
+    docnums = np.array([0, 3, 7, 8, 15, 16, 999], dtype=np.int32)
+    kept = DocSet.from_sorted(docnums, 1000)
+    made = DocSet.from_docnums(docnums, 1000)
+    assert kept.bits.tobytes() == made.bits.tobytes() and len(kept) == len(docnums)
+    assert kept.docnums().tolist() == made.docnums().tolist() == docnums.tolist()
+    assert made.docnums() is made.docnums()  # worked out once
+    for found in (kept.docnums(), made.docnums()):
+        with pytest.raises(ValueError):
+            found[0] = 5  # the set's own array: a caller cannot change the set
+    assert (kept & made).docnums().tolist() == docnums.tolist()
+
+
 def test_facet_counts_equal_whoosh_groupedby(index_dir, generation):
     engine = untimed_engine(index_dir)
     searcher = generation.searcher

@@ -22,17 +22,32 @@ def undeleted_mask(reader) -> np.ndarray:
 
 
 class DocSet:
-    """An immutable set of document numbers below ``size``, one bit each."""
+    """An immutable set of document numbers below ``size``, one bit each.
 
-    __slots__ = ("bits", "size")
+    Its document numbers are worked out once, when first asked for (a search
+    asks for them for its facet counts and its timeline), or kept from the
+    array it was made of (``from_sorted``).
+    """
 
-    def __init__(self, bits: np.ndarray, size: int):
+    __slots__ = ("_docnums", "bits", "size")
+
+    def __init__(self, bits: np.ndarray, size: int, docnums: np.ndarray | None = None):
         self.bits = bits
         self.size = size
+        self._docnums = docnums
 
     @classmethod
     def from_mask(cls, mask: np.ndarray) -> DocSet:
         return cls(np.packbits(mask), len(mask))
+
+    @classmethod
+    def from_sorted(cls, docnums: np.ndarray, size: int) -> DocSet:
+        """The set of ``docnums``, ascending with no repeats (as search.matching's Matches)."""
+        mask = np.zeros(size, dtype=bool)
+        mask[docnums] = True
+        kept = docnums.view()
+        kept.flags.writeable = False
+        return cls(np.packbits(mask), size, kept)
 
     @classmethod
     def from_docnums(cls, docnums: Iterable[int], size: int) -> DocSet:
@@ -61,4 +76,9 @@ class DocSet:
         return np.unpackbits(self.bits, count=self.size).view(bool)
 
     def docnums(self) -> np.ndarray:
-        return np.flatnonzero(self.mask())
+        """The document numbers, ascending (read-only: the set keeps them)."""
+        if self._docnums is None:
+            docnums = np.flatnonzero(self.mask())
+            docnums.flags.writeable = False
+            self._docnums = docnums
+        return self._docnums
