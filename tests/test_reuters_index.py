@@ -258,3 +258,18 @@ def test_the_word_being_typed_is_read_with_the_words_before_it(
 
 def test_a_word_typed_alone_is_read_by_its_frequency(typing_engine):
     assert typing_engine.search(SearchRequest(q="curren")).completions["curren"][0] == "current"
+
+
+@pytest.mark.parametrize(
+    "typed, finished",
+    [("dollar exchang", "dollar exchange "), ("wheat shipmen", "wheat shipments ")],
+)
+def test_a_word_with_one_likely_completion_shows_the_finished_words_answers(
+    typing_engine, typed, finished
+):
+    """Letters that are no word: the likeliest completion scores as the finished word
+    would, so the same top 10 in the same order."""
+    result = typing_engine.search(SearchRequest(q=typed))
+    assert len(next(iter(result.completions.values()))) >= 1
+    shown = [hit.id for hit in result.hits]
+    assert shown == [hit.id for hit in typing_engine.search(SearchRequest(q=finished)).hits]
