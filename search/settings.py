@@ -179,6 +179,13 @@ ANALYTICS_MIN_SEARCHES = Setting(
     positive_int,
     "searches in a period before a query is shown in a report",
 )
+PRELOAD = Setting(
+    "ARTICLE_SEARCH_PRELOAD",
+    True,
+    switch,
+    "`0`: do not read the index's files into the page cache when a worker opens them "
+    "(read only when they fit in half the available memory; docs/performance.md)",
+)
 WHOOSH_FALLBACK = Setting(
     "ARTICLE_SEARCH_WHOOSH_FALLBACK",
     False,
@@ -206,6 +213,7 @@ SETTINGS: tuple[Setting, ...] = (
     ANALYTICS_PER_MINUTE,
     ANALYTICS_MAX_EVENTS,
     ANALYTICS_MIN_SEARCHES,
+    PRELOAD,
     WHOOSH_FALLBACK,
 )
 
