@@ -8,8 +8,10 @@ cannot be read whole, and any other weighting, goes through Whoosh's matcher.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
-from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.scoring import BM25F, WeightScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -23,11 +25,28 @@ from search.whoosh_internals import (
     remember_idf,
 )
 
+
+@dataclass(frozen=True)
+class BM25Statistics:
+    """What Whoosh's BM25FScorer scores with (``_bm25`` reads these): the term's idf, the
+    field's average length, B and K1.
+
+    Made here rather than by Whoosh: its scorer also looks the term up in the
+    segment's terms table, through Whoosh's buffered reads, for the best score
+    a block could reach (0.7 ms a term), which scoring whole lists never asks.
+    """
+
+    idf: float
+    avgfl: float
+    B: float  # noqa: N815 (BM25's own names, as Whoosh's scorer has them)
+    K1: float  # noqa: N815
+
+
 # Scorers whose array scores here read only the index's global statistics (idf, average
 # field length): made once per term, not once per segment (each costs a sum over every
 # segment's field lengths: 1.2 ms at a million articles in 20 segments). Walking a
 # segment's matcher takes that segment's own scorer: its field lengths are the segment's.
-_GLOBAL_SCORERS = (BM25FScorer, WeightScorer)
+_GLOBAL_SCORERS = (BM25Statistics, WeightScorer)
 _LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
@@ -67,6 +86,7 @@ class TermPostings:
         # Per leaf, what its term look-ups use: its frequent-terms file and terms table
         # (taken from ``segments`` once, not at every look-up).
         self._readers: list[tuple | None] = [None] * len(self.leaves)
+        self._average_lengths: dict[str, float] = {}  # per field: a generation's statistic
 
     def matches(self, fieldname: str, text) -> Matches:
         """Every undeleted document holding ``text`` in ``fieldname``, with its score (no boost)."""
@@ -100,7 +120,7 @@ class TermPostings:
         for number, leaf, offset, postings in read:
             reader = leaf.reader()
             if scorer is None or type(scorer) not in _GLOBAL_SCORERS:
-                scorer = self._weighting.scorer(leaf, fieldname, btext)
+                scorer = self._scorer(leaf, fieldname, btext)
             docnums, weights = postings
             if docnums is None:  # not a list we can read whole: ask the matcher, with a
                 # scorer of this segment's (a scorer's field lengths are its segment's)
@@ -113,7 +133,7 @@ class TermPostings:
             if number in self._with_deletions:
                 keep = self._undeleted[number][docnums]
                 docnums, weights = docnums[keep], weights[keep]
-            if type(scorer) is BM25FScorer:
+            if type(scorer) is BM25Statistics:
                 scores = _bm25(scorer, weights, self._field_lengths(number, fieldname)[docnums])
             elif type(scorer) is WeightScorer:
                 scores = weights
@@ -127,6 +147,25 @@ class TermPostings:
         # Kept in the cache as int32 (docnums fit): 12 bytes a match, not 16.
         docnums = np.concatenate(all_docnums).astype(np.int32, copy=False)
         return Matches(docnums, np.concatenate(all_scores))
+
+    def _scorer(self, leaf, fieldname: str, btext: bytes):
+        """The term's BM25Statistics where the weighting is Whoosh's BM25F (as its
+        BM25FScorer would have them), else the weighting's own scorer for ``leaf``."""
+        weighting = self._weighting
+        bm25f = isinstance(weighting, BM25F) and type(weighting).scorer is BM25F.scorer
+        if not bm25f or not self.schema[fieldname].scorable:
+            return weighting.scorer(leaf, fieldname, btext)
+        average = self._average_lengths.get(fieldname)
+        if average is None:
+            average = self._average_lengths[fieldname] = (
+                self._searcher.avg_field_length(fieldname) or 1
+            )
+        return BM25Statistics(
+            self._searcher.idf(fieldname, btext),
+            average,
+            weighting._field_B.get(fieldname, weighting.B),
+            weighting.K1,
+        )
 
     def _known_frequency(self, fieldname: str, btext: bytes, frequency: int) -> None:
         """Give the searcher the term's idf from its document frequency, counted in the
@@ -181,7 +220,7 @@ class TermPostings:
         )
 
 
-def _bm25(scorer: BM25FScorer, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def _bm25(scorer: BM25Statistics, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """whoosh.scoring.bm25 over arrays, operation for operation."""
     idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1  # noqa: N806
     return idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
