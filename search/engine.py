@@ -347,7 +347,7 @@ class SearchEngine:
         self._segments = SegmentPieces()
         self._current = _OpenedGeneration.open(self.folder, self.facets, segments=self._segments)
         self._preloader = Preloader(PRELOAD.read() if preload is None else preload)
-        self._preloader.preload(self._current.segment_files())
+        self._preload(self._current)
         self._desk = DeskWatcher(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
         self._synonym_tables = SynonymTables(desk_build_seconds)
@@ -376,9 +376,14 @@ class SearchEngine:
                 )
                 current.searcher.close()
                 self._segments.keep_only(self._current.searcher.reader())
-                self._preloader.preload(self._current.segment_files())
+                self._preload(self._current)
             self._report_damage()
         return self._current
+
+    def _preload(self, gen: _OpenedGeneration) -> None:
+        """Read the generation's new segment files ahead, once its vocabulary is built: the
+        vocabulary's reads of every terms table come first (a worker's start)."""
+        self._preloader.preload(gen.segment_files(), after=gen.expander.ready)
 
     def _report_damage(self) -> None:
         """Log loudly, once per finding, that newer generations were passed over."""

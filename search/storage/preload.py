@@ -19,7 +19,7 @@ import ctypes
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 PRELOAD_SHARE = 0.5
@@ -62,9 +62,13 @@ class Preloader:
         self._asked: set[Path] = set()
         self._lock = threading.Lock()
 
-    def preload(self, paths: Iterable[Path]) -> threading.Thread | None:
-        """Start reading the files not asked for before; the thread, or None when nothing
-        is read (disabled, nothing new, or more than PRELOAD_SHARE of the available memory)."""
+    def preload(
+        self, paths: Iterable[Path], after: Callable[[], object] | None = None
+    ) -> threading.Thread | None:
+        """Start reading the files not asked for before, once ``after()`` returns (in the
+        thread: what must be read first, without the read-ahead queued before it); the
+        thread, or None when nothing is read (disabled, nothing new, or more than
+        PRELOAD_SHARE of the available memory)."""
         if self._readahead is None:
             return None
         with self._lock:
@@ -80,12 +84,14 @@ class Preloader:
         if not sizes or available is None or sum(sizes.values()) > PRELOAD_SHARE * available:
             return None
         thread = threading.Thread(
-            target=self._read_ahead, args=(sizes,), name="preload", daemon=True
+            target=self._read_ahead, args=(sizes, after), name="preload", daemon=True
         )
         thread.start()
         return thread
 
-    def _read_ahead(self, sizes: dict[Path, int]) -> None:
+    def _read_ahead(self, sizes: dict[Path, int], after: Callable[[], object] | None) -> None:
+        if after is not None:
+            after()
         for path, size in sizes.items():
             try:
                 fd = os.open(path, os.O_RDONLY)
