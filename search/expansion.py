@@ -5,8 +5,10 @@ matches the index words it begins, from MIN_PREFIX letters: at two letters a
 prefix begins too many words to tell which one the reader means ("co": company,
 corp, could, ...), and by the third the likeliest completion is usually the
 word wanted. Typed letters that are a word of the index count as that word
-(its articles first) unless the word is RARER_THAN_ITS_START times rarer than
+(its articles first) unless the word is RARER_THAN_ITS_START times less likely than
 the likeliest word they begin: "ban" is a word, "bra" the start of "brazil".
+Alone, a completion's likelihood weighs the articles holding it in their title
+as well as in their body (search.vocabulary): "whe" reads "wheat" before "whether".
 A word the index does not hold, or holds FAR_RARER times more
 rarely than a near spelling, also matches the words within the typo allowance
 (search.vocabulary). A word being typed gets corrections only when it
@@ -17,7 +19,8 @@ must not turn into "severity".
 After other words, the word being typed is read with them (search.context):
 its completions are ranked, and weighed, by the articles holding each together
 with the words before it, as the completions under the box are ("group of seven
-curren": currency, in more articles with them than "current"). Typed letters that are a
+curren": currency, in more articles with them than "current"); in its likelihood
+these stand for all the articles holding it. Typed letters that are a
 word of the index are read as the start of a completion when the completion is
 in more articles with the words before, and in a larger share of its own
 ("hostile take": takeover). When no completion goes with
@@ -38,7 +41,7 @@ from whoosh.reading import IndexReader
 
 from search.analysis import FastAnalyzer
 from search.context import CoOccurrence
-from search.vocabulary import Alternative, Vocabulary, allowed_typos
+from search.vocabulary import Alternative, Vocabulary, allowed_typos, likelihood
 
 MIN_PREFIX = 3
 MAX_COMPLETIONS = 10
@@ -62,8 +65,8 @@ class Expansion:
     # The index holds the word as typed (a word being typed: as a word, not only its stem).
     known: bool = True
     # How likely each completion is, in proportion: its articles with the words before it
-    # (search.context), or, alone, its frequency.
-    likelihoods: tuple[int, ...] = ()
+    # (search.context), or, alone, its likelihood (search.vocabulary: body and title).
+    likelihoods: tuple[float, ...] = ()
 
 
 class WordExpander:
@@ -178,7 +181,7 @@ class WordExpander:
     ) -> Expansion:
         frequency = self.frequency(term) if term else 0
         known = frequency > 0
-        completions: list[tuple[int, Alternative]] = []
+        completions: list[tuple[float, Alternative]] = []
         if typing and len(word) >= MIN_PREFIX:
             known, completions = self._completions(word, term, frequency, context)
         corrections: list[Alternative] = []
@@ -199,27 +202,32 @@ class WordExpander:
 
     def _completions(
         self, word: str, term: str | None, frequency: int, context: tuple[str, ...]
-    ) -> tuple[bool, list[tuple[int, Alternative]]]:
+    ) -> tuple[bool, list[tuple[float, Alternative]]]:
         """Whether ``word`` is read as itself, and its completions, each with its likelihood,
         likeliest first.
 
         ``frequency``: the articles holding ``word``'s term (0: the index lacks it).
         """
         vocabulary = self.vocabulary
-        found = vocabulary.completions(word, MAX_COMPLETIONS + 1)
-        # Letters far rarer as a word than as the start of one ("bra": brazil) are read
-        # as the start; the rare word's own articles are one of the completions.
-        likeliest = max((a.frequency for a in found if a.term != term), default=0)
+        found = vocabulary.completions(word, MAX_COMPLETIONS + 1, likeliest=True)
+        # Letters far less likely as a word than as the start of one ("bra": brazil) are
+        # read as the start; the rare word's own articles are one of the completions.
+        likeliest = max((a.likelihood for a in found if a.term != term), default=0.0)
         known = bool(frequency) and word in vocabulary
-        known = known and frequency * RARER_THAN_ITS_START >= likeliest
-        counted = [(a.frequency, a) for a in found]
+        known = known and vocabulary.likelihood_of(word) * RARER_THAN_ITS_START >= likeliest
+        counted: list[tuple[float, Alternative]] = [(a.likelihood, a) for a in found]
         if context and found:
             terms = [a.term for a in found] + ([term] if known else [])
             counts = self.co_occurrence.counts(context, terms)
             if any(c for c, a in zip(counts, found, strict=False) if a.term != term):
-                counted = sorted(zip(counts, found, strict=False), key=lambda pair: -pair[0])
+                paired = list(zip(counts, found, strict=False))
+                # Its articles with the words before stand for its articles.
+                counted = sorted(
+                    ((float(likelihood(c, a.titles)), a) for c, a in paired),
+                    key=lambda pair: -pair[0],
+                )
                 if known:
-                    known = self._fits(counts[-1], vocabulary.frequency_of(word), counted, term)
+                    known = self._fits(counts[-1], vocabulary.frequency_of(word), paired, term)
         return known, [p for p in counted if not (known and p[1].term == term)][:MAX_COMPLETIONS]
 
     @staticmethod

@@ -256,8 +256,19 @@ def test_the_word_being_typed_is_read_with_the_words_before_it(
     assert len(shown) >= 8  # of the finished query's top 10
 
 
-def test_a_word_typed_alone_is_read_by_its_frequency(typing_engine):
-    assert typing_engine.search(SearchRequest(q="curren")).completions["curren"][0] == "current"
+@pytest.mark.parametrize(
+    "typed, read_as",
+    [
+        ("curren", "current"),  # 2,096 bodies and 62 titles; "currency" 887 and 114
+        ("whe", "wheat"),  # 451 bodies and 205 titles; "whether" 573 and 1
+    ],
+)
+def test_a_word_typed_alone_is_read_by_the_articles_holding_it_in_body_and_title(
+    typing_engine, typed, read_as
+):
+    assert typing_engine.search(SearchRequest(q=typed)).completions[typed][0] == read_as
+    shown = _top_ids(typing_engine, typed) & _top_ids(typing_engine, read_as + " ")
+    assert len(shown) >= 5  # of the likeliest reading's top 10
 
 
 @pytest.mark.parametrize(
