@@ -16,7 +16,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.matching.results import MatchCache, Matches
-from search.storage.segments import SegmentPieces, compact_postings
+from search.storage.segments import SegmentPieces, compact_postings, segment_key
 from search.whoosh_internals import (
     FrequentPostings,
     TermsLookup,
@@ -87,6 +87,7 @@ class TermPostings:
         # (taken from ``segments`` once, not at every look-up).
         self._readers: list[tuple | None] = [None] * len(self.leaves)
         self._average_lengths: dict[str, float] = {}  # per field: a generation's statistic
+        self._lengths: dict[tuple[int, str], np.ndarray] = {}  # per leaf and field
 
     def matches(self, fieldname: str, text) -> Matches:
         """Every undeleted document holding ``text`` in ``fieldname``, with its score (no boost)."""
@@ -117,6 +118,8 @@ class TermPostings:
             self._known_frequency(fieldname, btext, sum(len(p[0]) for *_, p in read))
         all_docnums, all_scores = [], []
         scorer = None
+        # BM25 over arrays scores every segment's postings at once, in the segments' order.
+        bm25_places, bm25_weights, bm25_lengths = [], [], []
         for number, leaf, offset, postings in read:
             reader = leaf.reader()
             if scorer is None or type(scorer) not in _GLOBAL_SCORERS:
@@ -134,7 +137,10 @@ class TermPostings:
                 keep = self._undeleted[number][docnums]
                 docnums, weights = docnums[keep], weights[keep]
             if type(scorer) is BM25Statistics:
-                scores = _bm25(scorer, weights, self._field_lengths(number, fieldname)[docnums])
+                bm25_places.append(len(all_scores))
+                bm25_weights.append(weights)
+                bm25_lengths.append(self._field_lengths(number, fieldname)[docnums])
+                scores = None  # below
             elif type(scorer) is WeightScorer:
                 scores = weights
             else:
@@ -144,6 +150,11 @@ class TermPostings:
             all_scores.append(scores)
         if not all_docnums:
             return Matches.empty()
+        if bm25_places:
+            scored = _bm25(scorer, np.concatenate(bm25_weights), np.concatenate(bm25_lengths))
+            ends = np.cumsum([len(weights) for weights in bm25_weights])[:-1]
+            for place, scores in zip(bm25_places, np.split(scored, ends), strict=True):
+                all_scores[place] = scores
         # Kept in the cache as int32 (docnums fit): 12 bytes a match, not 16.
         docnums = np.concatenate(all_docnums).astype(np.int32, copy=False)
         return Matches(docnums, np.concatenate(all_scores))
@@ -185,12 +196,12 @@ class TermPostings:
         W3, kept for every generation with the segment. The terms table (a few reads
         of its hash table a look-up) is asked only when neither has the term, once.
         """
-        reader, frequent, lookup = self._leaf_readers(number)
+        reader, key, frequent, lookup = self._leaf_readers(number)
         if frequent is not None:
             arrays = frequent.arrays(reader, fieldname, btext)
             if arrays is not None:
                 return arrays
-        kept = self._segments.postings(reader, fieldname, btext)
+        kept = self._segments.postings(key, fieldname, btext)
         if kept is not None:  # kept compact: weights widened as posting_arrays gives them
             return kept[0], kept[1].astype(np.float64)
         found = posting_arrays(reader, fieldname, btext, lookup)
@@ -199,25 +210,32 @@ class TermPostings:
         docnums, weights = found
         if docnums is not None:
             compact = compact_postings(docnums, weights)
-            self._segments.keep_postings(reader, fieldname, btext, compact)
+            self._segments.keep_postings(key, fieldname, btext, compact)
         return docnums, weights
 
     def _leaf_readers(self, number: int) -> tuple:
-        """Leaf ``number``'s reader, frequent-terms file and TermsLookup (None: not read so)."""
+        """Leaf ``number``'s reader, segment key, frequent-terms file and TermsLookup (None:
+        not read so)."""
         found = self._readers[number]
         if found is None:
             reader = self.leaves[number][0].reader()
             lookup = self._segments.piece(reader, "terms lookup", TermsLookup.open)
-            found = self._readers[number] = (reader, self.frequent(reader), lookup)
+            found = (reader, segment_key(reader), self.frequent(reader), lookup)
+            self._readers[number] = found
         return found
 
     def _field_lengths(self, number: int, fieldname: str) -> np.ndarray:
         """A segment's field lengths per document, as Whoosh's scorer sees them."""
-        return self._segments.piece(
-            self.leaves[number][0].reader(),
-            ("lengths", fieldname),
-            lambda reader: _LENGTHS[np.frombuffer(length_bytes(reader, fieldname), dtype=np.uint8)],
-        )
+        found = self._lengths.get((number, fieldname))
+        if found is None:
+            found = self._lengths[number, fieldname] = self._segments.piece(
+                self.leaves[number][0].reader(),
+                ("lengths", fieldname),
+                lambda reader: _LENGTHS[
+                    np.frombuffer(length_bytes(reader, fieldname), dtype=np.uint8)
+                ],
+            )
+        return found
 
 
 def _bm25(scorer: BM25Statistics, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:

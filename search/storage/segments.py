@@ -91,17 +91,19 @@ class SegmentPieces:
             pieces[name] = read(leaf)
         return pieces[name]
 
-    def postings(self, leaf: IndexReader, fieldname: str, btext: bytes):
-        """A term's (docnums, weights) in this segment, if kept."""
-        key = segment_key(leaf)
+    def postings(self, key: SegmentKey | None, fieldname: str, btext: bytes):
+        """A term's (docnums, weights) in the segment ``key`` (``segment_key``), if kept."""
         if key is None:
             return None
         return self._postings.get((key, fieldname, btext))
 
     def keep_postings(
-        self, leaf: IndexReader, fieldname: str, btext: bytes, arrays: tuple[np.ndarray, np.ndarray]
+        self,
+        key: SegmentKey | None,
+        fieldname: str,
+        btext: bytes,
+        arrays: tuple[np.ndarray, np.ndarray],
     ) -> None:
-        key = segment_key(leaf)
         if key is None:
             return
         # A list larger than the whole cache is not kept (cachetools' ValueError).

@@ -122,7 +122,12 @@ class FrequentPostings:
     """A segment's frequent-terms index, read once; ``arrays`` reads a term's postings."""
 
     def __init__(self, index: dict[str, tuple[np.ndarray, ...]], region: FileRegion | None = None):
-        self._index = index  # fieldname -> (terms, then one column per term; see the module)
+        # fieldname -> (terms, and a row of the module's columns per term): a term's row
+        # in one step, not one numpy scalar per column.
+        self._index = {
+            fieldname: (terms, np.column_stack(columns))
+            for fieldname, (terms, *columns) in index.items()
+        }
         self._region = region  # where the file is on disk, when it is
 
     @classmethod
@@ -154,11 +159,11 @@ class FrequentPostings:
         found = self._index.get(fieldname)
         if found is None:
             return None
-        terms, *columns = found
-        row = int(np.searchsorted(terms, btext))
+        terms, rows = found
+        row = int(terms.searchsorted(btext))
         if row == len(terms) or terms[row] != btext:
             return None
-        return tuple(int(column[row]) for column in columns)
+        return tuple(rows[row].tolist())
 
     def arrays(self, reader, fieldname: str, btext: bytes) -> tuple | None:
         """The term's (docnums int32, weights float64) in ``reader``'s segment, deleted
