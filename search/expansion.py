@@ -6,7 +6,8 @@ prefix begins too many words to tell which one the reader means ("co": company,
 corp, could, ...), and by the third the likeliest completion is usually the
 word wanted. Typed letters that are a word of the index count as that word
 (its articles first) unless the word is RARER_THAN_ITS_START times less likely than
-the likeliest word they begin: "ban" is a word, "bra" the start of "brazil".
+the likeliest word they begin: "ban" is a word, "bra" the start of "brazil", "ten"
+of "tender"; the word is then one of its own completions, weighed as likely as it is.
 Alone, a completion's likelihood weighs the articles holding it in their title
 as well as in their body (search.vocabulary): "whe" reads "wheat" before "whether".
 A word the index does not hold, or holds FAR_RARER times more
@@ -47,7 +48,15 @@ MIN_PREFIX = 3
 MAX_COMPLETIONS = 10
 MAX_CORRECTIONS = 5
 FAR_RARER = 100
-RARER_THAN_ITS_START = 10
+# Typed letters that are a word count as it unless the likeliest word they begin is more
+# than this many times likelier. Likelihoods are geometric means (search.vocabulary), so
+# 3 is about the ten times more articles this rule asked for when it compared articles.
+# A search submitted without a space after it is read the same way: a word about as
+# likely as its completions stays itself ("zorb", in 3 articles, beside "zorbax", in 20:
+# tests/test_typing_context.py). bench/keystrokes.py's mid-word overlap on its two logs:
+# 0.884 / 0.848 with 10, 0.889 / 0.859 with 3 ("ten" now the start of "tender"); its
+# states are all cut short of the word, so lower looks better still (2: 0.893 / 0.867).
+RARER_THAN_ITS_START = 3
 TEXT_FIELDS = ("body", "title")
 REMEMBERED = 4096  # expansions kept per generation: the same words come on every keystroke
 # Term frequencies kept per generation: each costs a terms-table look-up per segment and
@@ -210,24 +219,26 @@ class WordExpander:
         """
         vocabulary = self.vocabulary
         found = vocabulary.completions(word, MAX_COMPLETIONS + 1, likeliest=True)
+        own = vocabulary.alternative(word) if frequency else None  # the letters as a word
         # Letters far less likely as a word than as the start of one ("bra": brazil) are
-        # read as the start; the rare word's own articles are one of the completions.
+        # read as the start; the word's own articles are then one of the completions.
         likeliest = max((a.likelihood for a in found if a.term != term), default=0.0)
-        known = bool(frequency) and word in vocabulary
-        known = known and vocabulary.likelihood_of(word) * RARER_THAN_ITS_START >= likeliest
+        known = own is not None and own.likelihood * RARER_THAN_ITS_START >= likeliest
+        if own is not None and all(a.term != term for a in found):
+            found.append(own)
         counted: list[tuple[float, Alternative]] = [(a.likelihood, a) for a in found]
         if context and found:
-            terms = [a.term for a in found] + ([term] if known else [])
-            counts = self.co_occurrence.counts(context, terms)
-            if any(c for c, a in zip(counts, found, strict=False) if a.term != term):
-                paired = list(zip(counts, found, strict=False))
+            counts = self.co_occurrence.counts(context, [a.term for a in found])
+            paired = list(zip(counts, found, strict=True))
+            if any(c for c, a in paired if a.term != term):
                 # Its articles with the words before stand for its articles.
                 counted = sorted(
                     ((float(likelihood(c, a.titles)), a) for c, a in paired),
                     key=lambda pair: -pair[0],
                 )
                 if known:
-                    known = self._fits(counts[-1], vocabulary.frequency_of(word), paired, term)
+                    count = next(c for c, a in paired if a.term == term)
+                    known = self._fits(count, vocabulary.frequency_of(word), paired, term)
         return known, [p for p in counted if not (known and p[1].term == term)][:MAX_COMPLETIONS]
 
     @staticmethod

@@ -234,12 +234,10 @@ class Vocabulary:
         number = self._number.get(word)
         return 0 if number is None else int(self.frequency[number])
 
-    def likelihood_of(self, word: str) -> float:
-        """``word``'s ``likelihood``, 0 when the index does not hold the word."""
+    def alternative(self, word: str) -> Alternative | None:
+        """``word`` as a stand-in (None when the index does not hold it)."""
         number = self._number.get(word)
-        if number is None:
-            return 0.0
-        return float(likelihood(self.frequency[number], self.titles[number]))
+        return None if number is None else self._alternative(number)
 
     def _range(self, prefix: str) -> tuple[int, int]:
         low = bisect.bisect_left(self.words, prefix)

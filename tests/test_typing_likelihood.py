@@ -3,6 +3,8 @@
 Invented words keep the counts under the test's control: "zaphod" is in the
 bodies of 30 articles and no title; "zaplin" in the bodies of 10, each titled
 with it. Readers search for topics, and an article's topic is in its title.
+"quon" is a word of 15 articles and the start of "quonset", in 200; a thousand
+more articles hold neither.
 """
 
 import json
@@ -19,6 +21,9 @@ FILLER = "The council met on Tuesday to discuss the harbour budget."
 ARTICLES = [
     *[("Council notes", "zaphod")] * 30,
     *[("Zaplin talks", "zaplin")] * 10,
+    *[("Council notes", "quon")] * 15,
+    *[("Council notes", "quonset")] * 200,
+    *[("Council notes", "")] * 1000,
 ]
 
 
@@ -57,3 +62,13 @@ def test_the_completions_under_the_box_still_count_articles(engine):
 def test_after_other_words_a_completion_in_titles_is_likelier_too(engine):
     # "harbour" is in every article: the articles with it are each word's own.
     assert engine.search(SearchRequest(q="harbour zap")).completions["zap"][0] == "zaplin"
+
+
+def test_a_word_far_less_likely_than_a_word_it_begins_is_read_as_its_start(engine):
+    """More than three times less likely (sqrt(15) against sqrt(200)): the reader typing
+    "quon" is likelier on the way to "quonset"; the word's own articles are still found."""
+    result = engine.search(SearchRequest(q="quon"))
+    assert result.completions["quon"] == ("quonset", "quon")
+    assert result.total == 215
+    assert _bodies(engine, "quon", 10) == ["quonset"] * 10
+    assert _bodies(engine, "quon ", 10) == ["quon"] * 10  # finished: the word itself
