@@ -13,6 +13,8 @@ from cachetools import LRUCache
 from search.deadline import Deadline
 
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
+# Aligned: parts this many times fewer than the index's documents are merged by sorting.
+SORTED_UNION_RATIO = 32
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 
 
@@ -73,7 +75,17 @@ class Aligned:
 
     @classmethod
     def of(cls, parts: list[np.ndarray], size: int) -> Aligned:
-        """``parts`` (ascending docnums each) of an index of ``size`` documents, aligned."""
+        """``parts`` (ascending docnums each) of an index of ``size`` documents, aligned.
+
+        Parts SORTED_UNION_RATIO times fewer than the documents are merged by sorting
+        them (a rare completion's three fields: 0.04 ms, where an array of every
+        document took 0.2); more, over such an array. Both give the same union.
+        """
+        if parts and sum(len(docnums) for docnums in parts) * SORTED_UNION_RATIO < size:
+            union = distinct(np.concatenate(parts)).astype(np.int64)
+            return cls(
+                union, tuple(np.searchsorted(union, docnums).astype(np.int32) for docnums in parts)
+            )
         hit = np.zeros(size, dtype=bool)
         for docnums in parts:
             hit[docnums] = True
