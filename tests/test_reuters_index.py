@@ -284,3 +284,8 @@ def test_a_word_with_one_likely_completion_shows_the_finished_words_answers(
     assert len(next(iter(result.completions.values()))) >= 1
     shown = [hit.id for hit in result.hits]
     assert shown == [hit.id for hit in typing_engine.search(SearchRequest(q=finished)).hits]
+
+
+def test_a_word_being_typed_is_read_as_its_five_likeliest_completions(typing_engine):
+    completions = typing_engine.search(SearchRequest(q="int")).completions["int"]
+    assert completions[:2] == ("internation", "interest") and len(completions) == 5
