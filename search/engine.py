@@ -27,8 +27,9 @@ The threading rule (the one place it is written):
 - A lock of its own is kept only where a thread other than the searching one
   touches the state: the vocabulary built in the background
   (search.expansion.WordExpander), the synonym tables built in the background
-  (search.synonyms.SynonymTables), the files read ahead into the page cache
-  (search.storage.preload), the desk's SQLite connection, also used by
+  (search.synonyms.SynonymTables), the names of the files read ahead into the
+  page cache by a generation's settling thread (search.storage.preload), the
+  desk's SQLite connection, also used by
   the editors' pages (search.desk), the embedder's word table (search.embedding,
   shared with indexing) and the highlighter's module-wide cache
   (search.highlight).
@@ -52,6 +53,7 @@ from whoosh.searching import Searcher
 
 from search.analysis import fast_analyzer
 from search.article import Article
+from search.collector import settle_long_lived
 from search.context import CoOccurrence
 from search.deadline import Deadline
 from search.desk import CHECK_SECONDS as DESK_CHECK_SECONDS
@@ -347,7 +349,7 @@ class SearchEngine:
         self._segments = SegmentPieces()
         self._current = _OpenedGeneration.open(self.folder, self.facets, segments=self._segments)
         self._preloader = Preloader(PRELOAD.read() if preload is None else preload)
-        self._preload(self._current)
+        self._settle(self._current)
         self._desk = DeskWatcher(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
         self._synonym_tables = SynonymTables(desk_build_seconds)
@@ -376,14 +378,23 @@ class SearchEngine:
                 )
                 current.searcher.close()
                 self._segments.keep_only(self._current.searcher.reader())
-                self._preload(self._current)
+                self._settle(self._current)
             self._report_damage()
         return self._current
 
-    def _preload(self, gen: _OpenedGeneration) -> None:
-        """Read the generation's new segment files ahead, once its vocabulary is built: the
-        vocabulary's reads of every terms table come first (a worker's start)."""
-        self._preloader.preload(gen.segment_files(), after=gen.expander.ready)
+    def _settle(self, gen: _OpenedGeneration) -> None:
+        """Once the generation's vocabulary is built, in a thread of its own: the collector
+        leaves the objects made so far alone (search.collector) and the generation's new
+        segment files are read ahead (search.storage.preload; after the vocabulary's reads
+        of every terms table, which a worker's first answers wait for)."""
+        files = gen.segment_files()
+
+        def settle() -> None:
+            gen.expander.ready()
+            settle_long_lived()
+            self._preloader.preload(files)
+
+        threading.Thread(target=settle, name="settle", daemon=True).start()
 
     def _report_damage(self) -> None:
         """Log loudly, once per finding, that newer generations were passed over."""

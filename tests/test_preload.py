@@ -59,19 +59,17 @@ def test_files_are_read_into_the_page_cache_once(tmp_path):
     files = [_uncached_file(tmp_path / f"segment{n}.seg", 4 << 20) for n in range(2)]
     assert [_cached_pages(path) for path in files] == [0, 0]
     preloader = Preloader()
-    thread = preloader.preload(files)
-    assert thread is not None
-    thread.join(30)
+    assert preloader.preload(files) == 2
     _read_ahead_soon(files)
-    assert preloader.preload(files) is None  # asked for already
+    assert preloader.preload(files) == 0  # asked for already
 
 
 def test_nothing_is_read_when_disabled_or_larger_than_its_share(tmp_path, monkeypatch):
     path = _uncached_file(tmp_path / "segment.seg", 1 << 20)
-    assert Preloader(enabled=False).preload([path]) is None
+    assert Preloader(enabled=False).preload([path]) == 0
+    assert Preloader().preload([tmp_path / "gone.seg"]) == 0  # a file deleted since
     monkeypatch.setattr(preload, "PRELOAD_SHARE", 1e-9)  # as if memory were tiny
-    assert Preloader().preload([path]) is None
-    assert Preloader().preload([tmp_path / "gone.seg"]) is None  # a file deleted since
+    assert Preloader().preload([path]) == 0
 
 
 def test_the_engine_preloads_the_files_of_the_segments_it_serves(demo_index):

@@ -8,9 +8,10 @@ after a start; on one that drops cached pages nobody has read for a while (a
 virtual machine's memory reclaim), every worker start meets a cold index. So a
 worker asks the kernel to read each new segment file ahead (``readahead(2)``,
 no copy into the process: the pages are the page cache's, shared by every
-worker), from a thread of its own, as Elasticsearch's ``index.store.preload``
-does; only when the files fit in PRELOAD_SHARE of the memory available, so that
-a large index never pushes everything else out of the cache.
+worker), from a thread of its own once the generation is settled
+(search.engine), as Elasticsearch's ``index.store.preload`` does; only when
+the files fit in PRELOAD_SHARE of the memory available, so that a large
+index never pushes everything else out of the cache.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import ctypes
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 PRELOAD_SHARE = 0.5
@@ -51,26 +52,20 @@ def available_memory() -> int | None:
 
 
 class Preloader:
-    """Reads files ahead once each, in a daemon thread per batch (thread-safe).
-
-    It keeps only the names of the files asked for; the thread opens its own
-    descriptors and touches nothing else of the process.
-    """
+    """Reads files ahead once each (thread-safe): called from a thread of its own, it
+    keeps only the names of the files asked for and opens descriptors of its own."""
 
     def __init__(self, enabled: bool = True):
         self._readahead = _readahead() if enabled else None
         self._asked: set[Path] = set()
         self._lock = threading.Lock()
 
-    def preload(
-        self, paths: Iterable[Path], after: Callable[[], object] | None = None
-    ) -> threading.Thread | None:
-        """Start reading the files not asked for before, once ``after()`` returns (in the
-        thread: what must be read first, without the read-ahead queued before it); the
-        thread, or None when nothing is read (disabled, nothing new, or more than
-        PRELOAD_SHARE of the available memory)."""
+    def preload(self, paths: Iterable[Path]) -> int:
+        """Read ahead the files not asked for before; how many (none when disabled, or when
+        they are more than PRELOAD_SHARE of the available memory). The kernel reads them
+        in the background: the pages arrive after this returns."""
         if self._readahead is None:
-            return None
+            return 0
         with self._lock:
             new = [Path(path) for path in paths if Path(path) not in self._asked]
             self._asked.update(new)
@@ -82,16 +77,8 @@ class Preloader:
                 continue
         available = available_memory()
         if not sizes or available is None or sum(sizes.values()) > PRELOAD_SHARE * available:
-            return None
-        thread = threading.Thread(
-            target=self._read_ahead, args=(sizes, after), name="preload", daemon=True
-        )
-        thread.start()
-        return thread
-
-    def _read_ahead(self, sizes: dict[Path, int], after: Callable[[], object] | None) -> None:
-        if after is not None:
-            after()
+            return 0
+        read = 0
         for path, size in sizes.items():
             try:
                 fd = os.open(path, os.O_RDONLY)
@@ -102,3 +89,5 @@ class Preloader:
                     self._readahead(fd, start, _CHUNK)
             finally:
                 os.close(fd)
+            read += 1
+        return read

@@ -1,0 +1,45 @@
+"""The collector leaves a settled worker's objects alone (search.collector)."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+
+from search.collector import settle_long_lived
+from search.engine import SearchEngine
+
+
+class Node:
+    pass
+
+
+def test_a_settled_generation_is_frozen_and_a_later_settling_collects_the_old_cycles():
+    kept = [Node() for _ in range(1000)]  # long-lived, as a generation's objects
+    try:
+        settle_long_lived()
+        assert gc.get_freeze_count() >= len(kept)
+        cycle = Node()
+        cycle.self = cycle
+        gone = weakref.ref(cycle)
+        settle_long_lived()
+        del cycle
+        gc.collect()
+        assert gone() is not None  # frozen: the collector leaves it alone
+        settle_long_lived()  # a later settling collects it before freezing again
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+
+
+def test_the_engine_settles_its_generation_once_its_vocabulary_is_built(demo_index):
+    gc.unfreeze()
+    try:
+        engine = SearchEngine(demo_index, semantic=False, preload=False)
+        assert engine._current.expander.ready(30)
+        deadline = time.monotonic() + 30
+        while not gc.get_freeze_count():
+            assert time.monotonic() < deadline, "the generation was never settled"
+            time.sleep(0.01)
+    finally:
+        gc.unfreeze()
