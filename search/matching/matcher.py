@@ -13,6 +13,7 @@ from search.matching.results import (
     Aligned,
     MatchCache,
     Matches,
+    as_index,
     check_time,
     in_order_sum,
     sparse_combine,
@@ -182,14 +183,16 @@ class ArrayMatcher:
         if union:
             hit = np.zeros(self.size, dtype=bool)
             for part in parts:
-                total[part.docnums] += part.scores
-                hit[part.docnums] = True
+                places = as_index(part.docnums)
+                total[places] += part.scores
+                hit[places] = True
             docnums = np.flatnonzero(hit)
         else:
             count = np.zeros(self.size, dtype=np.int32)
             for part in parts:
-                total[part.docnums] += part.scores
-                count[part.docnums] += 1
+                places = as_index(part.docnums)
+                total[places] += part.scores
+                count[places] += 1
             docnums = np.flatnonzero(count == len(parts))
         return Matches(docnums, total[docnums]).boosted(query.boost)
 
@@ -240,7 +243,8 @@ class ArrayMatcher:
             return Matches(aligned.docnums, best).boosted(query.boost)
         best = np.full(self.size, -np.inf)
         for part in parts:
-            best[part.docnums] = np.maximum(best[part.docnums], part.scores)
+            places = as_index(part.docnums)
+            best[places] = np.maximum(best[places], part.scores)
         docnums = np.flatnonzero(best > -np.inf)
         return Matches(docnums, best[docnums]).boosted(query.boost)
 
@@ -307,8 +311,9 @@ class ArrayMatcher:
         total = np.zeros(self.size, dtype=np.float64)
         hit = np.zeros(self.size, dtype=bool)
         for part in parts:
-            total[part.docnums] += part.scores
-            hit[part.docnums] = True
+            places = as_index(part.docnums)
+            total[places] += part.scores
+            hit[places] = True
         bonuses = []
         for group in trailing:
             phrases = [group] if type(group) is wq.Phrase else group.subqueries
