@@ -215,7 +215,7 @@ class _OpenedGeneration:
         analyzer = fast_analyzer(ix.schema["body"].analyzer)
         matcher = ArrayMatcher(searcher, segments=segments, undeleted=mask)
         expander = WordExpander(
-            reader,
+            matcher.doc_frequency,
             analyzer,
             ix.reader,
             CoOccurrence(matcher),

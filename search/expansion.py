@@ -96,13 +96,15 @@ class WordExpander:
 
     def __init__(
         self,
-        reader: IndexReader,
+        doc_frequency: Callable[[str, str], int],
         analyzer: FastAnalyzer,
         open_reader: Callable[[], IndexReader],
         co_occurrence: CoOccurrence,
         previous: WordExpander | None = None,
     ):
-        self.reader = reader
+        """``doc_frequency(field, term)``: the generation's articles holding ``term`` in
+        ``field`` (search.matching.ArrayMatcher.doc_frequency)."""
+        self._doc_frequency = doc_frequency
         self.co_occurrence = co_occurrence
         self.analyzer = analyzer
         self._open_reader = open_reader
@@ -164,7 +166,7 @@ class WordExpander:
         with self._lock:
             frequency = self._frequencies.get(term)
         if frequency is None:
-            frequency = max(self.reader.doc_frequency(field, term) for field in TEXT_FIELDS)
+            frequency = max(self._doc_frequency(field, term) for field in TEXT_FIELDS)
             with self._lock:
                 self._frequencies[term] = frequency
         return frequency

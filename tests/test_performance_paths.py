@@ -611,6 +611,20 @@ def test_terms_looked_up_with_preads_are_whoosh_own(several_segments, monkeypatc
         assert TermsLookup.open(leaves[0]) is None
 
 
+def test_document_frequencies_looked_up_are_whoosh_own(several_segments):
+    ix = IndexFolder(several_segments).served().open()
+    searcher = ix.searcher(weighting=weighting())
+    reader = searcher.reader()
+    assert len(reader.leaf_readers()) > 1 and reader.has_deletions()
+    matcher = ArrayMatcher(searcher)
+    terms = [t.decode() for _, t in zip(range(400), reader.lexicon("body"), strict=False)]
+    for field in ("body", "title", "author_text"):
+        for term in [*terms, "herring", "quota", "zzqqxx"]:
+            assert matcher.doc_frequency(field, term) == reader.doc_frequency(field, term)
+    assert matcher.doc_frequency("body", "herring") >= 40  # in several segments, some deleted
+    searcher.close()
+
+
 def test_positions_picked_from_blocks_are_whoosh_own(several_segments, monkeypatch):
     """posting_values (the list read in one piece, only the blocks asked for unpickled)
     gives what Whoosh's matcher gives, for lists of many blocks and docnums spread over them."""

@@ -81,6 +81,11 @@ class ArrayMatcher:
         self._parts: dict[int, tuple[wq.Query, Matches]] | None = None
         self.shared_parts = True
 
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """The documents holding ``text`` in ``fieldname``, deleted ones too (as Whoosh's
+        ``reader.doc_frequency`` counts them), from each segment's terms table."""
+        return self._terms.doc_frequency(fieldname, text)
+
     def evaluate(self, query: wq.Query, deadline: Deadline = NEVER) -> Matches:
         """Every match of ``query`` and its score; SearchTimedOut once past ``deadline``.
 

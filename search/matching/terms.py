@@ -98,6 +98,20 @@ class TermPostings:
             self._cache.remember(key, found)
         return found
 
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        """The documents holding ``text`` in ``fieldname``, deleted ones too: each segment's
+        term info read with its TermsLookup (Whoosh's reader reads 18 terms tables through
+        its buffered file objects, 2 ms a word at a million articles)."""
+        lookups = [self._leaf_readers(number)[3] for number in range(len(self.leaves))]
+        if fieldname not in self.schema or None in lookups:
+            return self._searcher.reader().doc_frequency(fieldname, text)
+        try:
+            btext = self.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return 0
+        infos = (lookup.info(fieldname, btext) for lookup in lookups)
+        return sum(info.doc_frequency() for info in infos if info is not None)
+
     def frequent(self, reader) -> FrequentPostings | None:
         """The segment's frequent-terms file (its index read once per segment), if it has one."""
         return self._segments.piece(reader, "frequent", FrequentPostings.open)
