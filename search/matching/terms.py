@@ -20,6 +20,7 @@ from search.storage.segments import SegmentPieces, compact_postings, segment_key
 from search.whoosh_internals import (
     FrequentPostings,
     TermsLookup,
+    bm25_b,
     length_bytes,
     posting_arrays,
     remember_idf,
@@ -189,7 +190,7 @@ class TermPostings:
         return BM25Statistics(
             self._searcher.idf(fieldname, btext),
             average,
-            weighting._field_B.get(fieldname, weighting.B),
+            bm25_b(weighting, fieldname),
             weighting.K1,
         )
 

@@ -102,6 +102,7 @@ from search.whoosh_internals.frequent import (
     position_keys,
 )
 from search.whoosh_internals.postings import (
+    bm25_b,
     field_documents,
     posting_arrays,
     posting_values,
@@ -145,6 +146,7 @@ __all__ = [
     "PooledSubWriterTask",
     "PostingPool",
     "TermsLookup",
+    "bm25_b",
     "bytes_column",
     "fast_paths",
     "field_documents",

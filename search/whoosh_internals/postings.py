@@ -70,6 +70,12 @@ def posting_arrays(
     return _read_blocks(stream)
 
 
+def bm25_b(weighting, fieldname: str) -> float:
+    """BM25F's B for ``fieldname``, as its ``scorer`` picks it (a ``<field>_B`` keyword
+    argument, else ``B``)."""
+    return weighting._field_B.get(fieldname, weighting.B)
+
+
 def remember_idf(searcher, fieldname: str, btext: bytes, idf: float) -> None:
     """Give ``searcher`` (a top-level one) a term's idf, as its own ``idf`` would remember it:
     the scorers made for the term then take it from there, where working it out asks every
