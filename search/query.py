@@ -45,7 +45,6 @@ from search.ranking import (
     COORDINATION_BONUS,
     CORRECTION_TIER,
     CORRECTION_WEIGHT,
-    NO_WORD_COMPLETION_TIER,
     NO_WORD_COMPLETION_WEIGHT,
     PROXIMITY_BOOST,
     PROXIMITY_PAIRS,
@@ -191,15 +190,12 @@ def _scaled(fields: dict[str, float], weight: float) -> dict[str, float]:
     return {name: boost * weight for name, boost in fields.items()}
 
 
-def _stand_in_share(expansion: Expansion) -> tuple[float, float]:
-    """The share of a word's score its likeliest stand-in scores, and the share of the
-    coordination bonus its stand-ins get (search.ranking): a completion of letters that
-    are no word of the index stands in for the finished word."""
+def _stand_in_weight(expansion: Expansion) -> float:
+    """The share of a word's score its likeliest stand-in scores (search.ranking): a
+    completion of letters that are no word of the index stands in for the finished word."""
     if not expansion.completions:
-        return CORRECTION_WEIGHT, CORRECTION_TIER
-    if expansion.known:
-        return COMPLETION_WEIGHT, COMPLETION_TIER
-    return NO_WORD_COMPLETION_WEIGHT, NO_WORD_COMPLETION_TIER
+        return CORRECTION_WEIGHT
+    return COMPLETION_WEIGHT if expansion.known else NO_WORD_COMPLETION_WEIGHT
 
 
 class QueryBuilder:
@@ -446,7 +442,7 @@ class QueryBuilder:
         if expansion is not None:
             searched |= {(a.term,) for a in expansion.completions or expansion.corrections}
             stand_ins = expansion.completions or expansion.corrections
-            kind, _ = _stand_in_share(expansion)
+            kind = _stand_in_weight(expansion)
             likeliest = max((a.frequency for a in stand_ins), default=1)
             # The commonest first: the synonyms of the stand-ins most likely meant.
             for alternative in sorted(stand_ins, key=lambda a: -a.frequency):
@@ -601,10 +597,12 @@ class QueryBuilder:
         index has it ("defici", from "deficiency"), is one of its completions.
         """
         stand_ins = expansion.completions or expansion.corrections
-        weight, clause.tier = _stand_in_share(expansion)
+        weight = _stand_in_weight(expansion)
         if expansion.completions:
+            clause.tier = COMPLETION_TIER
             parsed.completions[value] = tuple(a.word for a in stand_ins)
         else:
+            clause.tier = CORRECTION_TIER
             parsed.corrections[value] = tuple(a.word for a in stand_ins)
         likelihoods = expansion.likelihoods or tuple(a.frequency for a in stand_ins)
         likeliest = max(likelihoods)

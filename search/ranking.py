@@ -35,19 +35,16 @@ COORDINATION_BONUS = 1000.0
 # being typed share a word's score by their likelihoods. When the typed letters
 # are a word of the index, the word scores as typed and its completions share
 # COMPLETION_WEIGHT; when they are no word ("exchang"), the likeliest completion
-# stands in for the finished word: it scores as the word would, and its articles
-# count as holding the word for the coordination bonus (the NO_WORD_ weight and
-# tier; "dollar exchang" shows the top 10 of "dollar exchange"; bench/keystrokes.py's
-# mid-word overlap on its two logs, 0.892 and 0.863, is 0.875 and 0.851 with 0.9 and
-# 0.890 and 0.860 with the completion tier). The corrections of a misspelt word
-# share CORRECTION_WEIGHT. In a short search an article matched only through
-# stand-ins gets that TIER of the coordination bonus: the word as typed first, then
-# completions, then corrections.
+# stands in for the finished word and scores as it would (NO_WORD_COMPLETION_WEIGHT:
+# 0.9 there gave bench/keystrokes.py's mid-word overlap 0.861 and 0.825 on its two
+# logs, 1.0 0.874 and 0.836; "dollar exchang" shows the top 10 of "dollar
+# exchange"). The corrections of a misspelt word share CORRECTION_WEIGHT. In a
+# short search an article matched only through stand-ins gets that TIER of the
+# coordination bonus: the word as typed first, then completions, then corrections.
 COMPLETION_WEIGHT = 0.9
 NO_WORD_COMPLETION_WEIGHT = 1.0
 CORRECTION_WEIGHT = 0.8
 COMPLETION_TIER = 0.5
-NO_WORD_COMPLETION_TIER = 1.0
 CORRECTION_TIER = 0.25
 
 # Two plain words typed next to each other and found within PROXIMITY_SLOP
