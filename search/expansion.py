@@ -57,8 +57,8 @@ FAR_RARER = 100
 # A search submitted without a space after it is read the same way: a word about as
 # likely as its completions stays itself ("zorb", in 3 articles, beside "zorbax", in 20:
 # tests/test_typing_context.py). bench/keystrokes.py's mid-word overlap on its two logs:
-# 0.884 / 0.848 with 10, 0.889 / 0.859 with 3 ("ten" now the start of "tender"); its
-# states are all cut short of the word, so lower looks better still (2: 0.893 / 0.867).
+# 0.885 / 0.849 with 10, 0.890 / 0.860 with 3 ("ten" now the start of "tender"); its
+# states are all cut short of the word, so lower looks better still (2: 0.895 / 0.868).
 RARER_THAN_ITS_START = 3
 TEXT_FIELDS = ("body", "title")
 REMEMBERED = 4096  # expansions kept per generation: the same words come on every keystroke
