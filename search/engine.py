@@ -27,12 +27,11 @@ The threading rule (the one place it is written):
 - A lock of its own is kept only where a thread other than the searching one
   touches the state: the vocabulary built in the background
   (search.expansion.WordExpander), the synonym tables built in the background
-  (search.synonyms.SynonymTables), the names of the files read ahead into the
-  page cache by a generation's settling thread (search.storage.preload), the
-  desk's SQLite connection, also used by
+  (search.synonyms.SynonymTables), the desk's SQLite connection, also used by
   the editors' pages (search.desk), the embedder's word table (search.embedding,
   shared with indexing) and the highlighter's module-wide cache
-  (search.highlight).
+  (search.highlight). A generation's settling thread (search.collector) only
+  waits for its vocabulary, then freezes the collector's view of the process.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -92,18 +90,16 @@ from search.results import (
 )
 from search.rules import FiredRules, RuleBook
 from search.schema import stored_article
-from search.settings import PRELOAD
 from search.spelling import SpellingCorrector
 from search.storage.docsets import DocSet, undeleted_mask
-from search.storage.index_folder import INDEX_NAME, IndexFolder, ServedGeneration
-from search.storage.preload import Preloader
+from search.storage.index_folder import IndexFolder, ServedGeneration
 from search.storage.segments import SegmentPieces
 from search.suggest import Completer
 from search.synonyms import BUILD_WAIT_SECONDS as SYNONYMS_BUILD_WAIT_SECONDS
 from search.synonyms import SynonymTable, SynonymTables
 from search.timeline import histogram
 from search.vectors import GenerationVectors
-from search.whoosh_internals import numeric_column, segment_file_pattern
+from search.whoosh_internals import numeric_column
 
 # How often a search checks for a newer generation: a check lists the build's folder
 # (0.1 ms), and what a new generation reads is only its new segments (search.storage.segments).
@@ -247,16 +243,6 @@ class _OpenedGeneration:
             vectors=GenerationVectors.open(reader, build, segments),
         )
 
-    def segment_files(self) -> list[Path]:
-        """The files of the segments this generation reads."""
-        ids = {leaf.segment().segment_id() for leaf, _ in self.searcher.reader().leaf_readers()}
-        pattern = segment_file_pattern(INDEX_NAME)
-        return [
-            self.build / name
-            for name in sorted(os.listdir(self.build))
-            if (found := pattern.match(name)) and found.group(1) in ids
-        ]
-
     def is_current(self, folder: IndexFolder) -> bool:
         """Whether nothing was committed, rebuilt or repaired since this was opened."""
         return folder.fingerprint() == self.fingerprint
@@ -321,7 +307,6 @@ class SearchEngine:
         desk_check_seconds: float = DESK_CHECK_SECONDS,
         desk_build_seconds: float | None = SYNONYMS_BUILD_WAIT_SECONDS,
         semantic: bool | None = None,
-        preload: bool | None = None,
     ):
         """``facet_seconds``, ``search_seconds``, ``spelling_seconds``: the search's time
         limits (None: no limit; 0: out of time at once);
@@ -330,9 +315,7 @@ class SearchEngine:
         ``desk_check_seconds``: how often to ask whether the editors' desk changed;
         ``desk_build_seconds``: the longest a search waits for a changed desk's synonym
         table, built in the background (None: until built), before using the last one;
-        ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``);
-        ``preload``: read each generation's new segment files into the page cache
-        (search.storage.preload; default: the ARTICLE_SEARCH_PRELOAD setting).
+        ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``).
         """
         self.index_dir = Path(index_dir)
         self.folder = IndexFolder(self.index_dir)
@@ -348,7 +331,6 @@ class SearchEngine:
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
         self._current = _OpenedGeneration.open(self.folder, self.facets, segments=self._segments)
-        self._preloader = Preloader(PRELOAD.read() if preload is None else preload)
         self._settle(self._current)
         self._desk = DeskWatcher(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
@@ -382,17 +364,14 @@ class SearchEngine:
             self._report_damage()
         return self._current
 
-    def _settle(self, gen: _OpenedGeneration) -> None:
-        """Once the generation's vocabulary is built, in a thread of its own: the collector
-        leaves the objects made so far alone (search.collector) and the generation's new
-        segment files are read ahead (search.storage.preload; after the vocabulary's reads
-        of every terms table, which a worker's first answers wait for)."""
-        files = gen.segment_files()
+    @staticmethod
+    def _settle(gen: _OpenedGeneration) -> None:
+        """Once the generation's vocabulary is built, the collector leaves the objects made
+        so far alone (search.collector), from a thread of its own."""
 
         def settle() -> None:
             gen.expander.ready()
             settle_long_lived()
-            self._preloader.preload(files)
 
         threading.Thread(target=settle, name="settle", daemon=True).start()
 

@@ -179,13 +179,6 @@ ANALYTICS_MIN_SEARCHES = Setting(
     positive_int,
     "searches in a period before a query is shown in a report",
 )
-PRELOAD = Setting(
-    "ARTICLE_SEARCH_PRELOAD",
-    True,
-    switch,
-    "`0`: do not read the index's files into the page cache when a worker opens them "
-    "(read only when they fit in half the available memory; docs/performance.md)",
-)
 WHOOSH_FALLBACK = Setting(
     "ARTICLE_SEARCH_WHOOSH_FALLBACK",
     False,
@@ -213,7 +206,6 @@ SETTINGS: tuple[Setting, ...] = (
     ANALYTICS_PER_MINUTE,
     ANALYTICS_MAX_EVENTS,
     ANALYTICS_MIN_SEARCHES,
-    PRELOAD,
     WHOOSH_FALLBACK,
 )
 

@@ -35,7 +35,7 @@ def test_a_settled_generation_is_frozen_and_a_later_settling_collects_the_old_cy
 def test_the_engine_settles_its_generation_once_its_vocabulary_is_built(demo_index):
     gc.unfreeze()
     try:
-        engine = SearchEngine(demo_index, semantic=False, preload=False)
+        engine = SearchEngine(demo_index, semantic=False)
         assert engine._current.expander.ready(30)
         deadline = time.monotonic() + 30
         while not gc.get_freeze_count():
