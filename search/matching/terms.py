@@ -84,8 +84,8 @@ class TermPostings:
         self._with_deletions = {number for number, mask in enumerate(undeleted) if not mask.all()}
         self._segments = segments
         self._cache = cache
-        # Per leaf, what its term look-ups use: its frequent-terms file and terms table
-        # (taken from ``segments`` once, not at every look-up).
+        # Per leaf, what its term look-ups use (its reader, segment key, frequent-terms
+        # file and terms table), and its field lengths: taken once, not at every look-up.
         self._readers: list[tuple | None] = [None] * len(self.leaves)
         self._average_lengths: dict[str, float] = {}  # per field: a generation's statistic
         self._lengths: dict[tuple[int, str], np.ndarray] = {}  # per leaf and field

@@ -25,8 +25,8 @@ class DocSet:
     """An immutable set of document numbers below ``size``, one bit each.
 
     Its document numbers are worked out once, when first asked for (a search
-    asks for them for its facet counts and its timeline), or kept from the
-    array it was made of (``from_sorted``).
+    asks for its results' for their timeline), or kept from the array it was
+    made of (``from_sorted``).
     """
 
     __slots__ = ("_docnums", "bits", "size")
