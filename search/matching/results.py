@@ -13,9 +13,9 @@ from cachetools import LRUCache
 from search.deadline import Deadline
 
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
+EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 # Aligned: parts this many times fewer than the index's documents are merged by sorting.
 SORTED_UNION_RATIO = 32
-EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 
 
 class SearchTimedOut(Exception):
