@@ -45,10 +45,13 @@ class FileRegion:
         """``size`` bytes from ``at`` (fewer at the end of the file)."""
         return os.pread(self._fd, size, self._start + at)
 
-    def read(self, at: int, count: int, dtype: np.dtype) -> np.ndarray:
-        """``count`` values of ``dtype`` from ``at``."""
-        size = count * dtype.itemsize
+    def exactly(self, at: int, size: int) -> bytes:
+        """``size`` bytes from ``at``; OSError if the file ends before."""
         data = self.bytes_at(at, size)
         if len(data) != size:
             raise OSError(f"read {len(data)} of {size} bytes at {at}")
-        return np.frombuffer(data, dtype=dtype)
+        return data
+
+    def read(self, at: int, count: int, dtype: np.dtype) -> np.ndarray:
+        """``count`` values of ``dtype`` from ``at``."""
+        return np.frombuffer(self.exactly(at, count * dtype.itemsize), dtype=dtype)

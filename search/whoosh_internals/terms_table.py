@@ -282,10 +282,7 @@ class TermsLookup:
 
     def posting_bytes(self, at: int, size: int) -> bytes:
         """``size`` bytes of the segment's posting file from ``at``."""
-        data = self._postings.bytes_at(at, size)
-        if len(data) != size:
-            raise OSError(f"read {len(data)} of {size} bytes of a posting list")
-        return data
+        return self._postings.exactly(at, size)
 
     def _value(self, key: bytes) -> bytes | None:
         """HashReader.ranges_for_key's first value for ``key``, read with preads."""
@@ -315,5 +312,5 @@ class TermsLookup:
         if key_length != len(key) or data[_lengths.size : end] != key:
             return None
         if len(data) < end + value_length:
-            data += self._table.bytes_at(position + len(data), end + value_length - len(data))
+            data += self._table.exactly(position + len(data), end + value_length - len(data))
         return data[end : end + value_length]
