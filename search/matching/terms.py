@@ -103,12 +103,11 @@ class TermPostings:
         """The documents holding ``text`` in ``fieldname``, deleted ones too: each segment's
         term info read with its TermsLookup (Whoosh's reader reads 18 terms tables through
         its buffered file objects, 2 ms a word at a million articles)."""
-        lookups = [self._leaf_readers(number)[3] for number in range(len(self.leaves))]
+        lookups = [lookup for *_, lookup in map(self._leaf_readers, range(len(self.leaves)))]
         if fieldname not in self.schema or None in lookups:
             return self._searcher.reader().doc_frequency(fieldname, text)
-        try:
-            btext = self.schema[fieldname].to_bytes(text)
-        except ValueError:
+        btext = self._term_bytes(fieldname, text)
+        if btext is None:
             return 0
         infos = (lookup.info(fieldname, btext) for lookup in lookups)
         return sum(info.doc_frequency() for info in infos if info is not None)
@@ -117,12 +116,19 @@ class TermPostings:
         """The segment's frequent-terms file (its index read once per segment), if it has one."""
         return self._segments.piece(reader, "frequent", FrequentPostings.open)
 
-    def _read(self, fieldname: str, text) -> Matches:
+    def _term_bytes(self, fieldname: str, text) -> bytes | None:
+        """``text`` as ``fieldname`` indexes it; None when the field has no such term (no
+        such field, or text it cannot hold)."""
         if fieldname not in self.schema:
-            return Matches.empty()
+            return None
         try:
-            btext = self.schema[fieldname].to_bytes(text)
+            return self.schema[fieldname].to_bytes(text)
         except ValueError:
+            return None
+
+    def _read(self, fieldname: str, text) -> Matches:
+        btext = self._term_bytes(fieldname, text)
+        if btext is None:
             return Matches.empty()
         read = []
         for number, (leaf, offset) in enumerate(self.leaves):

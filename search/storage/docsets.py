@@ -42,12 +42,13 @@ class DocSet:
 
     @classmethod
     def from_sorted(cls, docnums: np.ndarray, size: int) -> DocSet:
-        """The set of ``docnums``, ascending with no repeats (as search.matching's Matches)."""
-        mask = np.zeros(size, dtype=bool)
-        mask[docnums] = True
+        """The set of ``docnums``, ascending with no repeats (as search.matching's Matches),
+        keeping them as its docnums."""
+        made = cls.from_docnums(docnums, size)
         kept = docnums.view()
         kept.flags.writeable = False
-        return cls(np.packbits(mask), size, kept)
+        made._docnums = kept
+        return made
 
     @classmethod
     def from_docnums(cls, docnums: Iterable[int], size: int) -> DocSet:
