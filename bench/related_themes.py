@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 from corpus import REUTERS
+from harness import index_corpus
 
-from index.indexer import index_paths
 from search.engine import SearchEngine
 
 RELATED = 5  # as the article page asks
@@ -61,10 +61,7 @@ def main() -> None:
     random.Random(SEED).shuffle(sample)
     sample = sample[: args.articles]
     with tempfile.TemporaryDirectory(prefix="related-") as work:
-        index_dir = args.index
-        if index_dir is None:
-            index_dir = Path(work) / "index"
-            index_paths(index_dir, [args.corpus], rebuild=True)
+        index_dir = index_corpus(args.corpus, args.index, Path(work))
         print(f"{len(sample)} articles with a theme, {RELATED} related articles each")
         for semantic in (False, True):
             shared, total, seconds = share(index_dir, themes, sample, semantic)
