@@ -30,8 +30,9 @@ The threading rule (the one place it is written):
   (search.synonyms.SynonymTables), the desk's SQLite connection, also used by
   the editors' pages (search.desk), the embedder's word table (search.embedding,
   shared with indexing) and the highlighter's module-wide cache
-  (search.highlight). A generation's settling thread (search.collector) only
-  waits for its vocabulary, then freezes the collector's view of the process.
+  (search.highlight). A serving engine's settling thread (search.collector)
+  only waits for a generation's vocabulary, then freezes the collector's view of
+  the process.
 """
 
 from __future__ import annotations
@@ -307,6 +308,7 @@ class SearchEngine:
         desk_check_seconds: float = DESK_CHECK_SECONDS,
         desk_build_seconds: float | None = SYNONYMS_BUILD_WAIT_SECONDS,
         semantic: bool | None = None,
+        serving: bool = False,
     ):
         """``facet_seconds``, ``search_seconds``, ``spelling_seconds``: the search's time
         limits (None: no limit; 0: out of time at once);
@@ -315,7 +317,10 @@ class SearchEngine:
         ``desk_check_seconds``: how often to ask whether the editors' desk changed;
         ``desk_build_seconds``: the longest a search waits for a changed desk's synonym
         table, built in the background (None: until built), before using the last one;
-        ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``).
+        ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``);
+        ``serving``: the engine a serving process keeps (the web app's): once each
+        generation's vocabulary is built, the garbage collector leaves the process's
+        objects alone (search.collector); the command line and tests leave it as it is.
         """
         self.index_dir = Path(index_dir)
         self.folder = IndexFolder(self.index_dir)
@@ -331,6 +336,7 @@ class SearchEngine:
         # What each segment holds, kept while a served generation has the segment.
         self._segments = SegmentPieces()
         self._current = _OpenedGeneration.open(self.folder, self.facets, segments=self._segments)
+        self._serving = serving
         self._settle(self._current)
         self._desk = DeskWatcher(self.index_dir, check_seconds=desk_check_seconds)
         self._desk_in_use: _DeskInUse | None = None
@@ -364,10 +370,11 @@ class SearchEngine:
             self._report_damage()
         return self._current
 
-    @staticmethod
-    def _settle(gen: _OpenedGeneration) -> None:
-        """Once the generation's vocabulary is built, the collector leaves the objects made
-        so far alone (search.collector), from a thread of its own."""
+    def _settle(self, gen: _OpenedGeneration) -> None:
+        """When serving, freeze the collector's view (search.collector) once the
+        generation's vocabulary is built, from a thread of its own."""
+        if not self._serving:
+            return
 
         def settle() -> None:
             gen.expander.ready()

@@ -44,7 +44,7 @@ class EngineHolder:
                 if self._engine is None:
                     from search.engine import SearchEngine
 
-                    self._engine = SearchEngine(self.index_dir, facets=self.facets)
+                    self._engine = SearchEngine(self.index_dir, facets=self.facets, serving=True)
                 engine = self._engine
         return engine
 
