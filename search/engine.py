@@ -199,8 +199,8 @@ class _OpenedGeneration:
         """
         segments = segments if segments is not None else SegmentPieces()
         fingerprint = folder.fingerprint()
-        served = served or folder.served()
-        ix, build = served.open(), served.generation.build
+        served, ix = folder.open_newest(served)
+        build = served.generation.build
         require_indexed(ix.schema, facets, build)
         searcher = ix.searcher(weighting=weighting())
         reader = searcher.reader()
@@ -214,7 +214,7 @@ class _OpenedGeneration:
         expander = WordExpander(
             matcher.doc_frequency,
             analyzer,
-            ix.reader,
+            ix.reader(),
             CoOccurrence(matcher),
             previous=previous.expander if previous else None,
         )
@@ -361,9 +361,16 @@ class SearchEngine:
             if served.generation == current.served.generation:
                 current.served, current.fingerprint = served, fingerprint
             else:
-                self._current = _OpenedGeneration.open(
-                    self.folder, self.facets, served, previous=current, segments=self._segments
-                )
+                try:
+                    self._current = _OpenedGeneration.open(
+                        self.folder, self.facets, served, previous=current, segments=self._segments
+                    )
+                except FileNotFoundError:
+                    # Replaced and removed by a rebuild while it was opened: the open
+                    # generation answers, and the folder is read again at the next search.
+                    log.info("generation %s went while it was opened", served.generation.name)
+                    self._checked_at = float("-inf")
+                    return current
                 current.searcher.close()
                 self._segments.keep_only(self._current.searcher.reader())
                 self._settle(self._current)

@@ -98,16 +98,20 @@ class WordExpander:
         self,
         doc_frequency: Callable[[str, str], int],
         analyzer: FastAnalyzer,
-        open_reader: Callable[[], IndexReader],
+        reader: IndexReader,
         co_occurrence: CoOccurrence,
         previous: WordExpander | None = None,
     ):
         """``doc_frequency(field, term)``: the generation's articles holding ``term`` in
-        ``field`` (search.matching.ArrayMatcher.doc_frequency)."""
+        ``field`` (search.matching.ArrayMatcher.doc_frequency). ``reader``: the
+        generation's, for this expander alone, read once to build the vocabulary and closed;
+        opened by the caller with the rest of the generation, since a rebuild can remove
+        the generation's files once it is replaced."""
         self._doc_frequency = doc_frequency
         self.co_occurrence = co_occurrence
         self.analyzer = analyzer
-        self._open_reader = open_reader
+        self._reader = reader
+        self._build_error: Exception | None = None
         self._lock = threading.Lock()
         self._remembered: LRUCache[tuple, Expansion] = LRUCache(REMEMBERED)
         self._frequencies: LRUCache[str, int] = LRUCache(FREQUENCIES_REMEMBERED)
@@ -123,25 +127,20 @@ class WordExpander:
             self._started = True
         threading.Thread(target=self._build_in_background, name="vocabulary", daemon=True).start()
 
-    def _build(self) -> Vocabulary:
-        reader = self._open_reader()
-        try:
-            # An analyzer of its own: its stem cache is not shared with searches.
-            return Vocabulary.from_reader(reader, copy.deepcopy(self.analyzer))
-        finally:
-            reader.close()
-
     def _build_in_background(self) -> None:
         try:
-            vocabulary = self._build()
-        except Exception:
-            # ``vocabulary`` builds it again in the caller, where the error is raised.
+            # An analyzer of its own: its stem cache is not shared with searches.
+            vocabulary = Vocabulary.from_reader(self._reader, copy.deepcopy(self.analyzer))
+        except Exception as error:
+            # ``vocabulary`` raises it in the caller.
             log.exception("building the vocabulary failed")
+            self._build_error = error
         else:
             with self._lock:
                 self._vocabulary = vocabulary
                 self._remembered.clear()
         finally:
+            self._reader.close()
             self._built.set()
 
     def ready(self, seconds: float | None = None) -> bool:
@@ -156,9 +155,9 @@ class WordExpander:
     def vocabulary(self) -> Vocabulary:
         """This generation's vocabulary (or, while it is built, its predecessor's)."""
         if not self.ready():
-            with self._lock:
-                if self._vocabulary is None:
-                    self._vocabulary = self._build()
+            raise RuntimeError("this generation's vocabulary could not be built") from (
+                self._build_error
+            )
         return self._vocabulary
 
     def frequency(self, term: str) -> int:

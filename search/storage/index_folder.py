@@ -28,6 +28,9 @@ CURRENT_LINK = "current"
 PREVIOUS_LINK = "previous"
 BUILDS_DIR = "builds"
 INDEX_NAME = "articles"
+# Readings of the folder before giving up on a rebuild moving it (each rebuild takes
+# seconds; a reading, milliseconds).
+READ_ATTEMPTS = 5
 
 
 class IndexNotFoundError(LookupError):
@@ -75,11 +78,20 @@ class ServedGeneration:
         return GenerationIndex(storage, INDEX_NAME, self.generation.number)
 
 
+def build_names(build: Path) -> list[str]:
+    """The names in a build folder; none once it is gone (a rebuild removes the build it
+    replaced, whoever was reading it)."""
+    try:
+        return os.listdir(build)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def toc_generations(build: Path) -> list[int]:
     """The build's generations that have a TOC, newest first."""
     pattern = toc_pattern(INDEX_NAME)
     found = []
-    for name in os.listdir(build) if build.is_dir() else ():
+    for name in build_names(build):
         match = pattern.match(name)
         if match:
             found.append(int(match.group(1)))
@@ -88,7 +100,7 @@ def toc_generations(build: Path) -> list[int]:
 
 def has_manifests(build: Path) -> bool:
     pattern = manifest_pattern(INDEX_NAME)
-    return build.is_dir() and any(pattern.match(name) for name in os.listdir(build))
+    return any(pattern.match(name) for name in build_names(build))
 
 
 def manifest_path(generation: Generation) -> Path:
@@ -169,11 +181,28 @@ class IndexFolder:
         """The build the live one replaced, while it is kept; None otherwise."""
         return self._linked(PREVIOUS_LINK)
 
+    def _links(self) -> tuple[Path | None, Path | None]:
+        """Where ``current`` and ``previous`` point now."""
+        return self._target(CURRENT_LINK), self._target(PREVIOUS_LINK)
+
     def served(self) -> ServedGeneration:
         """The generation to serve: the newest intact one of the live build, else of the previous.
 
-        Raises IndexNotFoundError without an index, IndexDamagedError when none is intact.
+        Read again when a rebuild moved the links while it was read: a rebuild makes its
+        build live, then removes the one it replaced, so a build chosen a moment before
+        can be gone. Raises IndexNotFoundError without an index, IndexDamagedError when
+        none is intact.
         """
+        for _ in range(READ_ATTEMPTS - 1):
+            links = self._links()
+            try:
+                return self._served_now()
+            except (IndexNotFoundError, FileNotFoundError):
+                if self._links() == links:
+                    raise
+        return self._served_now()
+
+    def _served_now(self) -> ServedGeneration:
         damaged: list[str] = []
         builds = [self.live_build()]
         previous = self.previous_build()
@@ -211,8 +240,27 @@ class IndexFolder:
         copy of the index. Plain file reads answer as fast (worker memory:
         ``make bench``).
         """
-        live = self.served()
-        return live.open(), live.generation.build
+        served, index = self.open_newest()
+        return index, served.generation.build
+
+    def open_newest(
+        self, served: ServedGeneration | None = None
+    ) -> tuple[ServedGeneration, GenerationIndex]:
+        """``served`` (default: the generation served now) and its index, opened read-only.
+
+        When its build was replaced and removed before it could be opened, the generation
+        served then is opened instead.
+        """
+        for _ in range(READ_ATTEMPTS - 1):
+            served = served or self.served()
+            try:
+                return served, served.open()
+            except FileNotFoundError:
+                if served.generation.build == self._target(CURRENT_LINK):
+                    raise  # files gone from the live build: damage, not a rebuild
+                served = None
+        served = self.served()
+        return served, served.open()
 
     def open_for_writing(self) -> FileIndex | None:
         """The served generation, to commit on top of; None when there is none."""
@@ -226,7 +274,7 @@ class IndexFolder:
         fingerprint = []
         for link in (CURRENT_LINK, PREVIOUS_LINK):
             build = self._linked(link)
-            names = frozenset(os.listdir(build)) if build else frozenset()
+            names = frozenset(build_names(build)) if build else frozenset()
             fingerprint.append((build, names))
         return tuple(fingerprint)
 
