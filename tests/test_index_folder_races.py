@@ -13,6 +13,7 @@ import multiprocessing
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,28 @@ def swap_builds(index_dir: str, template: str, stop_at: float, pause: float) -> 
         time.sleep(pause)
 
 
-def swapping(index_dir: Path, template: Path, pause: float = 0.0):
-    """A process swapping builds in for SWAP_SECONDS, from now."""
-    return multiprocessing.get_context("spawn").Process(
+def read_while_swapping(
+    index_dir: Path, template: Path, read: Callable[[], None], pause: float = 0.0
+) -> list[str]:
+    """``read()`` over and over while another process swaps builds in for SWAP_SECONDS,
+    ``pause`` seconds apart; what each failing read raised."""
+    swapper = multiprocessing.get_context("spawn").Process(
         target=swap_builds,
         args=(str(index_dir), str(template), time.monotonic() + SWAP_SECONDS, pause),
     )
+    errors, reads = [], 0
+    swapper.start()
+    try:
+        while swapper.is_alive() or reads == 0:
+            try:
+                read()
+            except Exception as error:  # every failure is a finding, whatever its type
+                errors.append(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
+            reads += 1
+    finally:
+        swapper.join()
+    assert swapper.exitcode == 0
+    return errors
 
 
 def test_served_generation_is_read_while_builds_are_swapped(demo_index, tmp_path):
@@ -55,24 +72,15 @@ def test_served_generation_is_read_while_builds_are_swapped(demo_index, tmp_path
     folder = IndexFolder(index_dir)
     swap_in(folder, template)
     generation = folder.served().generation.number
-    builds_seen, errors, reads = set(), [], 0
+    builds_seen = set()
 
-    swapper = swapping(index_dir, template)
-    swapper.start()
-    try:
-        while swapper.is_alive() or reads == 0:
-            try:
-                folder.fingerprint()
-                served = folder.served()
-                builds_seen.add(served.generation.build)
-                assert served.generation.number == generation
-            except Exception as error:  # every failure is a finding, whatever its type
-                errors.append(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
-            reads += 1
-    finally:
-        swapper.join()
+    def read() -> None:
+        folder.fingerprint()
+        served = folder.served()
+        builds_seen.add(served.generation.build)
+        assert served.generation.number == generation
 
-    assert swapper.exitcode == 0
+    errors = read_while_swapping(index_dir, template, read)
     assert errors == [], errors[:5]
     assert len(builds_seen) > 10, "the builds hardly changed under the reader"
 
@@ -83,24 +91,15 @@ def test_engine_answers_while_builds_are_swapped(demo_index, tmp_path):
     swap_in(IndexFolder(index_dir), template)
     engine = SearchEngine(index_dir, refresh_seconds=0.0)
     expected = engine.search(SearchRequest(q="heat")).total
-    generations, errors, searches = set(), [], 0
+    generations = set()
+
+    def read() -> None:
+        generations.add(engine.stats().generation)
+        assert engine.search(SearchRequest(q="hea")).total > 0
+        assert engine.search(SearchRequest(q="heat")).total == expected
 
     # A swap every 50 ms: a generation takes longer to open than a swap to make, and an
     # engine keeps its open generation while each one it opens is removed under it.
-    swapper = swapping(index_dir, template, pause=0.05)
-    swapper.start()
-    try:
-        while swapper.is_alive() or searches == 0:
-            try:
-                generations.add(engine.stats().generation)
-                assert engine.search(SearchRequest(q="hea")).total > 0
-                assert engine.search(SearchRequest(q="heat")).total == expected
-            except Exception as error:  # every failure is a finding, whatever its type
-                errors.append(f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
-            searches += 1
-    finally:
-        swapper.join()
-
-    assert swapper.exitcode == 0
+    errors = read_while_swapping(index_dir, template, read, pause=0.05)
     assert errors == [], errors[:5]
     assert len(generations) > 3, "the engine hardly saw a new generation"

@@ -190,16 +190,19 @@ class IndexFolder:
 
         Read again when a rebuild moved the links while it was read: a rebuild makes its
         build live, then removes the one it replaced, so a build chosen a moment before
-        can be gone. Raises IndexNotFoundError without an index, IndexDamagedError when
-        none is intact.
+        can be gone, or half gone (its newest generation would look damaged). Raises
+        IndexNotFoundError without an index, IndexDamagedError when none is intact.
         """
         for _ in range(READ_ATTEMPTS - 1):
             links = self._links()
             try:
-                return self._served_now()
+                served = self._served_now()
             except (IndexNotFoundError, FileNotFoundError):
                 if self._links() == links:
                     raise
+                continue
+            if self._links() == links:
+                return served
         return self._served_now()
 
     def _served_now(self) -> ServedGeneration:
