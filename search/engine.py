@@ -365,10 +365,15 @@ class SearchEngine:
                     self._current = _OpenedGeneration.open(
                         self.folder, self.facets, served, previous=current, segments=self._segments
                     )
-                except FileNotFoundError:
+                except FileNotFoundError as error:
                     # Replaced and removed by a rebuild while it was opened: the open
                     # generation answers, and the folder is read again at the next search.
-                    log.info("generation %s went while it was opened", served.generation.name)
+                    log.warning(
+                        "generation %s could not be opened (%s); %s answers meanwhile",
+                        served.generation.name,
+                        error,
+                        current.generation,
+                    )
                     self._checked_at = float("-inf")
                     return current
                 current.searcher.close()
