@@ -853,12 +853,15 @@ def test_engine_answers_as_the_plain_reference(index_dir, generation):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_facet_counts_sum_each_values_run_of_pairs(seed):
+@pytest.mark.parametrize("value_count", [12, 300])
+def test_facet_counts_over_pairs_and_document_by_document(seed, value_count):
     """Counts over pairs grouped by value, values without pairs (all their documents
-    deleted) first, between and last among them, against counting pair by pair."""
+    deleted) first, between and last among them, against counting pair by pair; and
+    document by document (search.document_values: documents with one value, several or
+    none; more values than a byte holds), as a search of few documents counts them."""
     rng = np.random.default_rng(seed)
-    size, names = 500, [f"v{n}" for n in range(12)]
-    frequencies = rng.integers(0, 60, len(names))
+    size, names = 500, [f"v{n}" for n in range(value_count)]
+    frequencies = rng.integers(0, 60 if value_count < 100 else 4, len(names))
     frequencies[[0, 5, 6, len(names) - 1]] = 0
     pair_values = np.repeat(np.arange(len(names), dtype=np.int32), frequencies)
     pair_docs = np.concatenate(
@@ -866,10 +869,19 @@ def test_facet_counts_sum_each_values_run_of_pairs(seed):
     ).astype(np.int32)
     starts = np.concatenate(([0], np.cumsum(frequencies)))
     values = ValueSets("regions", names, frequencies, pair_docs, pair_values, starts)
-    for matching in (rng.choice(size, 40, replace=False), np.arange(size), np.arange(0)):
+    by_document = values.document_values(size)
+    assert len(by_document.several_docs) and (by_document.single == value_count).any()
+    for matching in (
+        rng.choice(size, 40, replace=False),
+        rng.choice(size, 300, replace=False),
+        np.arange(size),
+        np.arange(0),
+    ):
         docs = DocSet.from_docnums(np.sort(matching).astype(np.int64), size)
-        expected = Counter(v for d, v in zip(pair_docs, pair_values, strict=True) if d in matching)
-        assert values.counts(docs).tolist() == [expected[v] for v in range(len(names))]
+        counted = Counter(v for d, v in zip(pair_docs, pair_values, strict=True) if d in matching)
+        expected = [counted[v] for v in range(len(names))]
+        assert values.counts(docs).tolist() == expected
+        assert by_document.counts(docs.docnums()).tolist() == expected
 
 
 def test_a_set_made_of_sorted_docnums_keeps_them_read_only():
