@@ -260,7 +260,8 @@ class ValueSets:
     set per value took 3.4 GB with 25,000 authors in every worker, the pairs
     take 12 bytes each. ``pair_docs[starts[i]:starts[i + 1]]`` are value i's
     documents (filters); one sum over each value's run of pairs, of whether
-    their document matches, counts every value at once (facet counts).
+    their document matches, counts every value at once (facet counts), and a
+    few matches are counted document by document (search.document_values).
     Fields that are only looked up and counted (authors, reports) keep no
     pairs: their counts come from the terms table.
     """
