@@ -449,7 +449,7 @@ def _unshared(query: wq.Query) -> wq.Query:
 TYPED = ["oil pri", "inte", "pric", "hostile take", "wheat exp", "the company sai", "herring quo"]
 # Typed so far, a word of the index that begins others: the word's tiers (WordTiers).
 TYPED_WORDS = ["wheat export", "bank", "oil price", "trade"]
-# Whole words mistyped: read with their corrections, tiered as completions are.
+# Whole words mistyped: read with their corrections, stand-ins as completions are.
 MISTYPED = ["oil prcies ", "whaet exports ", "hostile takeovre "]
 
 

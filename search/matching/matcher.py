@@ -263,9 +263,9 @@ class ArrayMatcher:
     def _tiered(self, tiers: WordTiers, deadline: Deadline) -> Matches | None:
         """A word with stand-ins and its tiers' bonuses (WordTiers), over the union of its
         documents: one alignment, where the Or of the tiers, the AndNot and the Or of the
-        word and its stand-ins each took arrays of every document (three quarters of the
-        matcher's own time in a first keystroke at a million articles). The scores are
-        added as ``_combine`` adds them: ``(0.0 + bonus) + ((0.0 + exact) + stand-in)``.
+        word and its stand-ins each took arrays of every document (at a million articles,
+        ``dividend inc`` with its terms read: 88 ms, 34 so). The scores are added as
+        ``_combine`` adds them: ``(0.0 + bonus) + ((0.0 + exact) + stand-in)``.
         None where a part is a PendingMatches (its phrases not yet looked for)."""
         exact = self._evaluate(tiers.exact, deadline)
         stand_ins = self._evaluate(tiers.stand_ins, deadline)
