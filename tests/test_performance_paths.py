@@ -49,6 +49,7 @@ from search.feedback import feedback_terms, with_feedback
 from search.highlight import mark_all, snippet
 from search.matching import ArrayMatcher, PendingMatches
 from search.matching.matcher import word_tiers
+from search.matching.results import add_at
 from search.ranking import COMPLETION_TIER, COORDINATION_BONUS, FEEDBACK_DOCS, weighting
 from search.results import SearchRequest
 from search.schema import VALUE_FIELDS, article_document, build_schema, english_analyzer
@@ -1031,3 +1032,19 @@ def test_benchmark_runs_on_a_tiny_corpus(tmp_path, corpus):
         assert figures[system]["requests"] > 0
         assert figures[system]["search_p50_ms"] > 0
         assert figures[system]["worker_mb"] > 10  # a real worker's memory, not a lost pid
+
+
+def test_add_at_sums_as_an_addition_through_an_index():
+    """The matcher adds a part's scores with add_at: the very sums of ``+=`` through an
+    index, for distinct places of either index type."""
+    rng = np.random.default_rng(7)
+    total = rng.random(10_000) * 100
+    places = np.sort(rng.choice(10_000, 3_000, replace=False))
+    scores = rng.random(3_000) * rng.choice([1e-6, 1.0, 1e6], 3_000)
+    expected = total.copy()
+    expected[places] += scores
+    for kind in (np.intp, np.int32):
+        added = total.copy()
+        add_at(added, places.astype(kind), scores)
+        assert added.tobytes() == expected.tobytes()
+    assert not np.array_equal(expected, total)

