@@ -503,6 +503,7 @@ class SearchEngine:
             base,
             request.filters,
             Deadline.after(self.facet_seconds, started),
+            count=request.counts,
         )
         # A date range, a facet selection or a rule applies.
         filtered = final is not matched or bool(fired.ids)
@@ -539,7 +540,7 @@ class SearchEngine:
             total=total,
             hits=tuple(hits),
             facets=facets,
-            timeline=histogram(gen.month[final.docnums()]),
+            timeline=histogram(gen.month[final.docnums()]) if request.counts else (),
             suggestion=suggestion,
             completions=parsed.completions,
             corrections=parsed.corrections,

@@ -429,8 +429,10 @@ def disjunctive_facets(
     base: DocSet,
     selected: Mapping[str, tuple[str, ...]],
     deadline: Deadline,
+    count: bool = True,
 ) -> tuple[DocSet, dict[str, Facet]]:
-    """The documents of ``base`` every selection keeps, and each facet's counts.
+    """The documents of ``base`` every selection keeps, and each facet's counts (none
+    unless ``count``).
 
     A facet is counted over ``base`` with every other facet's selection applied.
     """
@@ -444,7 +446,7 @@ def disjunctive_facets(
     for chosen in filters.values():
         final = final & chosen
     counted = {}
-    for facet in facets:
+    for facet in facets if count else ():
         matching = base
         for name, chosen in filters.items():
             if name != facet.name:

@@ -34,6 +34,9 @@ class SearchRequest:
     # never from a reader's URL (a rule may hide an article for a reason).
     desk: bool = True
     semantic: bool = True  # relevance order by meaning as well as words (search.hybrid)
+    # Facet counts and the timeline are counted: the search page asks without them while
+    # the reader types, and for them once the reader pauses (web/static/app.js).
+    counts: bool = True
 
     def selected(self, facet: str) -> tuple[str, ...]:
         """The values selected in the facet named ``facet`` (e.g. ``region``)."""

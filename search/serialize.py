@@ -49,6 +49,8 @@ def result_json(result: SearchResult) -> dict:
         "page": request.page,
         "per_page": request.per_page,
         "results": [_hit_json(hit) for hit in result.hits],
+        # counts=0 (the search page while the reader types): no facets, no timeline.
+        "counted": request.counts,
         "facets": {name: _facet_json(facet) for name, facet in result.facets.items()},
         "facets_timed_out": [name for name, f in result.facets.items() if f.timed_out],
         "facets_unlisted": {name: facet.unlisted for name, facet in result.facets.items()},

@@ -146,6 +146,21 @@ def test_a_facet_count_is_what_ticking_it_gives(api):
         assert narrowed["total"] == value["count"]
 
 
+@pytest.mark.parametrize("q", ["climat", "heat pump", ""])
+def test_counts_0_leaves_out_the_counts_and_nothing_else(api, q):
+    """What the search page asks while the reader types: the same total and results,
+    selections applied, without facet counts and the timeline."""
+    counted = api.search(q=q, theme="Energy", per_page=MAX_PER_PAGE)
+    typing = api.search(q=q, theme="Energy", per_page=MAX_PER_PAGE, counts="0")
+    assert counted["counted"] is True and typing["counted"] is False
+    assert counted["facets"]["region"] and counted["timeline"]
+    assert typing["facets"] == {} and typing["facets_unlisted"] == {}
+    assert typing["timeline"] == [] and typing["facets_timed_out"] == []
+    assert typing["total"] == counted["total"] > 0
+    assert typing["results"] == counted["results"]
+    assert typing["completions"] == counted["completions"]
+
+
 def test_pagination_is_consistent(api, demo_articles):
     first = api.search(per_page=7)
     second = api.search(per_page=7, page=2)
@@ -521,6 +536,7 @@ def test_openapi_states_the_parameter_limits(openapi):
         *("q", "region", "theme", "from", "to", "sort", "page", "per_page", "prefix", "typos"),
         "synonyms",
         "semantic",
+        "counts",
     }
     assert parameters["page"]["minimum"] == 1 and parameters["page"]["maximum"] == MAX_PAGE
     assert parameters["per_page"]["maximum"] == MAX_PER_PAGE

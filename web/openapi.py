@@ -125,6 +125,16 @@ PARAMETERS = {
         "do not. The editors' rules (pinned and hidden articles) apply either way.",
         "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
     },
+    "counts": {
+        "name": "counts",
+        "in": "query",
+        "required": False,
+        "description": "1: the answer counts each facet's values and the results over time; 0: "
+        "it leaves them out (`counted` false), for an answer while the reader types: the "
+        "search page asks so at each keystroke and counts once the reader pauses. Facet "
+        "selections apply either way.",
+        "schema": {"type": "string", "enum": ["1", "0", "true", "false"], "default": "1"},
+    },
     "semantic": {
         "name": "semantic",
         "in": "query",
@@ -180,6 +190,7 @@ SCHEMAS = {
             "page",
             "per_page",
             "results",
+            "counted",
             "facets",
             "suggestion",
             "took_ms",
@@ -194,6 +205,12 @@ SCHEMAS = {
             "results": {"type": "array", "items": _ref("SearchHit")},
             # "facets", "facets_timed_out", "facets_unlisted": per the archive's facets
             # (openapi_document).
+            "counted": {
+                "type": "boolean",
+                "description": "Whether the facet counts and the timeline were counted: false "
+                "when asked with counts=0 (then `facets`, `facets_unlisted` and `timeline` are "
+                "empty; the total and the results are the same either way).",
+            },
             "timeline": {"type": "array", "items": _ref("TimelineBucket")},
             "suggestion": {
                 **NULLABLE_STRING,
@@ -499,8 +516,10 @@ def _facet_schemas(facets: Sequence[FacetDefinition]) -> dict:
     return {
         "facets": {
             "type": "object",
-            "required": names,
             "properties": {name: {"type": "array", "items": _ref("FacetValue")} for name in names},
+            "additionalProperties": False,
+            "description": "Per facet, its values with results and how many; every facet of "
+            "the archive, or none when `counted` is false.",
         },
         "facets_timed_out": {
             "type": "array",
@@ -509,10 +528,11 @@ def _facet_schemas(facets: Sequence[FacetDefinition]) -> dict:
         },
         "facets_unlisted": {
             "type": "object",
-            "required": names,
+            "additionalProperties": False,
             "properties": {name: {"type": "integer", "minimum": 0} for name in names},
             "description": "Per facet, how many more values have results than are listed: "
-            f"a facet lists its {FACET_VALUE_LIMIT} likeliest values (and every selected one).",
+            f"a facet lists its {FACET_VALUE_LIMIT} likeliest values (and every selected one); "
+            "none when `counted` is false.",
         },
     }
 
@@ -540,6 +560,7 @@ def openapi_document(server_url: str = "", facets: Sequence[FacetDefinition] | N
             "typos",
             "synonyms",
             "semantic",
+            "counts",
         )
     ]
     document = {

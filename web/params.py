@@ -143,6 +143,7 @@ def parse_search_request(
         typos=parse_switch(args, "typos", SearchRequest.typos),
         synonyms=parse_switch(args, "synonyms", SearchRequest.synonyms),
         semantic=parse_switch(args, "semantic", SearchRequest.semantic),
+        counts=parse_switch(args, "counts", SearchRequest.counts),
     )
 
 
