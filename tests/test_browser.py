@@ -140,6 +140,62 @@ def test_typing_updates_results_without_enter(page, live_server):
     ui.assert_no_page_load()
 
 
+def test_a_keystrokes_results_keep_the_facets_dimmed_until_the_reader_pauses(page, live_server):
+    """A keystroke's answer comes without counts: the facets and the timeline on screen stay,
+    the same elements in the same place, dimmed and inert; once the reader pauses, the same
+    search is asked for with its counts, and nothing below them moves when they come."""
+    page.goto("/")
+    ui = SearchPage(page)
+    ui.expect_results(live_server.search())
+    asked = []
+    page.on(
+        "request",
+        lambda r: asked.append((r.url, r.headers.get("x-typing"))) if "/search?" in r.url else None,
+    )
+    page.evaluate(
+        """() => {
+        window.__seen = [];
+        document.getElementById('facet-region').kept = true;
+        document.getElementById('timeline').kept = true;
+        new MutationObserver(() => {
+            const facet = document.getElementById('facet-region');
+            window.__seen.push({
+                stale: facet.classList.contains('is-stale') && facet.inert,
+                timelineStale: document.getElementById('timeline').classList.contains('is-stale'),
+                total: document.getElementById('total').dataset.total,
+                top: Math.round(document.getElementById('results').getBoundingClientRect().top),
+            });
+        }).observe(document.getElementById('search-region'),
+                   {subtree: true, childList: true, attributes: true});
+    }"""
+    )
+    ui.mark()
+    page.locator("#q").focus()
+    page.keyboard.type("heat", delay=120)
+    heat = live_server.search(q="heat")
+    assert heat["total"] != live_server.search()["total"]  # so the counts must change
+    ui.expect_results(heat)
+    total = str(heat["total"])
+    page.wait_for_function(
+        f"() => __seen.some(s => s.stale && s.total === '{total}')"
+        " && !document.querySelector('#search-region .is-stale, #search-region [data-deferred]')"
+    )
+    seen = [s for s in page.evaluate("window.__seen") if s["total"] == total]
+    assert any(s["stale"] and s["timelineStale"] for s in seen)
+    assert not seen[-1]["stale"] and not seen[-1]["timelineStale"]
+    assert len({s["top"] for s in seen}) == 1, seen  # the results did not move
+    assert page.evaluate("document.getElementById('facet-region').kept") is True
+    assert page.evaluate("document.getElementById('timeline').kept") is True
+    for facet in ("region", "theme"):
+        for value in heat["facets"][facet]:
+            assert ui.shown_count(facet, value["value"]) == value["count"]
+    heat = {"q": ["heat"]}
+    heat_asks = [typing for url, typing in asked if parse_qs(urlsplit(url).query) == heat]
+    assert heat_asks[0] == "1" and heat_asks[-1] is None, asked
+    expect(page).to_have_url(re.compile(r"/search\?q=heat$"))
+    ui.assert_no_page_load()
+
+
 def test_region_checkbox_narrows_to_its_count_without_page_load(page, live_server, demo_articles):
     page.goto("/search?q=heat")
     ui = SearchPage(page)

@@ -127,6 +127,7 @@ def add_security_headers(response: Response) -> Response:
         response.headers.setdefault(name, value)
     if request.path.startswith(("/search", "/api/search")) or request.path == "/":
         response.vary.add("HX-Request")  # the page, or its results region for htmx
+        response.vary.add("X-Typing")  # a keystroke's region: no counts (web/search_form.py)
     return response
 
 

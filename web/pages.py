@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from web import engine, facet_names
+from web import engine, facet_names, facets
 from web.errors import is_partial
 from web.feed import atom_feed
 from web.params import parse_int, parse_search_request, request_query
 from web.recording import recorder, search_event_data
-from web.search_form import search_form_settings
+from web.search_form import TYPING_HEADER, search_form_settings
 from web.view import article_page, page_title, search_page, search_url
 
 blueprint = Blueprint("pages", __name__)
@@ -22,8 +22,12 @@ blueprint = Blueprint("pages", __name__)
 @blueprint.route("/search")
 def search() -> Response:
     search_request = parse_search_request(request.args, facet_names())
+    if is_partial() and request.headers.get(TYPING_HEADER) == "1":
+        # A keystroke's results: the counts follow once the reader pauses (web/static/app.js).
+        search_request = dataclasses.replace(search_request, counts=False)
     result = engine().search(search_request)
     context = search_page(result)
+    context["deferred_facets"] = () if search_request.counts else facets()
     context["search_event"] = search_event_data(result)
     if is_partial():
         body = render_template("_partial.html", **context)

@@ -18,6 +18,11 @@ SEARCH_DELAY_MS = 200  # the results follow the typing this long after the last 
 SUGGEST_DELAY_MS = 120  # completions are asked for this long after the last keystroke
 TYPING_PAUSE_MS = 1000  # typing after a pause this long starts a new history entry
 DATE_SETTLE_MS = 600  # a date typed segment by segment is applied after this pause
+# A keystroke's results come without facet counts and the timeline (asked with this
+# header): those on screen stay, dimmed, until the reader pauses this long after the
+# results are shown, and the same search is asked for with them.
+TYPING_HEADER = "X-Typing"
+COUNTS_DELAY_MS = 300
 
 # htmx under the Content-Security-Policy (no inline script or style, no eval): no
 # eval-based features, no injected indicator style, no history snapshots (Back asks
@@ -43,7 +48,7 @@ def search_form_settings(events_url: str | None = None) -> dict:
     return {
         "htmx_config": HTMX_CONFIG,
         "search_trigger": (
-            f"submit, input from:#q changed delay:{SEARCH_DELAY_MS}ms, change, apply-dates"
+            f"submit, input from:#q changed delay:{SEARCH_DELAY_MS}ms, change, apply-dates, counts"
         ),
         "form_data": {
             "suggest-url": url_for("api.suggest"),
@@ -51,6 +56,8 @@ def search_form_settings(events_url: str | None = None) -> dict:
             "suggest-delay-ms": SUGGEST_DELAY_MS,
             "typing-pause-ms": TYPING_PAUSE_MS,
             "date-settle-ms": DATE_SETTLE_MS,
+            "typing-header": TYPING_HEADER,
+            "counts-delay-ms": COUNTS_DELAY_MS,
             **events,
         },
     }

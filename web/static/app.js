@@ -15,7 +15,10 @@
  * - the search box offers completions (the ARIA 1.2 combobox pattern);
  * - when the server records searches, the page reports each search the reader
  *   settles on and the result opened from it, with a random id of this page
- *   view only (web/recording.py, web/beacon.py).
+ *   view only (web/recording.py, web/beacon.py);
+ * - a keystroke's results come without facet counts and the timeline: those on
+ *   screen stay, dimmed and inert, until the reader pauses and the same state is
+ *   asked for with them (web/search_form.py).
  * While a request is in flight #search-form has data-state="loading", else "idle".
  */
 (function () {
@@ -92,6 +95,32 @@
     return !(name === "open" && node.tagName === "DETAILS");
   };
 
+  /* A keystroke's answer marks its facets and timeline data-deferred: the ones on screen
+   * are kept, dimmed and inert (their links and boxes are the last counted search's),
+   * until the counts come (countsLater). */
+  Idiomorph.defaults.callbacks.beforeNodeMorphed = function (oldNode, newNode) {
+    var deferred = newNode.nodeType === 1 && newNode.hasAttribute("data-deferred");
+    if (!deferred || oldNode.nodeType !== 1 || oldNode.hasAttribute("data-deferred")) {
+      return true;
+    }
+    oldNode.classList.add("is-stale");
+    oldNode.inert = true;
+    return false;
+  };
+
+  var countsTimer = null;
+
+  /* The region shows a keystroke's answer: ask for the same state with its counts once
+   * the reader has paused countsDelayMs (a keystroke, a link or a filter cancels). */
+  function countsLater() {
+    clearTimeout(countsTimer);
+    if (region().querySelector("[data-deferred], .is-stale")) {
+      countsTimer = setTimeout(function () {
+        htmx.trigger(form, "counts");
+      }, Number(settings.countsDelayMs));
+    }
+  }
+
   /* Which requests go: typing and dates have triggers of their own, so their change
    * events are not one; a keystroke older than the last state asked for is stale. */
   form.addEventListener("htmx:confirm", function (event) {
@@ -102,7 +131,10 @@
       if (askedBefore.get(trigger) !== asked) {
         event.preventDefault(); // another state was asked for after this keystroke
       }
+    } else if (trigger && trigger.type === "counts") {
+      // the state on screen, counted: no other state is asked for
     } else {
+      clearTimeout(countsTimer);
       asked += 1;
       typingBurst = false;
       events.actedOn();
@@ -126,6 +158,10 @@
     });
     var query = params.toString();
     event.detail.path = form.getAttribute("action") + (query ? "?" + query : "");
+    var trigger = event.detail.triggeringEvent;
+    if (trigger && trigger.type === "input") {
+      event.detail.headers[settings.typingHeader] = "1"; // results now, counts at a pause
+    }
   });
 
   form.addEventListener("htmx:beforeRequest", function () {
@@ -138,9 +174,15 @@
     region().setAttribute("aria-busy", "false");
   });
 
-  function typed(detail) {
+  function triggerType(detail) {
     var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
-    return Boolean(trigger && trigger.type === "input");
+    return trigger ? trigger.type : "";
+  }
+
+  /* A state the typing asked for: a keystroke's, or its counts once the reader paused. */
+  function typed(detail) {
+    var type = triggerType(detail);
+    return type === "input" || type === "counts";
   }
 
   /* One history entry per burst of typing; a state already shown is not a new entry. */
@@ -149,11 +191,14 @@
     if (relative(history.path) === shownUrl || (typed(event.detail) && typingBurst)) {
       history.type = "replace";
     }
-    typingBurst = typed(event.detail);
+    if (triggerType(event.detail) !== "counts") {
+      typingBurst = typed(event.detail); // the counts of a state shown change no burst
+    }
   });
 
   input.addEventListener("input", function (event) {
     askedBefore.set(event, asked);
+    clearTimeout(countsTimer);
     clearTimeout(pauseTimer);
     pauseTimer = setTimeout(function () {
       typingBurst = false;
@@ -171,6 +216,7 @@
       input.value = new URL(path, location.href).searchParams.get("q") || "";
     }
     events.shown(typed(event.detail));
+    countsLater();
     var source = event.detail.requestConfig.elt;
     if (source && source.hasAttribute("data-focus-results")) {
       document.getElementById("results-heading").focus();
