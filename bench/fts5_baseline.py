@@ -257,10 +257,15 @@ class Fts5Search:
         region_sel, region_args = selection("regions")
         theme_sel, theme_args = selection("themes")
         facets = {}
-        for name, facet, (sel, sel_args) in (
-            ("region", "regions", (theme_sel, theme_args)),
-            ("theme", "themes", (region_sel, region_args)),
-        ):
+        counted = (
+            (
+                ("region", "regions", (theme_sel, theme_args)),
+                ("theme", "themes", (region_sel, region_args)),
+            )
+            if get.get("counts") != "0"  # counts=0: no facet counts, as article-search
+            else ()
+        )
+        for name, facet, (sel, sel_args) in counted:
             counts = dict(
                 db.execute(
                     f"SELECT f.value, count(*) FROM base b JOIN {facet} f ON f.doc = b.doc "

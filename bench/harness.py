@@ -268,12 +268,13 @@ class TimedSearches:
         self.latencies: dict[str, list[float]] = {}
         self.top_count = top
 
-    def search(self, q: str) -> dict:
+    def search(self, q: str, **params: str) -> dict:
+        """The answer to ``q`` with the other query ``params`` (e.g. ``counts="0"``)."""
         raise NotImplementedError
 
-    def top(self, q: str, kind: str) -> tuple[list[str], int]:
+    def top(self, q: str, kind: str, **params: str) -> tuple[list[str], int]:
         started = time.perf_counter()
-        data = self.search(q)
+        data = self.search(q, **params)
         self.latencies.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
         return [hit["id"] for hit in data["results"][: self.top_count]], data["total"]
 
@@ -285,8 +286,8 @@ class HttpSearches(TimedSearches):
         super().__init__()
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def search(self, q: str) -> dict:
-        self.connection.request("GET", "/api/search?" + urlencode({"q": q}))
+    def search(self, q: str, **params: str) -> dict:
+        self.connection.request("GET", "/api/search?" + urlencode({"q": q, **params}))
         response = self.connection.getresponse()
         body = response.read()
         if response.status != 200:
