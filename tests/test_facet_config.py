@@ -191,7 +191,9 @@ def test_the_feed_and_openapi_carry_the_configured_facets(six_facets, demo_artic
     year = document["components"]["parameters"]["year"]["schema"]["items"]
     assert re.fullmatch(year["pattern"], "2024") and not re.fullmatch(year["pattern"], "20x1")
     facets = document["components"]["schemas"]["SearchResponse"]["properties"]["facets"]
-    assert facets["required"] == ["region", "theme", "author", "report", "source", "year"]
+    # Every configured facet, and none other (none at all in an answer with counts=0).
+    assert list(facets["properties"]) == ["region", "theme", "author", "report", "source", "year"]
+    assert facets["additionalProperties"] is False
 
 
 def test_the_default_is_region_and_theme_and_ignores_other_parameters(client):
