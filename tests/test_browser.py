@@ -189,8 +189,8 @@ def test_a_keystrokes_results_keep_the_facets_dimmed_until_the_reader_pauses(pag
     for facet in ("region", "theme"):
         for value in heat["facets"][facet]:
             assert ui.shown_count(facet, value["value"]) == value["count"]
-    heat = {"q": ["heat"]}
-    heat_asks = [typing for url, typing in asked if parse_qs(urlsplit(url).query) == heat]
+    heat_query = {"q": ["heat"]}
+    heat_asks = [typing for url, typing in asked if parse_qs(urlsplit(url).query) == heat_query]
     assert heat_asks[0] == "1" and heat_asks[-1] is None, asked
     expect(page).to_have_url(re.compile(r"/search\?q=heat$"))
     ui.assert_no_page_load()
