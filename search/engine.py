@@ -50,7 +50,6 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import settings
 from search.analysis import fast_analyzer
 from search.article import Article
 from search.collector import settle_long_lived
@@ -95,7 +94,6 @@ from search.schema import stored_article
 from search.spelling import SpellingCorrector
 from search.storage.docsets import DocSet, undeleted_mask
 from search.storage.index_folder import IndexFolder, ServedGeneration
-from search.storage.read_ahead import read_ahead_in_background
 from search.storage.segments import SegmentPieces
 from search.suggest import Completer
 from search.synonyms import BUILD_WAIT_SECONDS as SYNONYMS_BUILD_WAIT_SECONDS
@@ -320,10 +318,9 @@ class SearchEngine:
         ``desk_build_seconds``: the longest a search waits for a changed desk's synonym
         table, built in the background (None: until built), before using the last one;
         ``semantic``: rank by meaning too (default: ``search.embedding.semantic_enabled()``);
-        ``serving``: the engine a serving process keeps (the web app's): each generation's
-        segment files are read ahead into the page cache (search.storage.read_ahead), and
-        once its vocabulary is built the garbage collector leaves the process's objects
-        alone (search.collector); the command line and tests do neither.
+        ``serving``: the engine a serving process keeps (the web app's): once each
+        generation's vocabulary is built, the garbage collector leaves the process's
+        objects alone (search.collector); the command line and tests leave it as it is.
         """
         self.index_dir = Path(index_dir)
         self.folder = IndexFolder(self.index_dir)
@@ -386,13 +383,10 @@ class SearchEngine:
         return self._current
 
     def _settle(self, gen: _OpenedGeneration) -> None:
-        """When serving, have the generation's segment files read ahead (unless
-        ARTICLE_SEARCH_READ_AHEAD=0), and freeze the collector's view (search.collector)
-        once the generation's vocabulary is built, each from a thread of its own."""
+        """When serving, freeze the collector's view (search.collector) once the
+        generation's vocabulary is built, from a thread of its own."""
         if not self._serving:
             return
-        if settings.READ_AHEAD.read():
-            read_ahead_in_background(gen.searcher.reader(), gen.build)
 
         def settle() -> None:
             gen.expander.ready()

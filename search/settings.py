@@ -179,13 +179,6 @@ ANALYTICS_MIN_SEARCHES = Setting(
     positive_int,
     "searches in a period before a query is shown in a report",
 )
-READ_AHEAD = Setting(
-    "ARTICLE_SEARCH_READ_AHEAD",
-    True,
-    switch,
-    "`0`: a worker does not ask the kernel to read the served index's files ahead "
-    "(docs/performance.md)",
-)
 WHOOSH_FALLBACK = Setting(
     "ARTICLE_SEARCH_WHOOSH_FALLBACK",
     False,
@@ -213,7 +206,6 @@ SETTINGS: tuple[Setting, ...] = (
     ANALYTICS_PER_MINUTE,
     ANALYTICS_MAX_EVENTS,
     ANALYTICS_MIN_SEARCHES,
-    READ_AHEAD,
     WHOOSH_FALLBACK,
 )
 
