@@ -570,6 +570,34 @@ def test_array_matcher_reads_several_segments_and_deletions(several_segments):
     searcher.close()
 
 
+def test_a_terms_lists_joined_then_scored_are_each_segments_scored(several_segments):
+    """A term whose lists read whole is scored once over all its segments' postings
+    joined (TermPostings._joined): the same matches and scores, to the bit, as segment by
+    segment, deletions and all."""
+    ix = index.open_dir(IndexFolder(several_segments).live_build(), indexname="articles")
+    searcher = ix.searcher(weighting=weighting())
+    assert len(searcher.leaf_searchers()) > 1 and searcher.reader().has_deletions()
+    terms = ArrayMatcher(searcher)._terms
+    compared = over_segments = 0
+    for field in ("body", "title"):
+        for btext in searcher.reader().lexicon(field):
+            read = []
+            for number, (leaf, offset) in enumerate(terms.leaves):
+                postings = terms._segment_postings(number, field, btext)
+                if postings is not None:
+                    read.append((number, leaf, offset, postings))
+            if any(postings[0] is None for *_, postings in read):
+                continue  # a list Whoosh inlined: read segment by segment only
+            joined = terms._joined(field, terms._scorer(read[0][1], field, btext), read)
+            each = terms._segment_by_segment(field, btext, read)
+            assert joined.docnums.tolist() == each.docnums.tolist(), (field, btext)
+            assert joined.scores.tobytes() == each.scores.tobytes(), (field, btext)
+            compared += 1
+            over_segments += len(read) > 1
+    assert compared > 500 and over_segments > 100
+    searcher.close()
+
+
 # --- the terms table -------------------------------------------------------------------------
 
 TEXT_FIELDS = ("id", "title", "body", "spell_body", "author_text", "authors", "regions", "themes")

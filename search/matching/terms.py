@@ -82,6 +82,9 @@ class TermPostings:
         self._weighting = searcher.weighting
         self._undeleted = undeleted
         self._with_deletions = {number for number, mask in enumerate(undeleted) if not mask.all()}
+        # The index's documents not deleted, in one mask, when some are (``_joined``).
+        self._undeleted_all = np.concatenate(undeleted) if self._with_deletions else None
+        self._offsets = np.array([offset for _, offset in self.leaves], dtype=np.intp)
         self._segments = segments
         self._cache = cache
         # Per leaf, what its term look-ups use (its reader, segment key, frequent-terms
@@ -89,6 +92,7 @@ class TermPostings:
         self._readers: list[tuple | None] = [None] * len(self.leaves)
         self._average_lengths: dict[str, float] = {}  # per field: a generation's statistic
         self._lengths: dict[tuple[int, str], np.ndarray] = {}  # per leaf and field
+        self._index_lengths: dict[str, np.ndarray] = {}  # per field, every leaf's joined
 
     def matches(self, fieldname: str, text) -> Matches:
         """Every undeleted document holding ``text`` in ``fieldname``, with its score (no boost)."""
@@ -135,8 +139,44 @@ class TermPostings:
             postings = self._segment_postings(number, fieldname, btext)
             if postings is not None:
                 read.append((number, leaf, offset, postings))
-        if read and all(postings[0] is not None for *_, postings in read):
+        if not read:
+            return Matches.empty()
+        if all(postings[0] is not None for *_, postings in read):
             self._known_frequency(fieldname, btext, sum(len(p[0]) for *_, p in read))
+            scorer = self._scorer(read[0][1], fieldname, btext)
+            if type(scorer) in _GLOBAL_SCORERS:
+                return self._joined(fieldname, scorer, read)
+        return self._segment_by_segment(fieldname, btext, read)
+
+    def _joined(self, fieldname: str, scorer, read: list[tuple]) -> Matches:
+        """Every segment's whole list joined first, then scored at once from the index's
+        global statistics: one mask of deletions, one gather of field lengths, one BM25.
+
+        Done segment by segment, those and the docnums' offsets took four small array
+        operations a segment, most of a first read's time beside the look-ups: 39 reads
+        of the log's completions (13 words, three fields) at a million articles in 18
+        segments, 36.3 ms where joined first 29.0, the same matches and scores to the bit.
+        """
+        numbers = [number for number, *_ in read]
+        local = [postings[0] for *_, postings in read]
+        counts = [len(docnums) for docnums in local]
+        docnums = np.concatenate(local).astype(np.intp)
+        docnums += np.repeat(self._offsets[numbers], counts)
+        weights = np.concatenate([postings[1] for *_, postings in read])
+        if self._undeleted_all is not None:
+            keep = self._undeleted_all[docnums]
+            docnums, weights = docnums[keep], weights[keep]
+        if type(scorer) is BM25Statistics:
+            scores = _bm25(scorer, weights, _LENGTHS[self._index_length_bytes(fieldname)[docnums]])
+        else:  # a WeightScorer: the weights are the scores
+            scores = weights
+        # Kept in the cache as int32 (docnums fit): 12 bytes a match, not 16.
+        return Matches(docnums.astype(np.int32), scores)
+
+    def _segment_by_segment(self, fieldname: str, btext: bytes, read: list[tuple]) -> Matches:
+        """The term's matches where a segment's list cannot be read whole (Whoosh inlines a
+        segment's only posting) or the scorer reads a segment's own statistics: each
+        segment's in turn, through Whoosh's matcher where needed."""
         all_docnums, all_scores = [], []
         scorer = None
         # BM25 over arrays scores every segment's postings at once, in the segments' order.
@@ -169,8 +209,6 @@ class TermPostings:
                 scores = walked(matcher).scores
             all_docnums.append(docnums + offset)
             all_scores.append(scores)
-        if not all_docnums:
-            return Matches.empty()
         if bm25_places:
             lengths = _LENGTHS[np.concatenate(bm25_lengths)]
             scored = _bm25(scorer, np.concatenate(bm25_weights), lengths)
@@ -244,6 +282,16 @@ class TermPostings:
             lookup = self._segments.piece(reader, "terms lookup", TermsLookup.open)
             found = (reader, segment_key(reader), self.frequent(reader), lookup)
             self._readers[number] = found
+        return found
+
+    def _index_length_bytes(self, fieldname: str) -> np.ndarray:
+        """Every document's ``fieldname`` length byte, leaf after leaf: 1 MB a field at a
+        million articles, for this generation (the segments' own are kept for the next)."""
+        found = self._index_lengths.get(fieldname)
+        if found is None:
+            found = self._index_lengths[fieldname] = np.concatenate(
+                [self._length_bytes(number, fieldname) for number in range(len(self.leaves))]
+            )
         return found
 
     def _length_bytes(self, number: int, fieldname: str) -> np.ndarray:
