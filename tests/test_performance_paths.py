@@ -581,11 +581,7 @@ def test_a_terms_lists_joined_then_scored_are_each_segments_scored(several_segme
     compared = over_segments = 0
     for field in ("body", "title"):
         for btext in searcher.reader().lexicon(field):
-            read = []
-            for number, (leaf, offset) in enumerate(terms.leaves):
-                postings = terms._segment_postings(number, field, btext)
-                if postings is not None:
-                    read.append((number, leaf, offset, postings))
+            read = terms._segments_holding(field, btext)
             if any(postings[0] is None for *_, postings in read):
                 continue  # a list Whoosh inlined: read segment by segment only
             joined = terms._joined(field, terms._scorer(read[0][1], field, btext), read)

@@ -132,13 +132,7 @@ class TermPostings:
 
     def _read(self, fieldname: str, text) -> Matches:
         btext = self._term_bytes(fieldname, text)
-        if btext is None:
-            return Matches.empty()
-        read = []
-        for number, (leaf, offset) in enumerate(self.leaves):
-            postings = self._segment_postings(number, fieldname, btext)
-            if postings is not None:
-                read.append((number, leaf, offset, postings))
+        read = self._segments_holding(fieldname, btext) if btext is not None else []
         if not read:
             return Matches.empty()
         if all(postings[0] is not None for *_, postings in read):
@@ -147,6 +141,16 @@ class TermPostings:
             if type(scorer) in _GLOBAL_SCORERS:
                 return self._joined(fieldname, scorer, read)
         return self._segment_by_segment(fieldname, btext, read)
+
+    def _segments_holding(self, fieldname: str, btext: bytes) -> list[tuple]:
+        """(leaf number, leaf searcher, its first docnum, its ``_segment_postings``) of each
+        segment holding the term, in the leaves' order."""
+        read = []
+        for number, (leaf, offset) in enumerate(self.leaves):
+            postings = self._segment_postings(number, fieldname, btext)
+            if postings is not None:
+                read.append((number, leaf, offset, postings))
+        return read
 
     def _joined(self, fieldname: str, scorer, read: list[tuple]) -> Matches:
         """Every segment's whole list joined first, then scored at once from the index's
