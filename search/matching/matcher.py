@@ -65,13 +65,10 @@ class ArrayMatcher:
         segments = segments if segments is not None else SegmentPieces()
         if undeleted is None:
             undeleted = undeleted_mask(searcher.reader())
-        self._undeleted = [
-            undeleted[offset : offset + leaf.reader().doc_count_all()]
-            for leaf, offset in self.leaves
-        ]
+        self._undeleted = undeleted
         self._cache = MatchCache(cache_bytes)
         self._alignments = MatchCache(ALIGNED_BYTES)
-        self._terms = TermPostings(searcher, self._undeleted, segments, self._cache)
+        self._terms = TermPostings(searcher, undeleted, segments, self._cache)
         self._phrases = PhraseFinder(self._terms, segments, self._cache)
         # Check proximity phrases only where they can change the top (PendingMatches).
         self.lazy_phrases = True
@@ -165,7 +162,7 @@ class ArrayMatcher:
         if query is wq.NullQuery:
             return Matches.empty()
         if kind is wq.Every and query.fieldname in (None, "", "*"):
-            docnums = np.flatnonzero(np.concatenate(self._undeleted) if self._undeleted else [])
+            docnums = np.flatnonzero(self._undeleted)
             return Matches(docnums.astype(np.int64), np.full(len(docnums), float(query.boost)))
         return self._whoosh(query)
 

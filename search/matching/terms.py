@@ -64,14 +64,13 @@ def walked(matcher) -> Matches:
 class TermPostings:
     """The matches of one term in one field, per searcher, cached in ``cache``.
 
-    ``undeleted`` holds each segment's mask of documents not deleted, in the order of
-    the searcher's leaves.
+    ``undeleted``: the searcher's ``undeleted_mask`` (True per docnum not deleted).
     """
 
     def __init__(
         self,
         searcher: Searcher,
-        undeleted: list[np.ndarray],
+        undeleted: np.ndarray,
         segments: SegmentPieces,
         cache: MatchCache,
     ):
@@ -80,10 +79,16 @@ class TermPostings:
         self._documents = searcher.doc_count_all()
         self.schema = searcher.schema
         self._weighting = searcher.weighting
-        self._undeleted = undeleted
-        self._with_deletions = {number for number, mask in enumerate(undeleted) if not mask.all()}
-        # The index's documents not deleted, in one mask, when some are (``_joined``).
-        self._undeleted_all = np.concatenate(undeleted) if self._with_deletions else None
+        # Each leaf's part of the mask (a view), for reading segment by segment.
+        self._undeleted = [
+            undeleted[offset : offset + leaf.reader().doc_count_all()]
+            for leaf, offset in self.leaves
+        ]
+        self._with_deletions = {
+            number for number, mask in enumerate(self._undeleted) if not mask.all()
+        }
+        # The whole mask, for reading the segments joined, when any document is deleted.
+        self._undeleted_all = undeleted if self._with_deletions else None
         self._offsets = np.array([offset for _, offset in self.leaves], dtype=np.intp)
         self._segments = segments
         self._cache = cache
